@@ -1,0 +1,12 @@
+"""streamspec: the typed contract for async streams in the AnyIO world.
+
+The public face re-exports the protocols (the spec) and :func:`create_memory_object_stream`.
+Reference classes are imported from their modules, such as :class:`streamspec.tls.TLSStream`.
+"""
+
+from .protocols import *  # noqa: F403  (the protocols' __all__ is the list below)
+from .protocols import __all__ as _protocol_names
+
+__version__ = "0.1.0"
+
+__all__ = [*_protocol_names]

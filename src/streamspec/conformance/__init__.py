@@ -1,0 +1,1 @@
+"""The conformance suite: checks any stream implementation against the spec, rule by rule."""
