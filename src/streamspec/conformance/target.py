@@ -1,0 +1,184 @@
+"""Targets: what the conformance suite tests.
+
+A target bundles the factories of one implementation. It is named on the command line as
+``module`` or ``module:attribute``; the object found there is either a :class:`Target` or a
+namespace exposing AnyIO-style names (``create_memory_object_stream``, ``StapledByteStream``,
+``TLSStream``...), which :meth:`Target.from_namespace` turns into one. A factory left as
+``None`` means the target does not provide that role: its rules are reported as not provided,
+never as passed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field, fields
+from types import ModuleType
+from typing import Any
+
+from ..protocols import (
+    ByteReceiveStream,
+    ByteSendStream,
+    ByteStream,
+    Listener,
+    ObjectReceiveStream,
+    ObjectSendStream,
+)
+
+__all__ = [
+    "ANYIO_NAMES",
+    "ByteStreamPairFactory",
+    "Divergence",
+    "ListenerFactory",
+    "ObjectStreamPairFactory",
+    "OneWayByteStreamFactory",
+    "Target",
+    "load_target",
+]
+
+#: Opens a connected pair of byte streams (``left``, ``right``): what one sends the other
+#: receives, in both directions, and ``send_eof`` is supported. Leaving the context closes both.
+ByteStreamPairFactory = Callable[[], AbstractAsyncContextManager[tuple[ByteStream, ByteStream]]]
+#: Opens a one-way byte stream: (send end, receive end).
+OneWayByteStreamFactory = Callable[
+    [], AbstractAsyncContextManager[tuple[ByteSendStream, ByteReceiveStream]]
+]
+#: Opens a reliable object stream: (send end, receive end).
+ObjectStreamPairFactory = Callable[
+    [], AbstractAsyncContextManager[tuple[ObjectSendStream[Any], ObjectReceiveStream[Any]]]
+]
+#: Opens a listener of byte streams and a coroutine function that connects a client to it.
+ListenerFactory = Callable[
+    [],
+    AbstractAsyncContextManager[tuple[Listener[ByteStream], Callable[[], Awaitable[ByteStream]]]],
+]
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """A rule the target is known to break: reported as a known divergence, not a failure.
+
+    When the rule passes after all, the entry is stale and the report says so.
+    """
+
+    #: The rule ID (a key of :data:`~streamspec.conformance.catalogue.RULES`).
+    rule: str
+    #: Why the target diverges, in a sentence.
+    reason: str
+    #: Where the divergence is discussed or tracked (an issue, a doc section).
+    link: str = ""
+
+
+#: AnyIO-style public names -> the :class:`Target` field each fills.
+ANYIO_NAMES: Mapping[str, str] = {
+    "create_memory_object_stream": "create_memory_object_stream",
+    "StapledByteStream": "stapled_byte_stream",
+    "StapledObjectStream": "stapled_object_stream",
+    "MultiListener": "multi_listener",
+    "BufferedByteReceiveStream": "buffered_byte_receive_stream",
+    "BufferedByteStream": "buffered_byte_stream",
+    "TextReceiveStream": "text_receive_stream",
+    "TextSendStream": "text_send_stream",
+    "TextStream": "text_stream",
+    "TLSStream": "tls_stream",
+    "TLSListener": "tls_listener",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One implementation under test: a name, its factories and its known divergences.
+
+    The AnyIO-style fields take the class or function of that name (same signature as
+    AnyIO 4.16's). The explicit factories serve streams that have no such names.
+    """
+
+    name: str
+    # -- AnyIO-style names -----------------------------------------------------------------
+    create_memory_object_stream: Callable[..., tuple[Any, Any]] | None = None
+    stapled_byte_stream: Callable[..., Any] | None = None
+    stapled_object_stream: Callable[..., Any] | None = None
+    multi_listener: Callable[..., Any] | None = None
+    buffered_byte_receive_stream: Callable[..., Any] | None = None
+    buffered_byte_stream: Callable[..., Any] | None = None
+    text_receive_stream: Callable[..., Any] | None = None
+    text_send_stream: Callable[..., Any] | None = None
+    text_stream: Callable[..., Any] | None = None
+    #: A class with AnyIO's ``wrap(transport, *, server_side, hostname, ssl_context,
+    #: standard_compatible)`` classmethod.
+    tls_stream: Any = None
+    tls_listener: Callable[..., Any] | None = None
+    # -- explicit factories for custom streams ----------------------------------------------
+    byte_stream_pair: ByteStreamPairFactory | None = None
+    one_way_byte_stream: OneWayByteStreamFactory | None = None
+    object_stream_pair: ObjectStreamPairFactory | None = None
+    listener: ListenerFactory | None = None
+    # -- expectations ---------------------------------------------------------------------------
+    known_divergences: tuple[Divergence, ...] = field(default=())
+
+    def provides(self, field_name: str) -> bool:
+        """Whether the factory ``field_name`` is set."""
+        return getattr(self, field_name) is not None
+
+    def divergence(self, rule_id: str) -> Divergence | None:
+        """The known divergence recorded for ``rule_id``, if any."""
+        return next((d for d in self.known_divergences if d.rule == rule_id), None)
+
+    @classmethod
+    def from_namespace(
+        cls,
+        namespace: ModuleType | object,
+        *,
+        name: str,
+        known_divergences: tuple[Divergence, ...] = (),
+        **factories: Any,
+    ) -> Target:
+        """Build a target from an object exposing AnyIO-style names (a module, a class).
+
+        Names it lacks are left unprovided; ``factories`` sets or overrides fields by name.
+        """
+        found = {
+            field_name: getattr(namespace, public, None)
+            for public, field_name in ANYIO_NAMES.items()
+        }
+        return cls(name=name, known_divergences=known_divergences, **{**found, **factories})
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(Target))
+
+#: Short names for the built-in targets.
+BUILTIN_TARGETS: Mapping[str, str] = {
+    "streamspec": "streamspec.conformance.targets:STREAMSPEC",
+    "anyio": "streamspec.conformance.targets:ANYIO",
+}
+
+
+def load_target(spec: str) -> Target:
+    """Resolve ``module`` or ``module:attribute`` (or a built-in short name) to a Target.
+
+    A module or attribute that is not a :class:`Target` is read as an AnyIO-style namespace.
+
+    :raises ValueError: ``spec`` is empty or malformed.
+    :raises LookupError: the module or attribute does not exist.
+    """
+    if not spec or spec.count(":") > 1:
+        raise ValueError(f"target must be 'module' or 'module:attribute', got {spec!r}")
+    spec = BUILTIN_TARGETS.get(spec, spec)
+    module_name, _, attribute = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise LookupError(f"target module {module_name!r} cannot be imported: {exc}") from exc
+    obj: object = module
+    if attribute:
+        try:
+            obj = getattr(module, attribute)
+        except AttributeError:
+            raise LookupError(f"module {module_name!r} has no attribute {attribute!r}") from None
+    if isinstance(obj, Target):
+        return obj
+    return Target.from_namespace(obj, name=spec)
+
+
+assert set(ANYIO_NAMES.values()) <= _FIELD_NAMES
