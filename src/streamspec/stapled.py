@@ -1,0 +1,221 @@
+"""Stapled streams and the multi-listener: several resources presented as one.
+
+A stapled stream joins a send half and a receive half into one bidirectional stream; a
+:class:`MultiListener` serves several listeners as one. Every method is a delegation to the
+parts; what these classes add is the bookkeeping of *closing* several resources together:
+all of them are closed even when closing one fails (:func:`aclose_all`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import anyio
+import anyio.abc
+
+from .protocols import (
+    AsyncResource,
+    ByteReceiveStream,
+    ByteSendStream,
+    Listener,
+    ObjectReceiveStream,
+    ObjectSendStream,
+)
+
+__all__ = ["MultiListener", "StapledByteStream", "StapledObjectStream", "aclose_all"]
+
+# Invariant: a stapled object stream both sends and receives T_Item.
+T_Item = TypeVar("T_Item")
+# Invariant for simplicity of the dataclass field; Listener itself is covariant in it.
+T_Stream = TypeVar("T_Stream")
+
+
+async def aclose_all(resources: Iterable[AsyncResource]) -> None:
+    """Close every resource in order, even when closing one of them raises.
+
+    Each ``aclose()`` is awaited whatever happened to the ones before it, so a failing or
+    cancelled close of the first resource never leaks the others. Afterwards the first error
+    is raised, with one exception: if any close raised the backend's cancellation exception,
+    that cancellation is raised instead, because swallowing it would let a cancelled task
+    carry on (an asyncio ``Task.cancel()`` is delivered only once). Later errors are dropped.
+
+    Under a cancelled scope each resource still closes itself before raising the cancellation,
+    as :class:`~streamspec.AsyncResource` requires [RES-ACLOSE-CANCELLED]; nothing here shields
+    the closes, so a close that would block (a TLS ``close_notify`` to a stuck peer) still
+    obeys the caller's cancellation.
+    """
+    errors: list[BaseException] = []
+    for resource in resources:
+        try:
+            await resource.aclose()
+        except BaseException as exc:  # re-raised below, once the others are closed
+            errors.append(exc)
+    if errors:
+        cancelled = anyio.get_cancelled_exc_class()
+        try:
+            raise next((e for e in errors if isinstance(e, cancelled)), errors[0])
+        finally:
+            # The list would keep each exception, its traceback and this frame in a cycle.
+            errors.clear()
+
+
+@dataclass(eq=False)
+class StapledByteStream(anyio.abc.ByteStream):
+    """One bidirectional byte stream made of a send half and a receive half.
+
+    ``receive()`` reads from ``receive_stream`` and ``send()`` writes to ``send_stream``
+    [STAPLED-DELEGATE]; each behaves exactly as the half it delegates to, checkpoints and
+    exceptions included. See :class:`streamspec.ByteStream` for the contract.
+
+    :param send_stream: the half that sends.
+    :param receive_stream: the half that receives.
+    """
+
+    send_stream: ByteSendStream
+    receive_stream: ByteReceiveStream
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Receive from the receive half.
+
+        :raises ValueError: ``max_bytes`` is less than 1; the receive half is not called.
+            [BYTE-MAX-BYTES-INVALID]
+        """
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be a positive integer, not {max_bytes!r}")
+        return await self.receive_stream.receive(max_bytes)
+
+    async def send(self, item: bytes) -> None:
+        """Send ``item`` on the send half."""
+        await self.send_stream.send(item)
+
+    async def send_eof(self) -> None:
+        """Close the send half only: the peer sees the end, and receiving goes on.
+        [STAPLED-SEND-EOF]"""
+        await self.send_stream.aclose()
+
+    async def aclose(self) -> None:
+        """Close the send half, then the receive half, even when closing the first raises;
+        then raise as :func:`aclose_all` describes. [STAPLED-ACLOSE-BOTH]"""
+        await aclose_all((self.send_stream, self.receive_stream))
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        """Both halves' attributes; where both provide a key, the receive half's wins.
+        [STAPLED-ATTRIBUTES]"""
+        return {**self.send_stream.extra_attributes, **self.receive_stream.extra_attributes}
+
+
+@dataclass(eq=False)
+class StapledObjectStream(anyio.abc.ObjectStream[T_Item], Generic[T_Item]):
+    """One bidirectional object stream made of a send half and a receive half.
+
+    ``receive()`` reads from ``receive_stream``; ``send()`` and ``send_nowait()`` write to
+    ``send_stream`` [STAPLED-DELEGATE]. See :class:`streamspec.ObjectStream` for the contract.
+
+    :param send_stream: the half that sends.
+    :param receive_stream: the half that receives.
+    """
+
+    send_stream: ObjectSendStream[T_Item]
+    receive_stream: ObjectReceiveStream[T_Item]
+
+    async def receive(self) -> T_Item:
+        """Receive from the receive half."""
+        return await self.receive_stream.receive()
+
+    async def send(self, item: T_Item) -> None:
+        """Send ``item`` on the send half."""
+        await self.send_stream.send(item)
+
+    def send_nowait(self, item: T_Item) -> None:
+        """Send ``item`` with the send half's ``send_nowait()``, as
+        :class:`streamspec.SupportsSendNowait` describes.
+
+        :raises NotImplementedError: the send half has no ``send_nowait()`` (the same exception
+            as AnyIO's, so code written for AnyIO keeps working); nothing was sent.
+        """
+        # An optional capability of the half, looked up per call: a stapled stream does not
+        # promise more than its send half offers.
+        send_nowait: Callable[[T_Item], None] | None = getattr(
+            self.send_stream, "send_nowait", None
+        )
+        if send_nowait is None:
+            raise NotImplementedError(
+                f"the send half ({type(self.send_stream).__qualname__}) has no send_nowait()"
+            )
+        send_nowait(item)
+
+    async def send_eof(self) -> None:
+        """Close the send half only: the peer sees the end, and receiving goes on.
+        [STAPLED-SEND-EOF]"""
+        await self.send_stream.aclose()
+
+    async def aclose(self) -> None:
+        """Close the send half, then the receive half, even when closing the first raises;
+        then raise as :func:`aclose_all` describes. [STAPLED-ACLOSE-BOTH]"""
+        await aclose_all((self.send_stream, self.receive_stream))
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        """Both halves' attributes; where both provide a key, the receive half's wins.
+        [STAPLED-ATTRIBUTES]"""
+        return {**self.send_stream.extra_attributes, **self.receive_stream.extra_attributes}
+
+
+@dataclass(eq=False)
+class MultiListener(anyio.abc.Listener[T_Stream], Generic[T_Stream]):
+    """Several listeners served as one, such as an IPv4 and an IPv6 socket on the same port.
+
+    A :class:`MultiListener` among ``listeners`` is flattened: its listeners move into the new
+    one and it is left empty, so that each listener has exactly one owner that closes it.
+
+    :param listeners: the listeners to serve; this object owns them from now on.
+    """
+
+    listeners: Sequence[Listener[T_Stream]]
+    _closed: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        flat: list[Listener[T_Stream]] = []
+        for listener in self.listeners:
+            if isinstance(listener, MultiListener):
+                flat.extend(listener.listeners)
+                listener.listeners = []
+            else:
+                flat.append(listener)
+        self.listeners = flat
+
+    async def serve(
+        self, handler: Callable[[T_Stream], Any], task_group: anyio.abc.TaskGroup | None = None
+    ) -> None:
+        """Serve every listener at once, each calling ``handler`` for its connections, until
+        all of them stop. [LISTEN-SERVE]
+
+        ``task_group`` is passed on to each listener's ``serve()``. The listeners run in a task
+        group of this call, so an error from one stops the others and is raised as AnyIO
+        raises task-group errors (in an :exc:`ExceptionGroup`).
+
+        :raises ~anyio.ClosedResourceError: this listener was closed before the call.
+        """
+        if self._closed:
+            raise anyio.ClosedResourceError
+        async with anyio.create_task_group() as serving:
+            for listener in self.listeners:
+                serving.start_soon(listener.serve, handler, task_group)
+
+    async def aclose(self) -> None:
+        """Close every listener, even when closing one raises; then raise as
+        :func:`aclose_all` describes. Connections already handed to a handler stay open.
+        [LISTEN-CLOSE]"""
+        self._closed = True
+        await aclose_all(self.listeners)
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        """Every listener's attributes; where several provide a key, the last one's wins."""
+        merged: dict[Any, Callable[[], Any]] = {}
+        for listener in self.listeners:
+            merged.update(listener.extra_attributes)
+        return merged
