@@ -1,0 +1,271 @@
+"""Buffered byte streams: exact sizes, delimiters and pushed-back bytes over any byte source.
+
+The buffer is one :class:`bytearray`. Bytes read from the transport are appended to it as soon
+as a read returns, and removed from its front only by an operation that is about to succeed,
+with no ``await`` in between; so an operation that fails or is cancelled (while waiting for
+the transport, or in its own checkpoint) leaves every byte it read in the buffer. CPython
+removes bytes from the front of a ``bytearray`` without moving the rest, so consuming a
+buffer piece by piece costs time in proportion to the bytes consumed, not to the buffer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, SupportsIndex, cast
+
+import anyio
+import anyio.abc
+import anyio.lowlevel
+
+from .protocols import AnyByteReceiveStream, AnyByteStream, ByteReceiveStream
+
+__all__ = ["BufferedByteReceiveStream", "BufferedByteStream"]
+
+#: How much to ask a byte stream for when any amount will do (AnyIO's default ``max_bytes``).
+_READ_SIZE = 65536
+
+_POSITIONAL = (
+    inspect.Parameter.POSITIONAL_ONLY,
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    inspect.Parameter.VAR_POSITIONAL,
+)
+
+
+def _takes_max_bytes(stream: AnyByteReceiveStream) -> bool:
+    """Tell a byte stream, whose ``receive()`` takes ``max_bytes``, from an object stream of
+    bytes, whose ``receive()`` takes nothing.
+
+    Judged by the signature, because a conforming stream need not inherit from any AnyIO
+    class (only *our* classes do, DESIGN decision 5). A ``receive`` that cannot be introspected
+    is taken to be the argument-free kind, which is the safe guess: it is never passed an
+    argument it might not accept.
+    """
+    try:
+        parameters = inspect.signature(stream.receive).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind in _POSITIONAL for p in parameters)
+
+
+def _chunk_reader(stream: AnyByteReceiveStream) -> Callable[[int], Awaitable[bytes]]:
+    """Return ``read(size)``, which awaits the stream's next non-empty chunk.
+
+    A byte stream is asked for at most ``size`` bytes. An object stream's items come whole,
+    whatever their size, and an empty item is skipped: a byte stream never returns one, and
+    the buffered stream must not either.
+    """
+    if _takes_max_bytes(stream):
+        return cast(ByteReceiveStream, stream).receive
+    receive_item = stream.receive  # a byte stream is an object stream of bytes, to mypy
+
+    async def read_item(size: int) -> bytes:
+        while not (chunk := await receive_item()):
+            pass
+        return chunk
+
+    return read_item
+
+
+def _count(name: str, value: int, minimum: int) -> int:
+    """Return ``value`` as an int, or raise naming the argument: TypeError for a non-integer,
+    ValueError below ``minimum``."""
+    try:
+        count = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
+    if count < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {count}")
+    return count
+
+
+class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
+    """A byte receive stream with a buffer, over any bytes-oriented receive stream.
+
+    It wraps a byte stream or an object stream of bytes (whose items may have any size) and
+    adds :meth:`receive_exactly`, :meth:`receive_until`, :attr:`buffer` and :meth:`feed_data`,
+    as :class:`streamspec.BufferedByteReceiver` describes. Beyond that contract:
+
+    * The results depend only on the bytes, never on how the transport chunked them
+      [BUF-EXACTLY] [BUF-UNTIL]; ``receive(max_bytes)`` returns buffered bytes first and never
+      more than ``max_bytes``, even over an object stream with larger items [BUF-RECEIVE].
+    * After any error (end of stream, a transport failure, cancellation) every byte read from
+      the transport is still in :attr:`buffer`. [BUF-EXACTLY-INCOMPLETE] [BUF-UNTIL-NOT-FOUND]
+      [BUF-UNTIL-INCOMPLETE]
+    * Every operation is a checkpoint, also when the buffer can serve it. [ASYNC-CHECKPOINT]
+
+    Bytes come out of the buffer in order, each exactly once, whichever tasks receive; a
+    protocol normally has one receiving task at a time.
+
+    :param receive_stream: the stream to read from; closing this stream closes it.
+    """
+
+    def __init__(self, receive_stream: AnyByteReceiveStream) -> None:
+        #: The wrapped stream.
+        self.receive_stream = receive_stream
+        self._read = _chunk_reader(receive_stream)
+        self._buffer = bytearray()
+        # Counts removals from the buffer's front, which shift the positions of the bytes left;
+        # receive_until() uses it to tell whether a position it remembered is still valid.
+        self._removals = 0
+        self._closed = False
+
+    @property
+    def buffer(self) -> bytes:
+        """The bytes read from the transport (or fed) and not yet returned, as a copy."""
+        return bytes(self._buffer)
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        """The wrapped stream's attributes."""
+        return self.receive_stream.extra_attributes
+
+    def feed_data(self, data: Iterable[SupportsIndex], /) -> None:
+        """Append ``data`` (bytes, or any iterable of integers 0-255) to the buffer, as
+        :class:`streamspec.SupportsBufferedReceive` describes. [BUF-FEED]
+
+        Bytes fed while a receive waits for the transport come before the chunk it is waiting
+        for. Feeding a closed stream is allowed (the bytes stay readable through
+        :attr:`buffer`).
+
+        :raises TypeError: ``data`` is neither bytes-like nor an iterable of integers; nothing
+            is appended.
+        :raises ValueError: an integer in ``data`` is outside 0-255; nothing is appended.
+        """
+        self._buffer.extend(data)  # all or nothing: extend() converts before it appends
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Return the buffered bytes first, up to ``max_bytes``; with an empty buffer, the
+        transport's next chunk, never more than ``max_bytes`` of it. [BUF-RECEIVE]
+
+        :raises TypeError: ``max_bytes`` is not an integer; nothing is consumed.
+        :raises ValueError: ``max_bytes`` is less than 1; nothing is consumed.
+            [BYTE-MAX-BYTES-INVALID]
+        :raises ~anyio.ClosedResourceError: this stream was closed. [BYTE-CLOSED]
+        """
+        max_bytes = _count("max_bytes", max_bytes, 1)
+        self._check_open()
+        if self._buffer:
+            await anyio.lowlevel.checkpoint()
+            if self._buffer:  # another task may have emptied it during the checkpoint
+                return self._take(max_bytes)
+        # The transport's receive is the checkpoint on this path.
+        chunk = await self._read(max_bytes)
+        if len(chunk) <= max_bytes and not self._buffer:
+            return chunk
+        # An object stream's item may exceed max_bytes, and bytes fed meanwhile come first.
+        self._buffer += chunk
+        return self._take(max_bytes)
+
+    async def receive_exactly(self, nbytes: int) -> bytes:
+        """Return exactly the next ``nbytes`` bytes, as
+        :class:`streamspec.SupportsBufferedReceive` describes. [BUF-EXACTLY]
+
+        :raises TypeError: ``nbytes`` is not an integer; nothing is consumed.
+        :raises ValueError: ``nbytes`` is negative; nothing is consumed. [BUF-ARGS]
+        :raises ~anyio.IncompleteRead: the stream ended first; every byte read stays in the
+            buffer. [BUF-EXACTLY-INCOMPLETE]
+        :raises ~anyio.ClosedResourceError: this stream was closed.
+        """
+        nbytes = _count("nbytes", nbytes, 0)
+        self._check_open()
+        if len(self._buffer) >= nbytes:
+            await anyio.lowlevel.checkpoint()
+        # Otherwise the transport's receive is the checkpoint. A loop, not a single read: each
+        # chunk may be short, and another task may take bytes during any await.
+        while len(self._buffer) < nbytes:
+            try:
+                chunk = await self._read(max(nbytes - len(self._buffer), _READ_SIZE))
+            except anyio.EndOfStream as exc:
+                raise anyio.IncompleteRead from exc
+            self._buffer += chunk
+        return self._take(nbytes)
+
+    async def receive_until(self, delimiter: bytes, max_bytes: int) -> bytes:
+        """Return the bytes before the first ``delimiter`` and consume the delimiter too, as
+        :class:`streamspec.SupportsBufferedReceive` describes. [BUF-UNTIL]
+
+        The delimiter counts only when the whole of it lies within the first ``max_bytes``
+        bytes; so the outcome is decided by the bytes alone, never by how the transport
+        chunked them or by how much is already buffered. Bytes already searched are not
+        searched again when more arrive.
+
+        :raises TypeError: ``delimiter`` is not bytes or bytearray, or ``max_bytes`` is not an
+            integer; nothing is consumed.
+        :raises ValueError: ``delimiter`` is empty or ``max_bytes`` is less than 1; nothing is
+            consumed. [BUF-ARGS]
+        :raises ~anyio.DelimiterNotFound: ``max_bytes`` bytes arrived without a whole delimiter
+            among them; every byte read stays in the buffer. [BUF-UNTIL-NOT-FOUND]
+        :raises ~anyio.IncompleteRead: the stream ended, with fewer than ``max_bytes`` bytes
+            and no delimiter; every byte read stays in the buffer. [BUF-UNTIL-INCOMPLETE]
+        :raises ~anyio.ClosedResourceError: this stream was closed.
+        """
+        if not isinstance(delimiter, (bytes, bytearray)):
+            raise TypeError(f"delimiter must be bytes, not {type(delimiter).__name__}")
+        if not delimiter:
+            raise ValueError("delimiter must not be empty")
+        max_bytes = _count("max_bytes", max_bytes, 1)
+        self._check_open()
+        await anyio.lowlevel.checkpoint()
+        buffer = self._buffer
+        resume = 0  # no delimiter begins before this position of the buffer
+        while True:
+            # The end bound keeps the match inside the first max_bytes bytes.
+            index = buffer.find(delimiter, resume, max_bytes)
+            if index >= 0:
+                return self._take(index, discard=len(delimiter))
+            if len(buffer) >= max_bytes:
+                raise anyio.DelimiterNotFound(max_bytes)
+            searched, removals = len(buffer), self._removals
+            try:
+                chunk = await self._read(_READ_SIZE)
+            except anyio.EndOfStream as exc:
+                raise anyio.IncompleteRead from exc
+            # A delimiter may straddle the old end. If another task took bytes meanwhile, the
+            # positions moved, so search everything again.
+            unmoved = self._removals == removals
+            resume = max(searched - len(delimiter) + 1, 0) if unmoved else 0
+            buffer += chunk
+
+    async def aclose(self) -> None:
+        """Close this stream and the wrapped one; :attr:`buffer` stays readable."""
+        self._closed = True
+        await self.receive_stream.aclose()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise anyio.ClosedResourceError
+
+    def _take(self, nbytes: int, discard: int = 0) -> bytes:
+        """Remove the first ``nbytes`` buffered bytes (fewer if fewer are buffered) and return
+        them; then remove ``discard`` more bytes, unreturned (a delimiter)."""
+        buffer = self._buffer
+        # bytes(buffer) copies once; a slice would copy twice.
+        taken = bytes(buffer) if nbytes >= len(buffer) else bytes(buffer[:nbytes])
+        del buffer[: nbytes + discard]
+        self._removals += 1
+        return taken
+
+
+class BufferedByteStream(BufferedByteReceiveStream, anyio.abc.ByteStream):
+    """A byte stream whose receiving side is buffered; sending passes straight through.
+
+    Everything :class:`BufferedByteReceiveStream` says holds for receiving. See
+    :class:`streamspec.BufferedByteDuplex`.
+
+    :param stream: the bidirectional stream to wrap (a byte stream or an object stream of
+        bytes); closing this stream closes it.
+    """
+
+    def __init__(self, stream: AnyByteStream) -> None:
+        super().__init__(stream)
+        self._stream = stream
+
+    async def send(self, item: bytes) -> None:
+        """Send ``item`` on the wrapped stream."""
+        await self._stream.send(item)
+
+    async def send_eof(self) -> None:
+        """Send EOF on the wrapped stream; receiving goes on."""
+        await self._stream.send_eof()
