@@ -1,0 +1,936 @@
+"""Checks of the ``tls`` role: the target's TLS stream over a transport the checks control.
+
+Every TLS stream under test runs over a :class:`_MemoryTransport`, a byte stream of the checks'
+own built on two AnyIO memory object streams (the transport is not what is under test). It
+behaves like a socket with a generous buffer, and it can also
+
+* deliver what it receives in chunks of drawn sizes, splitting and coalescing TLS records;
+* end one direction without ``close_notify`` (``send_eof()``), which is a ragged EOF to TLS;
+* hold delivery back, so that bytes pile up and arrive together (``hold``/``release``);
+* expose an attribute of its own, to see it pass through the TLS stream.
+
+Both ends of a connection are the target's: its ``tls_stream.wrap`` makes the client and the
+server. Certificates come from :mod:`streamspec.conformance._certs`. The listener check runs
+the target's ``tls_listener`` over the target's ``listener`` when it has one, otherwise over a
+TCP listener on 127.0.0.1.
+
+This module keeps its own Hypothesis strategy for TLS traffic (:func:`_flows`): a payload and
+three chunkings (sender, receiver, transport).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import random
+import re
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+from anyio.abc import ByteStream, SocketAttribute
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.tls import TLSAttribute
+from hypothesis import given
+from hypothesis import strategies as st
+
+from .._certs import SERVER_HOSTNAME, client_context, server_certificate_der, server_context
+from ..registry import Context, check
+from ..target import Target
+
+__all__: list[str] = []
+
+#: How long something that should happen at once may take before the check calls it missing.
+#: Generous, because the machine may be busy; a correct implementation never waits for it.
+_PATIENCE = 3.0
+#: The listener check's handshake timeout: a stalled client costs this long.
+_HANDSHAKE_TIMEOUT = 0.5
+
+
+# -- the transport ------------------------------------------------------------------------------
+
+
+class _ProbeAttribute(anyio.TypedAttributeSet):
+    """An attribute only the checks' transport has, to see it through a TLS stream."""
+
+    #: Which end of the transport this is ("client transport" or "server transport").
+    label: str = anyio.typed_attribute()
+
+
+class _MemoryTransport(ByteStream):
+    """One end of an in-memory byte connection, delivering in chunks of planned sizes.
+
+    Each ``receive()`` returns at most the next size of ``chunk_sizes`` (cycled), joining
+    pieces that have already arrived to reach it. Concurrent receives raise
+    :exc:`~anyio.BusyResourceError`, as a socket stream's do.
+    """
+
+    def __init__(
+        self,
+        outgoing: MemoryObjectSendStream[bytes],
+        incoming: MemoryObjectReceiveStream[bytes],
+        *,
+        label: str,
+        chunk_sizes: Sequence[int],
+    ) -> None:
+        self._outgoing = outgoing
+        self._incoming = incoming
+        self._label = label
+        self._chunk_sizes = itertools.cycle(chunk_sizes)
+        self._buffer = bytearray()
+        self._receiving = False
+        self._gate: anyio.Event | None = None
+
+    def hold(self) -> None:
+        """Deliver nothing until :meth:`release`, so what arrives meanwhile comes as one."""
+        self._gate = anyio.Event()
+
+    def release(self) -> None:
+        """Resume delivery after :meth:`hold`."""
+        if self._gate is not None:
+            self._gate.set()
+            self._gate = None
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        if self._receiving:
+            raise anyio.BusyResourceError("receiving from")
+        self._receiving = True
+        try:
+            if self._gate is not None:
+                await self._gate.wait()
+            if self._buffer:
+                await anyio.lowlevel.checkpoint()
+            else:
+                self._buffer += await self._incoming.receive()
+            limit = min(max_bytes, next(self._chunk_sizes))
+            while len(self._buffer) < limit:
+                try:
+                    self._buffer += self._incoming.receive_nowait()
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+            chunk = bytes(self._buffer[:limit])
+            del self._buffer[:limit]
+            return chunk
+        finally:
+            self._receiving = False
+
+    async def send(self, item: bytes) -> None:
+        await self._outgoing.send(bytes(item))
+
+    async def send_eof(self) -> None:
+        """End this direction without a word to TLS: a ragged EOF for the peer."""
+        await self._outgoing.aclose()
+
+    async def aclose(self) -> None:
+        await self._outgoing.aclose()
+        await self._incoming.aclose()
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return {_ProbeAttribute.label: lambda: self._label}
+
+
+@asynccontextmanager
+async def _transport_pair(
+    *, client_chunks: Sequence[int] = (65536,), server_chunks: Sequence[int] = (65536,)
+) -> AsyncIterator[tuple[_MemoryTransport, _MemoryTransport]]:
+    """A connected (client, server) pair of transports, closed on exit.
+
+    ``client_chunks`` plans what the client's end delivers (the server's bytes), and
+    ``server_chunks`` the reverse. The buffers are unbounded, like a socket's that is never full,
+    so two sides that both send before they receive do not deadlock.
+    """
+    to_server_send, to_server_receive = anyio.create_memory_object_stream[bytes](math.inf)
+    to_client_send, to_client_receive = anyio.create_memory_object_stream[bytes](math.inf)
+    client = _MemoryTransport(
+        to_server_send, to_client_receive, label="client transport", chunk_sizes=client_chunks
+    )
+    server = _MemoryTransport(
+        to_client_send, to_server_receive, label="server transport", chunk_sizes=server_chunks
+    )
+    try:
+        yield client, server
+    finally:
+        await client.aclose()
+        await server.aclose()
+
+
+# -- connections --------------------------------------------------------------------------------
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message``, followed by the exception's cause or context when it has one."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    origin = exc.__cause__ or exc.__context__
+    return f"{text} (from {_describe(origin)})" if origin is not None else text
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, then its causes and contexts."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+async def _close_quietly(resource: Any) -> None:
+    # Cleanup after a check: a stream that is already broken may raise from aclose(), and that
+    # is not what the rule being checked is about.
+    with suppress(Exception):
+        await anyio.aclose_forcefully(resource)
+
+
+@dataclass
+class _Connection:
+    """Both ends of a TLS connection made by the target, and the transports beneath them."""
+
+    client: Any
+    server: Any
+    client_transport: _MemoryTransport
+    server_transport: _MemoryTransport
+
+
+async def _handshake(
+    target: Target,
+    client_transport: _MemoryTransport,
+    server_transport: _MemoryTransport,
+    *,
+    client_tls: ssl.SSLContext,
+    server_tls: ssl.SSLContext,
+    hostname: str = SERVER_HOSTNAME,
+    client_compatible: bool = True,
+    server_compatible: bool = True,
+) -> tuple[Any, Any]:
+    """Wrap both transports at once; each side's result is its stream or what wrap() raised.
+
+    A side whose handshake fails closes its transport, so the peer's handshake ends too.
+    """
+    outcomes: dict[str, Any] = {}
+
+    async def wrap(side: str, transport: _MemoryTransport, **options: Any) -> None:
+        try:
+            outcomes[side] = await target.tls_stream.wrap(transport, **options)
+        except Exception as exc:
+            outcomes[side] = exc
+            await transport.aclose()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(
+            lambda: wrap(
+                "client",
+                client_transport,
+                server_side=False,
+                hostname=hostname,
+                ssl_context=client_tls,
+                standard_compatible=client_compatible,
+            )
+        )
+        tg.start_soon(
+            lambda: wrap(
+                "server",
+                server_transport,
+                server_side=True,
+                ssl_context=server_tls,
+                standard_compatible=server_compatible,
+            )
+        )
+    return outcomes["client"], outcomes["server"]
+
+
+@asynccontextmanager
+async def _connection(
+    target: Target,
+    *,
+    client_chunks: Sequence[int] = (65536,),
+    server_chunks: Sequence[int] = (65536,),
+    client_alpn: Sequence[str] = (),
+    server_alpn: Sequence[str] = (),
+    client_compatible: bool = True,
+    server_compatible: bool = True,
+) -> AsyncIterator[_Connection]:
+    """A TLS connection over fresh transports, with a trusted certificate for the right host.
+
+    :raises AssertionError: the handshake failed.
+    """
+    async with _transport_pair(
+        client_chunks=client_chunks, server_chunks=server_chunks
+    ) as transports:
+        client, server = await _handshake(
+            target,
+            *transports,
+            client_tls=client_context(alpn=client_alpn),
+            server_tls=server_context(alpn=server_alpn),
+            client_compatible=client_compatible,
+            server_compatible=server_compatible,
+        )
+        try:
+            failures = [
+                f"the {side}'s wrap() raised {_describe(outcome)}"
+                for side, outcome in (("client", client), ("server", server))
+                if isinstance(outcome, BaseException)
+            ]
+            if failures:
+                raise AssertionError(
+                    f"the TLS handshake failed with a trusted certificate for "
+                    f"{SERVER_HOSTNAME!r}: {'; '.join(failures)}"
+                )
+            yield _Connection(client, server, *transports)
+        finally:
+            for stream in (client, server):
+                if not isinstance(stream, BaseException):
+                    await _close_quietly(stream)
+
+
+async def _receive_exactly(stream: Any, expected: bytes, *, what: str) -> None:
+    """Receive until ``expected`` has arrived, failing on anything else or a stall."""
+    received = 0
+    with anyio.move_on_after(_PATIENCE) as scope:
+        while received < len(expected):
+            try:
+                chunk = await stream.receive()
+            except Exception as exc:
+                raise AssertionError(
+                    f"{what}: receive() raised {_describe(exc)} after {received} of "
+                    f"{len(expected)} bytes"
+                ) from exc
+            if chunk != expected[received : received + len(chunk)]:
+                raise AssertionError(
+                    f"{what}: expected {expected[received : received + len(chunk)]!r} at "
+                    f"byte {received}, received {chunk!r}"
+                )
+            received += len(chunk)
+    if scope.cancelled_caught:
+        raise AssertionError(
+            f"{what}: only {received} of {len(expected)} bytes arrived within {_PATIENCE:g} s"
+        )
+
+
+async def _gather(*calls: Callable[[], Awaitable[None]]) -> None:
+    """Run ``calls`` concurrently; the first to fail cancels the rest and its error is raised
+    as itself (not inside an exception group), so the report shows what was observed."""
+    failures: list[Exception] = []
+
+    async def guarded(call: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await call()
+        except Exception as exc:
+            failures.append(exc)
+            tg.cancel_scope.cancel()
+
+    async with anyio.create_task_group() as tg:
+        for call in calls:
+            tg.start_soon(guarded, call)
+    if failures:
+        raise failures[0]
+
+
+# -- TLS-INTACT ---------------------------------------------------------------------------------
+
+#: Larger than one TLS record (16 KiB), so records are split and joined.
+_MAX_PAYLOAD = 40_000
+#: Roughly how many send, receive and transport-delivery calls one flow may take: tiny chunks
+#: come with short payloads, long payloads with larger chunks, so every example stays cheap.
+_CALL_BUDGET = 5_000
+#: Bytes a TLS 1.3 record adds to its payload (header, tag, content type), roughly.
+_RECORD_OVERHEAD = 22
+#: Chunk sizes, often tiny (a byte at a time through a record header), sometimes record-sized.
+_chunkings = st.lists(
+    st.one_of(st.integers(1, 16), st.integers(1, 20_000)), min_size=1, max_size=6
+).map(tuple)
+
+
+@dataclass(frozen=True)
+class _Flow:
+    """One direction of TLS traffic: what is sent, and how each layer chunks it."""
+
+    #: How the sender splits the payload into ``send()`` calls (cycled).
+    send_sizes: tuple[int, ...]
+    #: The ``max_bytes`` the receiver passes to ``receive()`` (cycled).
+    receive_sizes: tuple[int, ...]
+    #: The largest chunk the transport delivers to the receiving TLS stream at a time (cycled).
+    transport_sizes: tuple[int, ...]
+    #: Length of the payload, which is ``seed``'s pseudo-random bytes (so the repr stays short).
+    length: int
+    seed: int
+
+    @property
+    def payload(self) -> bytes:
+        return random.Random(self.seed).randbytes(self.length)
+
+
+def _mean(sizes: Sequence[int]) -> float:
+    return sum(sizes) / len(sizes)
+
+
+@st.composite
+def _flows(draw: st.DrawFn) -> _Flow:
+    """One direction of TLS traffic: the chunkings, then a payload they can carry cheaply."""
+    send_sizes, receive_sizes, transport_sizes = (
+        draw(_chunkings),
+        draw(_chunkings),
+        draw(_chunkings),
+    )
+    # Calls per payload byte: sends, receives, and transport deliveries of the ciphertext.
+    sent, received, delivered = map(_mean, (send_sizes, receive_sizes, transport_sizes))
+    calls_per_byte = 1 / sent + 1 / received + (1 + _RECORD_OVERHEAD / sent) / delivered
+    length = draw(st.integers(0, min(_MAX_PAYLOAD, int(_CALL_BUDGET / calls_per_byte))))
+    return _Flow(
+        send_sizes, receive_sizes, transport_sizes, length, draw(st.integers(0, 2**32 - 1))
+    )
+
+
+async def _send_flow(stream: Any, flow: _Flow, *, what: str) -> None:
+    payload = flow.payload
+    sizes = itertools.cycle(flow.send_sizes)
+    offset = 0
+    while offset < len(payload):
+        chunk = payload[offset : offset + next(sizes)]
+        try:
+            await stream.send(chunk)
+        except Exception as exc:
+            raise AssertionError(
+                f"{what}: send() raised {_describe(exc)} at byte {offset}"
+            ) from exc
+        offset += len(chunk)
+
+
+async def _receive_flow(stream: Any, flow: _Flow, *, what: str) -> None:
+    payload = flow.payload
+    sizes = itertools.cycle(flow.receive_sizes)
+    received = 0
+    while received < len(payload):
+        max_bytes = next(sizes)
+        try:
+            chunk = await stream.receive(max_bytes)
+        except Exception as exc:
+            raise AssertionError(
+                f"{what}: receive({max_bytes}) raised {_describe(exc)} after {received} of "
+                f"{len(payload)} bytes"
+            ) from exc
+        if not 0 < len(chunk) <= max_bytes:
+            raise AssertionError(
+                f"{what}: receive({max_bytes}) returned {len(chunk)} bytes at byte {received}"
+            )
+        if chunk != payload[received : received + len(chunk)]:
+            raise AssertionError(
+                f"{what}: the {len(chunk)} bytes received at byte {received} differ from those sent"
+            )
+        received += len(chunk)
+
+
+async def _exchange(target: Target, upstream: _Flow, downstream: _Flow) -> None:
+    async with _connection(
+        target,
+        client_chunks=downstream.transport_sizes,
+        server_chunks=upstream.transport_sizes,
+    ) as conn:
+        # Both directions at once: TLS is full duplex.
+        await _gather(
+            lambda: _send_flow(conn.client, upstream, what="client to server"),
+            lambda: _send_flow(conn.server, downstream, what="server to client"),
+            lambda: _receive_flow(conn.server, upstream, what="client to server"),
+            lambda: _receive_flow(conn.client, downstream, what="server to client"),
+        )
+
+
+@check("TLS-INTACT", needs=("tls_stream",))
+def tls_intact(ctx: Context) -> None:
+    @given(upstream=_flows(), downstream=_flows())
+    def both_directions_intact(upstream: _Flow, downstream: _Flow) -> None:
+        ctx.run(_exchange, ctx.target, upstream, downstream)
+
+    both_directions_intact()
+
+
+# -- TLS-HOSTNAME, TLS-UNTRUSTED ----------------------------------------------------------------
+
+
+async def _expect_refusal(target: Target, *, hostname: str, trusted: bool, why: str) -> None:
+    """A control handshake must succeed; then one with the bad certificate must be refused."""
+    async with _connection(target):
+        pass
+    async with _transport_pair() as transports:
+        client, server = await _handshake(
+            target,
+            *transports,
+            client_tls=client_context(),
+            server_tls=server_context(trusted=trusted),
+            hostname=hostname,
+        )
+        for stream in (client, server):
+            if not isinstance(stream, BaseException):
+                await _close_quietly(stream)
+    if not isinstance(client, BaseException):
+        raise AssertionError(f"the client completed the handshake although {why}")
+    if not isinstance(client, (ssl.SSLError, anyio.BrokenResourceError)):
+        raise AssertionError(
+            f"the client's wrap() raised {_describe(client)}, expected an ssl.SSLError or "
+            "BrokenResourceError"
+        )
+    ssl_errors = [exc for exc in _chain(client) if isinstance(exc, ssl.SSLError)]
+    if ssl_errors and not any(isinstance(e, ssl.SSLCertVerificationError) for e in ssl_errors):
+        raise AssertionError(
+            f"the client's handshake failed, but not on certificate verification: "
+            f"{_describe(client)}"
+        )
+    if not isinstance(server, BaseException):
+        raise AssertionError(
+            f"the server completed the handshake although the client refused it ({why})"
+        )
+
+
+@check("TLS-HOSTNAME", needs=("tls_stream",))
+async def tls_hostname(ctx: Context) -> None:
+    await _expect_refusal(
+        ctx.target,
+        hostname="wrong-host.test",
+        trusted=True,
+        why=f"the certificate is for {SERVER_HOSTNAME!r}, not 'wrong-host.test'",
+    )
+
+
+@check("TLS-UNTRUSTED", needs=("tls_stream",))
+async def tls_untrusted(ctx: Context) -> None:
+    await _expect_refusal(
+        ctx.target,
+        hostname=SERVER_HOSTNAME,
+        trusted=False,
+        why="the certificate's issuer is not trusted by the client's context",
+    )
+
+
+# -- TLS-RAGGED-EOF-STRICT, TLS-RAGGED-EOF-LENIENT, TLS-CLOSE-NOTIFY ----------------------------
+
+
+async def _ragged_eof(
+    target: Target, *, standard_compatible: bool, expected: type[Exception]
+) -> None:
+    """Each side sends, then each transport ends without close_notify; after the data, each
+    receiver must see ``expected``."""
+    async with _connection(
+        target, client_compatible=standard_compatible, server_compatible=standard_compatible
+    ) as conn:
+        sides = (
+            ("client", conn.client, conn.client_transport, "server", conn.server),
+            ("server", conn.server, conn.server_transport, "client", conn.client),
+        )
+        for sender_name, sender, _, _, _ in sides:
+            await sender.send(f"last words of the {sender_name}".encode())
+        for _, _, sender_transport, _, _ in sides:
+            await sender_transport.send_eof()
+        for sender_name, _, _, receiver_name, receiver in sides:
+            what = f"{sender_name} to {receiver_name}"
+            await _receive_exactly(receiver, f"last words of the {sender_name}".encode(), what=what)
+            try:
+                with anyio.fail_after(_PATIENCE):
+                    chunk = await receiver.receive()
+            except expected:
+                continue
+            except Exception as exc:
+                observed = f"raised {_describe(exc)}"
+            else:
+                observed = f"returned {chunk!r}"
+            raise AssertionError(
+                f"with standard_compatible={standard_compatible}, after the {sender_name}'s "
+                f"transport ended without close_notify, the {receiver_name}'s receive() "
+                f"{observed}, expected {expected.__name__}"
+            )
+
+
+@check("TLS-RAGGED-EOF-STRICT", needs=("tls_stream",))
+async def tls_ragged_eof_strict(ctx: Context) -> None:
+    await _ragged_eof(ctx.target, standard_compatible=True, expected=anyio.BrokenResourceError)
+
+
+@check("TLS-RAGGED-EOF-LENIENT", needs=("tls_stream",))
+async def tls_ragged_eof_lenient(ctx: Context) -> None:
+    await _ragged_eof(ctx.target, standard_compatible=False, expected=anyio.EndOfStream)
+
+
+async def _close_and_observe(target: Target, *, closer_name: str) -> None:
+    """The closer sends a farewell and closes; the peer must get it, then EndOfStream."""
+    async with _connection(target) as conn:
+        if closer_name == "client":
+            closer, peer, peer_name = conn.client, conn.server, "server"
+        else:
+            closer, peer, peer_name = conn.server, conn.client, "client"
+        farewell = f"the {closer_name} says goodbye".encode()
+        await closer.send(farewell)
+
+        async def close() -> None:
+            try:
+                await closer.aclose()
+            except Exception as exc:
+                raise AssertionError(
+                    f"the {closer_name}'s aclose() raised {_describe(exc)} while the "
+                    f"{peer_name} was receiving"
+                ) from exc
+
+        async def observe() -> None:
+            await _receive_exactly(peer, farewell, what=f"{closer_name} to {peer_name}")
+            try:
+                chunk = await peer.receive()
+            except anyio.EndOfStream:
+                # Answer with our own close_notify, which a standard closer waits for.
+                await peer.aclose()
+                return
+            except Exception as exc:
+                observed = f"raised {_describe(exc)}"
+            else:
+                observed = f"returned {chunk!r}"
+            raise AssertionError(
+                f"after the {closer_name} called aclose(), the {peer_name}'s receive() "
+                f"{observed}, expected EndOfStream"
+            )
+
+        await _gather(close, observe)
+
+
+@check("TLS-CLOSE-NOTIFY", needs=("tls_stream",))
+async def tls_close_notify(ctx: Context) -> None:
+    for closer_name in ("client", "server"):
+        await _close_and_observe(ctx.target, closer_name=closer_name)
+
+
+# -- TLS-UNWRAP ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _promptly(what: str) -> Iterator[None]:
+    """Fail if the body takes longer than :data:`_PATIENCE`: ``what`` never finished."""
+    with anyio.move_on_after(_PATIENCE) as scope:
+        yield
+    if scope.cancelled_caught:
+        raise AssertionError(f"{what} did not finish within {_PATIENCE:g} s")
+
+
+async def _unwrap(stream: Any, *, side: str) -> tuple[Any, bytes]:
+    try:
+        with _promptly(f"the {side}'s unwrap()"):
+            transport, leftover = await stream.unwrap()
+    except AssertionError:
+        raise
+    except Exception as exc:
+        raise AssertionError(f"the {side}'s unwrap() raised {_describe(exc)}") from exc
+    if not isinstance(leftover, bytes):
+        raise AssertionError(f"the {side}'s unwrap() returned {leftover!r} as the bytes read")
+    return transport, leftover
+
+
+async def _plaintext_arrives(transport: Any, leftover: bytes, sent: bytes, *, what: str) -> None:
+    """What unwrap() returned, then what the transport delivers, must be ``sent``."""
+    if not sent.startswith(leftover):
+        raise AssertionError(
+            f"{what}: unwrap() returned {leftover!r}, which is not the start of the plaintext "
+            f"sent after the session ended ({sent!r})"
+        )
+    await _receive_exactly(transport, sent[len(leftover) :], what=f"{what} after unwrap()")
+
+
+@check("TLS-UNWRAP", needs=("tls_stream",))
+async def tls_unwrap(ctx: Context) -> None:
+    async with _connection(ctx.target) as conn:
+        # Traffic both ways first, so the session is in full use when it ends.
+        for sender, receiver, what in (
+            (conn.client, conn.server, "client to server"),
+            (conn.server, conn.client, "server to client"),
+        ):
+            await sender.send(f"{what} over TLS".encode())
+            await _receive_exactly(receiver, f"{what} over TLS".encode(), what=what)
+
+        # The client's transport holds delivery, so the server's close_notify and the plaintext
+        # the server sends right after its unwrap() reach the client as one chunk: the client's
+        # unwrap() reads past the session's end and must hand those bytes back.
+        from_server, from_client = b"plaintext from the server", b"plaintext from the client"
+        unwrapped: dict[str, tuple[Any, bytes]] = {}
+
+        async def client_side() -> None:
+            unwrapped["client"] = await _unwrap(conn.client, side="client")
+
+        async def server_side() -> None:
+            unwrapped["server"] = transport, _ = await _unwrap(conn.server, side="server")
+            await transport.send(from_server)
+            conn.client_transport.release()
+
+        conn.client_transport.hold()
+        await _gather(client_side, server_side)
+        client_transport, client_leftover = unwrapped["client"]
+        server_transport, server_leftover = unwrapped["server"]
+        await _plaintext_arrives(
+            client_transport, client_leftover, from_server, what="server to client"
+        )
+        await client_transport.send(from_client)
+        await _plaintext_arrives(
+            server_transport, server_leftover, from_client, what="client to server"
+        )
+
+
+# -- TLS-ALPN, TLS-ATTRIBUTES -------------------------------------------------------------------
+
+#: Every public TLSAttribute, by name (read from the class, so new ones are checked too).
+_TLS_ATTRIBUTES: dict[str, object] = {
+    name: getattr(TLSAttribute, name) for name in TLSAttribute.__annotations__
+}
+
+
+def _attribute(stream: Any, name: str, *, side: str) -> Any:
+    try:
+        return stream.extra(_TLS_ATTRIBUTES[name])
+    except anyio.TypedAttributeLookupError:
+        raise AssertionError(f"the {side} does not provide TLSAttribute.{name}") from None
+
+
+@check("TLS-ALPN", needs=("tls_stream",))
+async def tls_alpn(ctx: Context) -> None:
+    # "streamspec/1" is the only protocol both sides offer, whatever the preference order.
+    async with _connection(
+        ctx.target,
+        client_alpn=("streamspec/1", "streamspec/3"),
+        server_alpn=("streamspec/2", "streamspec/1"),
+    ) as conn:
+        for side, stream in (("client", conn.client), ("server", conn.server)):
+            agreed = _attribute(stream, "alpn_protocol", side=side)
+            if agreed != "streamspec/1":
+                raise AssertionError(
+                    f"the {side} reports alpn_protocol {agreed!r}, but 'streamspec/1' was agreed"
+                )
+    async with _connection(ctx.target) as conn:
+        for side, stream in (("client", conn.client), ("server", conn.server)):
+            agreed = _attribute(stream, "alpn_protocol", side=side)
+            if agreed is not None:
+                raise AssertionError(
+                    f"the {side} reports alpn_protocol {agreed!r} although neither side "
+                    "offered ALPN, expected None"
+                )
+
+
+def _is_cipher(value: object) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and isinstance(value[1], str)
+        and isinstance(value[2], int)
+    )
+
+
+def _attribute_problems(client: Mapping[str, Any], server: Mapping[str, Any]) -> Iterator[str]:
+    """What is implausible in the attributes the two sides report (by attribute name)."""
+    for side, values, is_server in (("client", client, False), ("server", server, True)):
+        if values["server_side"] is not is_server:
+            yield f"the {side} reports server_side={values['server_side']!r}"
+        if not isinstance(values["ssl_object"], ssl.SSLObject):
+            yield f"the {side} reports ssl_object={values['ssl_object']!r}, not an ssl.SSLObject"
+        elif values["ssl_object"].server_side is not is_server:
+            yield f"the {side}'s ssl_object is the other side's"
+        if not re.fullmatch(r"TLSv1(\.[0-3])?", str(values["tls_version"])):
+            yield f"the {side} reports tls_version={values['tls_version']!r}"
+        if not _is_cipher(values["cipher"]):
+            yield f"the {side} reports cipher={values['cipher']!r}, not (name, protocol, bits)"
+        if not (isinstance(values["channel_binding_tls_unique"], bytes)):
+            yield (
+                f"the {side} reports channel_binding_tls_unique="
+                f"{values['channel_binding_tls_unique']!r}, not bytes"
+            )
+        if values["alpn_protocol"] is not None:
+            yield f"the {side} reports alpn_protocol={values['alpn_protocol']!r} without ALPN"
+    for name in ("tls_version", "cipher", "channel_binding_tls_unique"):
+        if client[name] != server[name]:
+            yield f"the sides disagree on {name}: {client[name]!r} and {server[name]!r}"
+    if client["standard_compatible"] is not True or server["standard_compatible"] is not False:
+        yield (
+            "standard_compatible should be True on the client and False on the server, as "
+            f"given to wrap(); they report {client['standard_compatible']!r} and "
+            f"{server['standard_compatible']!r}"
+        )
+    certificate = client["peer_certificate"]
+    if not isinstance(certificate, dict) or ("DNS", SERVER_HOSTNAME) not in certificate.get(
+        "subjectAltName", ()
+    ):
+        yield f"the client's peer_certificate is {certificate!r}, not the server's certificate"
+    if client["peer_certificate_binary"] != server_certificate_der():
+        yield "the client's peer_certificate_binary is not the server's certificate in DER"
+    for name in ("peer_certificate", "peer_certificate_binary"):
+        if server[name] is not None:
+            yield f"the server reports {name}={server[name]!r} but the client sent no certificate"
+    shared = server["shared_ciphers"]
+    if not (isinstance(shared, list) and shared and all(_is_cipher(c) for c in shared)):
+        yield f"the server reports shared_ciphers={shared!r}, not a list of ciphers"
+    if client["shared_ciphers"] is not None:
+        yield f"the client reports shared_ciphers={client['shared_ciphers']!r}, expected None"
+
+
+@check("TLS-ATTRIBUTES", needs=("tls_stream",))
+async def tls_attributes(ctx: Context) -> None:
+    # Different standard_compatible flags, to see that each side reports its own.
+    async with _connection(ctx.target, client_compatible=True, server_compatible=False) as conn:
+        sides = {"client": conn.client, "server": conn.server}
+        reported = {
+            side: {name: _attribute(stream, name, side=side) for name in _TLS_ATTRIBUTES}
+            for side, stream in sides.items()
+        }
+        problems = list(_attribute_problems(reported["client"], reported["server"]))
+        for side, stream in sides.items():
+            label = stream.extra(_ProbeAttribute.label, None)
+            if label != f"{side} transport":
+                problems.append(
+                    f"the {side}'s transport attribute does not pass through (got {label!r})"
+                )
+    if problems:
+        raise AssertionError("; ".join(problems))
+
+
+# -- TLS-LISTENER-SURVIVES ----------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _byte_listener(
+    target: Target,
+) -> AsyncIterator[tuple[Any, Callable[[], Awaitable[Any]]]]:
+    """The target's listener of byte streams if it has one, else TCP on 127.0.0.1."""
+    if target.listener is not None:
+        async with target.listener() as (listener, connect):
+            yield listener, connect
+        return
+    tcp_listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = tcp_listener.extra(SocketAttribute.local_port)
+    try:
+        yield tcp_listener, lambda: anyio.connect_tcp("127.0.0.1", port)
+    finally:
+        await tcp_listener.aclose()
+
+
+@contextmanager
+def _quiet_logs(listener: object) -> Iterator[None]:
+    """Keep the handshake errors the check provokes from being printed as if they mattered.
+
+    A listener logs failed handshakes, typically on its module's logger. With no handler
+    anywhere, Python prints such records to stderr; a handler on those loggers stops that and
+    leaves propagation (and pytest's log capture) alone.
+    """
+    loggers = {logging.getLogger(cls.__module__) for cls in type(listener).__mro__}
+    sink = logging.NullHandler()
+    for logger in loggers:
+        logger.addHandler(sink)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeHandler(sink)
+
+
+def _client_hello() -> bytes:
+    """The first flight of a real TLS client, to leave a handshake half done."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = client_context().wrap_bio(incoming, outgoing, server_hostname=SERVER_HOSTNAME)
+    with suppress(ssl.SSLWantReadError):
+        tls.do_handshake()
+    return outgoing.read()
+
+
+async def _dropped(stream: Any, *, within: float, who: str) -> None:
+    """Wait until the server ends ``stream`` (whatever it sends first is ignored)."""
+    with anyio.move_on_after(within):
+        try:
+            while True:
+                await stream.receive()
+        except (anyio.EndOfStream, anyio.BrokenResourceError):
+            return
+    raise AssertionError(f"the listener did not close the connection of {who} within {within:g} s")
+
+
+async def _troublemakers_then_good_client(
+    target: Target, connect: Callable[[], Awaitable[Any]], stage: list[str]
+) -> None:
+    clients: list[Any] = []
+
+    async def connected() -> Any:
+        clients.append(await connect())
+        return clients[-1]
+
+    try:
+        stage.append("a client that sends nothing")
+        stalled = await connected()
+
+        stage.append("a client that sends garbage")
+        garbage = await connected()
+        await garbage.send(b"this is not a TLS ClientHello\r\n" * 4)
+        await _dropped(garbage, within=_PATIENCE, who=stage[-1])
+
+        stage.append("a client that vanishes mid-handshake")
+        vanishing = await connected()
+        await vanishing.send(_client_hello())
+        with _promptly("the listener's answer to a ClientHello"):
+            await vanishing.receive()
+        await vanishing.aclose()
+
+        stage.append("the client that sends nothing, past handshake_timeout")
+        await _dropped(stalled, within=_HANDSHAKE_TIMEOUT + _PATIENCE, who=stage[0])
+
+        stage.append("a good client")
+        with _promptly("the good client's handshake"):
+            good = await target.tls_stream.wrap(
+                await connected(),
+                server_side=False,
+                hostname=SERVER_HOSTNAME,
+                ssl_context=client_context(),
+            )
+        clients.append(good)
+        await good.send(b"hello")
+        await _receive_exactly(good, b"welcome, hello", what="the listener's handler to a client")
+    finally:
+        for client in reversed(clients):
+            await _close_quietly(client)
+
+
+@check("TLS-LISTENER-SURVIVES", needs=("tls_listener", "tls_stream"))
+async def tls_listener_survives(ctx: Context) -> None:
+    async def handler(stream: Any) -> None:
+        try:
+            greeting = await stream.receive()
+            await stream.send(b"welcome, " + greeting)
+        finally:
+            await _close_quietly(stream)
+
+    stage: list[str] = []  # what the check is doing, for the report
+    stopped: list[str] = []
+    failures: list[Exception] = []
+    async with _byte_listener(ctx.target) as (listener, connect):
+        make_tls_listener = ctx.target.tls_listener
+        assert make_tls_listener is not None  # the check needs it, so the runner ensured it
+        tls_listener = make_tls_listener(
+            listener,
+            server_context(),
+            standard_compatible=True,
+            handshake_timeout=_HANDSHAKE_TIMEOUT,
+        )
+
+        async def serve() -> None:
+            try:
+                await tls_listener.serve(handler)
+            except Exception as exc:
+                stopped.append(f"serve() raised {_describe(exc)}")
+            else:
+                stopped.append("serve() returned")
+            tg.cancel_scope.cancel()
+
+        with _quiet_logs(tls_listener):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(serve)
+                try:
+                    await _troublemakers_then_good_client(ctx.target, connect, stage)
+                except Exception as exc:
+                    failures.append(exc)
+                tg.cancel_scope.cancel()
+        await _close_quietly(tls_listener)
+    if stopped:
+        raise AssertionError(f"{stopped[0]} while the check was on {stage[-1]}")
+    if failures:
+        raise failures[0]
