@@ -4,9 +4,10 @@ The public face re-exports the protocols (the spec) and :func:`create_memory_obj
 Reference classes are imported from their modules, such as :class:`streamspec.tls.TLSStream`.
 """
 
+from .memory import create_memory_object_stream
 from .protocols import *  # noqa: F403  (the protocols' __all__ is the list below)
 from .protocols import __all__ as _protocol_names
 
 __version__ = "0.1.0"
 
-__all__ = [*_protocol_names]
+__all__ = [*_protocol_names, "create_memory_object_stream"]

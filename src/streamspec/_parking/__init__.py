@@ -1,0 +1,53 @@
+"""How a task waits inside streamspec's streams: one mechanism, with a fast path per backend.
+
+A waiting task parks on a :class:`Token`, a small future-like object that another task
+resolves with a value or an exception. Stream code sees only the token interface and the
+:class:`Backend` record returned by :func:`current_backend` (picked once per call), so the
+same stream code runs everywhere; ``_asyncio`` and ``_trio`` hold what differs.
+
+The contract a stream relies on, on every backend:
+
+* ``await backend.checkpoint()`` raises the cancellation of a cancelled task before the
+  operation takes effect; after an operation that completed without parking,
+  ``backend.schedule_point`` (when not ``None``) is awaited as well.
+* A waker resolves only tokens that are not :meth:`Token.done`, and removes them from its
+  queue as it does.
+* A wait that raises either left its token unresolved (then the waiter withdraws from the
+  queue) or, on asyncio only, was interrupted after the token was resolved (then
+  :func:`value_despite_interrupt` returns what was handed over, and the waiter must honour
+  it: give a received item back, or count a send as done and
+  :attr:`Backend.defer_cancellation`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ._asyncio import ASYNCIO
+from ._base import NO_VALUE, Backend, Token, value_despite_interrupt
+
+__all__ = ["NO_VALUE", "Backend", "Token", "current_backend", "value_despite_interrupt"]
+
+_trio: Backend | None = None
+
+
+def _load_trio() -> Backend:
+    # Imported on first use, so that asyncio programs never pay for importing Trio.
+    global _trio
+    from ._trio import TRIO
+
+    _trio = TRIO
+    return TRIO
+
+
+def current_backend() -> Backend:
+    """Return the parking backend of the calling task.
+
+    An asyncio task is recognised by :func:`asyncio.current_task` (which also tells a Trio
+    guest run inside an asyncio loop apart from the loop's own tasks). Anything else is taken
+    to be Trio, the only other backend AnyIO supports; outside a Trio run, Trio raises
+    :exc:`RuntimeError` as soon as the stream needs it.
+    """
+    if asyncio._get_running_loop() is not None and asyncio.current_task() is not None:
+        return ASYNCIO
+    return _trio or _load_trio()

@@ -1,0 +1,72 @@
+"""The two halves every backend provides: a token to park on, and a record of what differs."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, Final, Protocol
+
+__all__ = ["NO_VALUE", "Backend", "Token", "value_despite_interrupt"]
+
+
+class Token(Protocol):
+    """What a parked task waits on: resolved once, with a value or an exception.
+
+    :meth:`done` is true once the token is resolved *or* its wait was cancelled; a waker must
+    skip a done token, because its task no longer waits for it. Awaiting the token parks the
+    calling task until then and returns the value (or raises the exception).
+    """
+
+    def done(self) -> bool: ...
+    def cancelled(self) -> bool: ...
+    def result(self) -> Any: ...
+    def exception(self) -> BaseException | None: ...
+    def set_result(self, value: Any, /) -> None: ...
+    def set_exception(self, exception: BaseException, /) -> None: ...
+    def __await__(self) -> Generator[Any, None, Any]: ...
+
+
+class Backend:
+    """What differs per backend: how to check in, how to make a token, how to re-arm."""
+
+    __slots__ = ("checkpoint", "defer_cancellation", "new_token", "schedule_point")
+
+    def __init__(
+        self,
+        *,
+        checkpoint: Callable[[], Awaitable[None]],
+        schedule_point: Callable[[], Awaitable[None]] | None,
+        new_token: Callable[[], Token],
+        defer_cancellation: Callable[[BaseException], bool],
+    ) -> None:
+        #: Await before an operation takes effect: raises the cancellation if the calling task
+        #: is cancelled, so a cancelled operation has no effect.
+        self.checkpoint = checkpoint
+        #: Await after an operation that completed without parking; ``None`` when
+        #: :attr:`checkpoint` already was a schedule point.
+        self.schedule_point = schedule_point
+        #: Return a fresh token for the calling task to park on.
+        self.new_token = new_token
+        #: Called with the exception that interrupted a wait whose operation completed anyway:
+        #: if it is a cancellation, make it strike at the task's next suspension instead and
+        #: return True; otherwise return False (the caller re-raises it).
+        self.defer_cancellation = defer_cancellation
+
+
+class _NoValue(enum.Enum):
+    NO_VALUE = enum.auto()
+
+
+#: What :func:`value_despite_interrupt` returns when nothing was handed over.
+NO_VALUE: Final = _NoValue.NO_VALUE
+
+
+def value_despite_interrupt(token: Token) -> Any:
+    """For a wait that raised, return the value its token was resolved with, or NO_VALUE.
+
+    A value means the handover happened before the interruption (possible on asyncio only):
+    the caller owns that value and must not drop it.
+    """
+    if token.done() and not token.cancelled() and token.exception() is None:
+        return token.result()
+    return NO_VALUE

@@ -1,0 +1,75 @@
+"""Parking on Trio: the token reschedules the task parked in ``wait_task_rescheduled``.
+
+Trio calls the abort callback only while the task is still parked, and never after the task
+was rescheduled, so a resolved token is never followed by a cancellation of the same wait.
+The checkpoint is Trio's own split: a cancel point before the operation and a shielded
+schedule point after it, as Trio's memory channels do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, Final
+
+import outcome
+import trio
+
+from ._base import Backend
+
+__all__ = ["TRIO"]
+
+_PENDING: Final = 0
+_RESOLVED: Final = 1
+_ABORTED: Final = 2
+
+
+class _TrioToken:
+    __slots__ = ("_error", "_state", "_task", "_value")
+
+    def __init__(self) -> None:
+        self._task = trio.lowlevel.current_task()
+        self._state = _PENDING
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def done(self) -> bool:
+        return self._state != _PENDING
+
+    def cancelled(self) -> bool:
+        return self._state == _ABORTED
+
+    def result(self) -> Any:
+        return self._value
+
+    def exception(self) -> BaseException | None:
+        return self._error
+
+    def set_result(self, value: Any, /) -> None:
+        self._state = _RESOLVED
+        self._value = value
+        trio.lowlevel.reschedule(self._task, outcome.Value(value))
+
+    def set_exception(self, exception: BaseException, /) -> None:
+        self._state = _RESOLVED
+        self._error = exception
+        trio.lowlevel.reschedule(self._task, outcome.Error(exception))
+
+    def _abort(self, _raise_cancel: Any) -> trio.lowlevel.Abort:
+        self._state = _ABORTED
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        # Awaiting the token awaits this coroutine.
+        return trio.lowlevel.wait_task_rescheduled(self._abort).__await__()  # noqa: ASYNC105
+
+
+def _never_deferred(_exception: BaseException) -> bool:
+    return False
+
+
+TRIO: Final = Backend(
+    checkpoint=trio.lowlevel.checkpoint_if_cancelled,
+    schedule_point=trio.lowlevel.cancel_shielded_checkpoint,
+    new_token=_TrioToken,
+    defer_cancellation=_never_deferred,
+)

@@ -1,0 +1,556 @@
+"""Running the checks: one outcome per rule and backend, whatever the implementation does.
+
+Every check runs in a daemon worker thread of its own, watched from the calling thread. A check
+normally ends by itself: the registry's :meth:`~.registry.Context.run` turns a stream that
+waits too long into an assertion failure. A stream that ignores cancellation (it blocks the
+event loop thread, or shields itself) defeats that limit, so the watcher gives up on such a
+check after a grace period, reports the rule as hung and moves on, leaving the stuck thread
+behind. No check, however broken, can stop the run: every exception becomes an outcome.
+
+Outcomes:
+
+* ``passed``: the check returned.
+* ``failed``: the check raised (or hung); the message says what was observed. A *stale* known
+  divergence is a failure too: the target declared that it breaks the rule, yet the rule
+  passed on that backend, so the entry must go. Such a result has :attr:`CheckResult.stale`
+  set, and keeps the divergence, so that nobody can overlook it and the exit status shows it.
+* ``known-divergence``: the check failed, and the target declares that it breaks this rule.
+* ``not-provided``: the target lacks what the rule needs. Never counted as passed.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from .catalogue import ROLES, RULES, Rule
+from .registry import Check, Context, NotProvided, all_checks
+from .target import Divergence, Target, load_target
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKENDS",
+    "DEFAULT_TIMEOUT",
+    "Backend",
+    "CheckResult",
+    "Outcome",
+    "SuiteUnavailable",
+    "default_backends",
+    "iter_results",
+    "resolve_backends",
+    "run_check",
+    "run_checks",
+    "run_suite",
+    "select_checks",
+    "unchecked_rules",
+    "validate_target",
+]
+
+if sys.version_info >= (3, 11):
+    _ExceptionGroup = BaseExceptionGroup  # noqa: F821  (a builtin since 3.11)
+else:  # the backport, which AnyIO itself requires on 3.10
+    from exceptiongroup import (  # type: ignore[import-not-found]
+        BaseExceptionGroup as _ExceptionGroup,
+    )
+
+T = TypeVar("T")
+
+#: Seconds one event-loop run of a check may take (see :attr:`.registry.Context.timeout`).
+DEFAULT_TIMEOUT = 10.0
+#: Extra seconds a run gets, past its time limit, to deliver the cancellation and return.
+#: Beyond them the stream is ignoring cancellation and the check is abandoned as hung.
+_GRACE = 2.0
+#: The time limit of the event-loop runs of a check after one of them timed out.
+_SHRINK_TIMEOUT = 1.0
+#: How often the watcher wakes to look at a running check.
+_POLL = 0.2
+#: Messages that a dependency of the ``check`` extra is missing name the install command.
+_EXTRA_MODULES = ("hypothesis", "trustme")
+
+
+class Outcome(str, Enum):
+    """What became of one rule on one backend."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    KNOWN_DIVERGENCE = "known-divergence"
+    NOT_PROVIDED = "not-provided"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one rule on one backend."""
+
+    rule: Rule
+    #: The backend's name: ``"asyncio"``, ``"trio"`` or ``"uvloop"``.
+    backend: str
+    outcome: Outcome
+    #: What was observed (failures and known divergences), what is missing (not provided),
+    #: or why a divergence entry is stale; empty when the rule passed.
+    message: str = ""
+    #: The target's entry for this rule, for known divergences and stale entries.
+    divergence: Divergence | None = None
+    #: Set on a failure that is a stale known divergence (the rule passed after all).
+    stale: bool = False
+    #: Seconds the check took (up to the moment the watcher gave up on it).
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An event loop the checks run on."""
+
+    #: The name used on the command line and in results.
+    name: str
+    #: The name :func:`anyio.run` knows.
+    anyio_backend: str
+    #: Passed to :func:`anyio.run` as ``backend_options``.
+    options: tuple[tuple[str, Any], ...] = ()
+    #: The module that must be importable for this backend, if any beyond the standard library.
+    requires: str | None = None
+
+    @property
+    def installed(self) -> bool:
+        return self.requires is None or importlib.util.find_spec(self.requires) is not None
+
+
+#: Every backend the suite knows, by name.
+BACKENDS: dict[str, Backend] = {
+    "asyncio": Backend("asyncio", "asyncio"),
+    "trio": Backend("trio", "trio", requires="trio"),
+    "uvloop": Backend("uvloop", "asyncio", (("use_uvloop", True),), requires="uvloop"),
+}
+#: The backends a run uses unless told otherwise (those installed).
+DEFAULT_BACKENDS = ("asyncio", "trio")
+
+
+class SuiteUnavailable(RuntimeError):
+    """The suite cannot run here: a package of the ``check`` extra is not installed."""
+
+
+def default_backends() -> tuple[Backend, ...]:
+    """The default backends that are installed (Trio is optional)."""
+    return tuple(BACKENDS[name] for name in DEFAULT_BACKENDS if BACKENDS[name].installed)
+
+
+def resolve_backends(names: Iterable[str] | None) -> tuple[Backend, ...]:
+    """Turn backend names into backends; ``None`` means :func:`default_backends`.
+
+    :raises ValueError: a name is unknown, or names a backend whose package is not installed.
+    """
+    if names is None:
+        return default_backends()
+    chosen: list[Backend] = []
+    for name in names:
+        backend = BACKENDS.get(name)
+        if backend is None:
+            raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+        if not backend.installed:
+            raise ValueError(f"backend {name!r} needs the {backend.requires} package installed")
+        if backend not in chosen:
+            chosen.append(backend)
+    if not chosen:
+        raise ValueError("no backend chosen")
+    return tuple(chosen)
+
+
+def _registered_checks() -> list[Check]:
+    """Every registered check, or a clear error when the ``check`` extra is missing."""
+    try:
+        return list(all_checks())
+    except ModuleNotFoundError as exc:
+        if exc.name in _EXTRA_MODULES:
+            raise SuiteUnavailable(
+                f"the conformance suite needs {exc.name}, which is not installed: "
+                "pip install 'streamspec[check]'"
+            ) from exc
+        raise
+
+
+def select_checks(
+    roles: Iterable[str] | None = None, rules: Iterable[str] | None = None
+) -> list[Check]:
+    """The registered checks of the given roles and rule IDs (all when both are ``None``).
+
+    A check is selected when its role is among ``roles`` or its rule among ``rules``.
+
+    :raises ValueError: a role or rule ID is not in the catalogue.
+    :raises SuiteUnavailable: Hypothesis (or another package of the ``check`` extra) is missing.
+    """
+    role_set, rule_set = _validated(roles, rules)
+    return [
+        c
+        for c in _registered_checks()
+        if (role_set is None and rule_set is None)
+        or c.rule.role in (role_set or ())
+        or c.rule.id in (rule_set or ())
+    ]
+
+
+def unchecked_rules(
+    roles: Iterable[str] | None = None, rules: Iterable[str] | None = None
+) -> list[Rule]:
+    """Catalogue rules in the selection that no check verifies yet (reported, never passed)."""
+    role_set, rule_set = _validated(roles, rules)
+    checked = {c.rule.id for c in _registered_checks()}
+    return [
+        r
+        for r in RULES.values()
+        if r.id not in checked
+        and (
+            (role_set is None and rule_set is None)
+            or r.role in (role_set or ())
+            or r.id in (rule_set or ())
+        )
+    ]
+
+
+def _validated(
+    roles: Iterable[str] | None, rules: Iterable[str] | None
+) -> tuple[set[str] | None, set[str] | None]:
+    role_set = None if roles is None else set(roles)
+    rule_set = None if rules is None else set(rules)
+    if unknown := sorted((role_set or set()) - ROLES.keys()):
+        raise ValueError(f"unknown role {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+    if unknown := sorted((rule_set or set()) - RULES.keys()):
+        raise ValueError(f"no rule {', '.join(unknown)} in the catalogue (see 'streamspec rules')")
+    return role_set, rule_set
+
+
+def validate_target(target: Target) -> None:
+    """Reject a target whose known divergences name rules the catalogue does not have.
+
+    :raises ValueError: naming the unknown rule IDs.
+    """
+    unknown = sorted({d.rule for d in target.known_divergences} - RULES.keys())
+    if unknown:
+        raise ValueError(
+            f"target {target.name!r} declares known divergences for unknown rules: "
+            + ", ".join(unknown)
+        )
+
+
+# -- running one check under the watchdog ----------------------------------------------------
+
+
+class _Abandoned(BaseException):
+    """Unwinds an abandoned check's thread at its next event-loop run.
+
+    A BaseException, so that Hypothesis does not take it for a failing example and shrink.
+    """
+
+
+class _Watch:
+    """What the watcher knows about a check running in its worker thread."""
+
+    def __init__(self) -> None:
+        #: When the event-loop run in progress started (``None`` between runs).
+        self.run_started: float | None = None
+        #: Set by the watcher once it has given up on the check.
+        self.abandoned = False
+        #: Set once a run failed by reaching its time limit.
+        self.timed_out = False
+
+    def entering_run(self) -> None:
+        if self.abandoned:
+            raise _Abandoned
+        self.run_started = time.monotonic()
+
+    def left_run(self) -> None:
+        self.run_started = None
+
+
+@dataclass(frozen=True)
+class _WatchedContext(Context):
+    """A context whose event-loop runs the watcher can see, and refuse once it gave up."""
+
+    watch: _Watch = field(default_factory=_Watch)
+
+    def run(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run as :meth:`Context.run` does, in view of the watcher.
+
+        Once a run of this check has failed by reaching its time limit, Hypothesis shrinks
+        that failure by running smaller examples, most of which hang too; each later run
+        gets a shorter limit, so shrinking takes seconds instead of minutes.
+        """
+        shorter = min(self.timeout, _SHRINK_TIMEOUT)
+        limited = replace(self, timeout=shorter) if self.watch.timed_out else self
+        self.watch.entering_run()
+        started = time.monotonic()
+        try:
+            return Context.run(limited, func, *args)
+        except AssertionError:
+            if time.monotonic() - started >= limited.timeout:
+                self.watch.timed_out = True
+            raise
+        finally:
+            self.watch.left_run()
+
+
+@dataclass
+class _Finished:
+    """What the worker thread hands back: the exception raised (if any) and Hypothesis's output."""
+
+    error: BaseException | None = None
+    reported: list[str] = field(default_factory=list)
+
+
+def _execute(check: Check, ctx: Context, finished: _Finished) -> None:
+    """The worker thread's body: run the check, keep what it raised and what Hypothesis said."""
+    from hypothesis.reporting import with_reporter  # the check modules need Hypothesis anyway
+
+    try:
+        with with_reporter(lambda value: finished.reported.append(str(value))):
+            if check.is_async:
+                ctx.run(check.body, ctx)  # type: ignore[arg-type]
+            else:
+                check.body(ctx)
+    except _Abandoned:
+        pass  # nobody is waiting for this outcome any more
+    except BaseException as exc:  # a check's crash is its rule's outcome, not the run's end
+        finished.error = exc
+
+
+def run_check(
+    check: Check,
+    target: Target,
+    backend: Backend,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    budget: float | None = None,
+) -> CheckResult:
+    """Run one check on one backend and return its outcome; never raises for the check's sake.
+
+    :param timeout: seconds each event-loop run of the check may take.
+    :param budget: seconds the whole check may take (a property runs many event loops);
+        default ``max(60, 6 * timeout)``.
+    """
+    started = time.monotonic()
+    missing = check.missing(target)
+    if missing:
+        return CheckResult(
+            check.rule,
+            backend.name,
+            Outcome.NOT_PROVIDED,
+            f"{target.name} does not provide {', '.join(missing)}",
+        )
+    watch = _Watch()
+    ctx = _WatchedContext(
+        target=target,
+        backend=backend.anyio_backend,
+        backend_options=backend.options,
+        timeout=timeout,
+        watch=watch,
+    )
+    finished = _Finished()
+    worker = threading.Thread(
+        target=_execute,
+        args=(check, ctx, finished),
+        name=f"streamspec-check {check.rule.id} {backend.name}",
+        daemon=True,  # a hung check must not keep the process alive
+    )
+    worker.start()
+    hung = _watch_until_done(worker, watch, started, timeout, budget or max(60.0, 6 * timeout))
+    duration = time.monotonic() - started
+    if hung is not None:
+        watch.abandoned = True
+        return _judge(check.rule, backend, target, AssertionError(hung), [], duration)
+    return _judge(check.rule, backend, target, finished.error, finished.reported, duration)
+
+
+def _watch_until_done(
+    worker: threading.Thread, watch: _Watch, started: float, timeout: float, budget: float
+) -> str | None:
+    """Wait for the worker; return why it is hung, or ``None`` once it has finished."""
+    run_limit = timeout + _GRACE
+    while True:
+        worker.join(_POLL)
+        if not worker.is_alive():
+            return None
+        now = time.monotonic()
+        run_started = watch.run_started
+        if run_started is not None and now - run_started > run_limit:
+            return (
+                f"hung: did not respond to cancellation within {run_limit:g} s (the time limit "
+                f"is {timeout:g} s): the stream blocked the event loop thread or shielded itself "
+                "from cancellation"
+            )
+        if now - started > budget:
+            return f"hung: the check did not finish within its budget of {budget:g} s"
+
+
+def _judge(
+    rule: Rule,
+    backend: Backend,
+    target: Target,
+    error: BaseException | None,
+    reported: list[str],
+    duration: float,
+) -> CheckResult:
+    """Turn what the check did into an outcome, applying the target's known divergences."""
+    divergence = target.divergence(rule.id)
+    result = functools.partial(CheckResult, rule, backend.name, duration=duration)
+    if error is None:
+        if divergence is None:
+            return result(Outcome.PASSED)
+        return result(
+            Outcome.FAILED,
+            f"stale known divergence: the rule passes on {backend.name}, so the target's entry "
+            f"for it is out of date (it said: {divergence.reason})",
+            divergence=divergence,
+            stale=True,
+        )
+    leaves = list(_leaf_exceptions(error))
+    if all(isinstance(leaf, NotProvided) for leaf in leaves):
+        return result(
+            Outcome.NOT_PROVIDED, "; ".join(f"{target.name} does not provide {e}" for e in leaves)
+        )
+    message = _describe(error, leaves, reported)
+    if divergence is not None:
+        return result(Outcome.KNOWN_DIVERGENCE, message, divergence=divergence)
+    return result(Outcome.FAILED, message)
+
+
+def _leaf_exceptions(error: BaseException) -> Iterator[BaseException]:
+    if isinstance(error, _ExceptionGroup):
+        for inner in error.exceptions:
+            yield from _leaf_exceptions(inner)
+    else:
+        yield error
+
+
+def _describe(error: BaseException, leaves: list[BaseException], reported: list[str]) -> str:
+    """What was observed: each failure's message and notes, then Hypothesis's own output."""
+    parts = [_describe_one(leaf) for leaf in leaves if not isinstance(leaf, NotProvided)]
+    if error not in leaves:
+        parts.extend(getattr(error, "__notes__", []))  # notes on the group itself
+    parts.extend(line for line in reported if line.strip())
+    return "\n".join(part.strip("\n") for part in parts)
+
+
+def _describe_one(error: BaseException) -> str:
+    text = str(error)
+    if not isinstance(error, AssertionError) or not text:
+        # A crash, or a bare assert: say what was raised and where, to find it quickly.
+        name = type(error).__name__
+        text = f"{name}: {text}" if text else name
+        frames = traceback.extract_tb(error.__traceback__)
+        if frames:
+            last = frames[-1]
+            text += f" (at {last.filename}:{last.lineno} in {last.name})"
+    notes = getattr(error, "__notes__", [])
+    return "\n".join([text, *(note.strip("\n") for note in notes)])
+
+
+# -- running many -------------------------------------------------------------------------
+
+
+@contextmanager
+def _hypothesis_profile(profile: str | None) -> Iterator[None]:
+    """Load a Hypothesis profile for the run and restore the previous one afterwards."""
+    try:
+        from hypothesis import settings
+
+        from . import profiles
+    except ModuleNotFoundError as exc:
+        if exc.name == "hypothesis":
+            raise SuiteUnavailable(
+                "the conformance suite needs Hypothesis, which is not installed: "
+                "pip install 'streamspec[check]'"
+            ) from exc
+        raise
+    previous = settings.get_current_profile_name()
+    profiles.load_profile(profile)
+    try:
+        yield
+    finally:
+        settings.load_profile(previous)
+
+
+def iter_results(
+    target: Target,
+    *,
+    backends: Sequence[str] | None = None,
+    roles: Iterable[str] | None = None,
+    rules: Iterable[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    profile: str | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[CheckResult]:
+    """Run the selected checks on each backend, yielding each outcome as soon as it is known.
+
+    Rules come in catalogue order (so grouped by role), each on every backend in turn.
+
+    :param backends: backend names (default: :func:`default_backends`).
+    :param roles: only the rules of these roles (combined with ``rules``: either selects).
+    :param rules: only these rule IDs.
+    :param timeout: seconds each event-loop run of a check may take.
+    :param profile: the Hypothesis profile to load for the run (``ci``, ``dev``, or any
+        registered one; default ``$HYPOTHESIS_PROFILE`` or ``ci``). The profile loaded before
+        is restored afterwards.
+    :param stop: when set, the run ends after the check in progress.
+    :raises ValueError: an unknown backend, role or rule; a known divergence of an unknown rule.
+    :raises SuiteUnavailable: a package of the ``check`` extra is not installed.
+    """
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout!r}")
+    chosen = resolve_backends(backends)
+    validate_target(target)
+    with _hypothesis_profile(profile):
+        for check in select_checks(roles, rules):
+            for backend in chosen:
+                if stop is not None and stop.is_set():
+                    return
+                yield run_check(check, target, backend, timeout=timeout)
+
+
+def run_checks(target: Target, **options: Any) -> list[CheckResult]:
+    """Run the selected checks and return every outcome (see :func:`iter_results`)."""
+    return list(iter_results(target, **options))
+
+
+async def run_suite(
+    target: Target | str,
+    *,
+    backends: Sequence[str] | None = None,
+    roles: Iterable[str] | None = None,
+    rules: Iterable[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    profile: str | None = None,
+) -> list[CheckResult]:
+    """Run the suite from async code and return every outcome.
+
+    Each check starts event loops of its own, so the run happens in a worker thread and this
+    coroutine only waits for it. Cancelling the wait stops the run after the check in progress.
+    ``target`` may be a :class:`Target` or a name for :func:`.target.load_target`. The other
+    arguments are those of :func:`iter_results`, and so are the exceptions, plus
+    :exc:`LookupError` for a target that cannot be found.
+    """
+    resolved = load_target(target) if isinstance(target, str) else target
+    stop = threading.Event()
+    run = functools.partial(
+        run_checks,
+        resolved,
+        backends=backends,
+        roles=roles,
+        rules=rules,
+        timeout=timeout,
+        profile=profile,
+        stop=stop,
+    )
+    try:
+        return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+    finally:
+        stop.set()

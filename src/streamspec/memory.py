@@ -1,0 +1,512 @@
+"""Memory object streams: the reference implementation, a drop-in for AnyIO's.
+
+:func:`create_memory_object_stream` returns a send end and a receive end that share one
+:class:`_StreamState`: a buffer of accepted items, the parked receivers and the parked senders
+(each parked with the item it offers), oldest first. The ends are thin handles; clones are
+more handles on the same state. The state keeps these invariants between operations:
+
+* a parked receiver exists only while the buffer is empty and no sender is parked;
+* a parked sender exists only while the buffer is full (or, after a cancelled receiver gave
+  its item back, fuller than its size).
+
+From them follow the rules this module keeps (IDs from the conformance catalogue): items come
+out first in, first out [OBJ-FIFO], each exactly once [OBJ-EXACTLY-ONCE], as the very objects
+sent [OBJ-IDENTITY]; a parked receiver owns the next item sent, oldest first
+[MEM-RECEIVER-FIRST]; a freed slot goes to the oldest parked sender [MEM-SENDER-FAIR]; buffer
+sizes 0, N and ``math.inf`` [MEM-BUFFER-ZERO] [MEM-BUFFER-N] [MEM-BUFFER-INF]; closing a
+handle wakes the tasks parked on that handle only [MEM-CLOSE-WAKES]; the last send handle
+ends the stream once the buffer drains [MEM-LAST-SENDER-CLOSED] [OBJ-EOF] [MEM-ITER-END];
+the last receive handle breaks every sender [MEM-LAST-RECEIVER-CLOSED]; cancellation, by a
+cancel scope or by asyncio's ``Task.cancel()``, never loses or duplicates an item
+[MEM-CANCEL-NO-LOSS] [MEM-NATIVE-CANCEL-NO-LOSS]; every async operation is a checkpoint
+[ASYNC-CHECKPOINT].
+
+Parking goes through :mod:`streamspec._parking`, which has a fast path for each backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import math
+import numbers
+import operator
+import warnings
+from collections import deque
+from types import TracebackType
+from typing import Any, Generic, Literal, TypeAlias
+
+from anyio import BrokenResourceError, ClosedResourceError, EndOfStream, WouldBlock
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from anyio.lowlevel import checkpoint
+from anyio.streams.memory import MemoryObjectStreamStatistics
+
+from ._parking import NO_VALUE, Token, current_backend, value_despite_interrupt
+from .protocols._typevars import T, T_co, T_contra
+
+__all__ = [
+    "MemoryObjectReceiveStream",
+    "MemoryObjectSendStream",
+    "MemoryObjectStreamStatistics",
+    "create_memory_object_stream",
+]
+
+
+class _Nothing(enum.Enum):
+    NOTHING = enum.auto()
+
+
+#: Returned by the internal non-blocking attempts when the operation would have to wait.
+_NOTHING: Literal[_Nothing.NOTHING] = _Nothing.NOTHING
+
+#: A parked receiver: its token and the handle it parked on.
+_ParkedReceiver: TypeAlias = "tuple[Token, MemoryObjectReceiveStream[Any]]"
+#: A parked sender: its token, the item it offers and the handle it parked on.
+_ParkedSender: TypeAlias = "tuple[Token, Any, MemoryObjectSendStream[Any]]"
+
+
+class _StreamState(Generic[T]):
+    """Everything the ends of one stream share."""
+
+    __slots__ = (
+        "buffer",
+        "max_buffer_size",
+        "open_receive_streams",
+        "open_send_streams",
+        "parked_receivers",
+        "parked_senders",
+    )
+
+    def __init__(self, max_buffer_size: float) -> None:
+        self.buffer: deque[T] = deque()
+        self.max_buffer_size = max_buffer_size
+        self.open_send_streams = 0
+        self.open_receive_streams = 0
+        self.parked_receivers: deque[_ParkedReceiver] = deque()
+        self.parked_senders: deque[_ParkedSender] = deque()
+
+    def offer(self, item: T) -> bool:
+        """Hand ``item`` to the oldest parked receiver, else buffer it if there is room.
+
+        Return False, changing nothing, when the sender would have to wait.
+        """
+        receivers = self.parked_receivers
+        while receivers:
+            token = receivers.popleft()[0]
+            if not token.done():
+                token.set_result(item)
+                return True
+        if len(self.buffer) < self.max_buffer_size:
+            self.buffer.append(item)
+            return True
+        return False
+
+    def take(self) -> T | Literal[_Nothing.NOTHING]:
+        """Return the oldest buffered item (refilling the freed slot from the oldest parked
+        sender), else the oldest parked sender's item, else _NOTHING."""
+        senders = self.parked_senders
+        buffer = self.buffer
+        if buffer:
+            item = buffer.popleft()
+            while senders and len(buffer) < self.max_buffer_size:
+                token, offered, _ = senders.popleft()
+                if not token.done():
+                    token.set_result(None)
+                    buffer.append(offered)
+            return item
+        while senders:
+            token, offered, _ = senders.popleft()
+            if not token.done():
+                token.set_result(None)
+                return offered  # type: ignore[no-any-return]
+        return _NOTHING
+
+    def give_back(self, item: T) -> None:
+        """Put back an item whose receiver was cancelled before it could return it.
+
+        The item was the oldest in flight, so it goes to the oldest parked receiver or to the
+        front of the buffer (which may then hold one item more than its size).
+        """
+        receivers = self.parked_receivers
+        while receivers:
+            token = receivers.popleft()[0]
+            if not token.done():
+                token.set_result(item)
+                return
+        self.buffer.appendleft(item)
+
+    def statistics(self) -> MemoryObjectStreamStatistics:
+        return MemoryObjectStreamStatistics(
+            current_buffer_used=len(self.buffer),
+            max_buffer_size=self.max_buffer_size,
+            open_send_streams=self.open_send_streams,
+            open_receive_streams=self.open_receive_streams,
+            tasks_waiting_send=_count_parked(self.parked_senders),
+            tasks_waiting_receive=_count_parked(self.parked_receivers),
+        )
+
+
+def _count_parked(queue: deque[Any]) -> int:
+    # A cancelled waiter stays queued until its task resumes and withdraws; it is not waiting.
+    return sum(1 for entry in queue if not entry[0].done())
+
+
+def _withdraw(queue: deque[Any], entry: tuple[Any, ...]) -> None:
+    # The entry may already be gone: a waker or a close pops done entries it comes across.
+    with contextlib.suppress(ValueError):
+        queue.remove(entry)
+
+
+def _release_parked(queue: deque[Any], owner: object | None, error: type[BaseException]) -> None:
+    """Wake the parked tasks of ``owner`` (all of them if None) with ``error``, dequeued."""
+    kept = [entry for entry in queue if owner is not None and entry[-1] is not owner]
+    released = [entry[0] for entry in queue if owner is None or entry[-1] is owner]
+    queue.clear()
+    queue.extend(kept)
+    for token in released:
+        if not token.done():
+            token.set_exception(error())
+
+
+def _warn_unclosed(handle: object) -> None:
+    warnings.warn(
+        f"{handle!r} was garbage-collected without being closed",
+        ResourceWarning,
+        stacklevel=2,
+        source=handle,
+    )
+
+
+class MemoryObjectReceiveStream(ObjectReceiveStream[T_co]):
+    """The receive end of a memory object stream, one handle of possibly many clones.
+
+    It fits :class:`streamspec.MemoryObjectReceiver`, whose docstrings are the contract; the
+    methods below document only what is particular to this implementation.
+    """
+
+    __slots__ = ("_closed", "_state")
+
+    def __init__(self, state: _StreamState[T_co]) -> None:
+        self._closed = False
+        self._state = state
+        state.open_receive_streams += 1
+
+    def _receive_now(self) -> T_co | Literal[_Nothing.NOTHING]:
+        if self._closed:
+            raise ClosedResourceError
+        item = self._state.take()
+        if item is _NOTHING and not self._state.open_send_streams:
+            raise EndOfStream
+        return item
+
+    async def receive(self) -> T_co:
+        """Wait for the next item and return it.
+
+        The next item is the oldest buffered one, else the offer of the oldest parked sender,
+        else the first item sent while this task waits, unless a task that started waiting
+        earlier gets it. [OBJ-FIFO] [MEM-RECEIVER-FIRST]
+
+        :raises ~anyio.EndOfStream: every send handle is closed and nothing is left to
+            receive, before the call or while the task waits. [MEM-LAST-SENDER-CLOSED]
+        :raises ~anyio.ClosedResourceError: this handle was closed, before the call or while
+            the task waits (closing another clone does not wake it). [MEM-CLOSE-WAKES]
+
+        A cancelled call took no item: if an item had already been handed to the task when a
+        native ``Task.cancel()`` struck, the item goes back to the oldest parked receiver or
+        to the front of the buffer. [MEM-CANCEL-NO-LOSS] [MEM-NATIVE-CANCEL-NO-LOSS]
+        """
+        backend = current_backend()
+        await backend.checkpoint()
+        item = self._receive_now()
+        if item is not _NOTHING:
+            if backend.schedule_point is not None:
+                await backend.schedule_point()
+            return item
+        state = self._state
+        token = backend.new_token()
+        entry = (token, self)
+        state.parked_receivers.append(entry)
+        try:
+            return await token  # type: ignore[no-any-return]
+        except BaseException:
+            handed = value_despite_interrupt(token)
+            if handed is not NO_VALUE:
+                state.give_back(handed)
+            elif not token.done() or token.cancelled():
+                _withdraw(state.parked_receivers, entry)
+            raise
+
+    def receive_nowait(self) -> T_co:
+        """Return the next item if one is available without waiting.
+
+        The next item is the oldest buffered one, else the offer of the oldest parked sender,
+        whose ``send()`` then returns. [MEM-RECEIVE-NOWAIT]
+
+        :raises ~anyio.WouldBlock: no item is available now.
+        :raises ~anyio.EndOfStream: no item is available and every send handle is closed.
+        :raises ~anyio.ClosedResourceError: this handle is closed.
+        """
+        item = self._receive_now()
+        if item is _NOTHING:
+            raise WouldBlock
+        return item
+
+    def clone(self) -> MemoryObjectReceiveStream[T_co]:
+        """Return a new handle on this receive end; items are shared, not copied. [MEM-CLONE]
+
+        :raises ~anyio.ClosedResourceError: this handle is closed.
+        """
+        if self._closed:
+            raise ClosedResourceError
+        return MemoryObjectReceiveStream(self._state)
+
+    def close(self) -> None:
+        """Close this handle; a second call does nothing. [MEM-SYNC-CLOSE]
+
+        Tasks parked in ``receive()`` on this handle get :exc:`~anyio.ClosedResourceError`;
+        those parked on other clones keep waiting. [MEM-CLOSE-WAKES] When this was the last
+        open receive handle, every parked sender gets :exc:`~anyio.BrokenResourceError` and
+        its item is not delivered, and so does every later send.
+        [MEM-LAST-RECEIVER-CLOSED] Items still buffered then are never received.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        state = self._state
+        state.open_receive_streams -= 1
+        if state.parked_receivers:
+            _release_parked(state.parked_receivers, self, ClosedResourceError)
+        if not state.open_receive_streams and state.parked_senders:
+            _release_parked(state.parked_senders, None, BrokenResourceError)
+
+    async def aclose(self) -> None:
+        """Close this handle as :meth:`close` does, then checkpoint.
+
+        The handle is closed even when the calling scope is cancelled; the cancellation is
+        raised afterwards. [RES-ACLOSE-CANCELLED] [ASYNC-CHECKPOINT]
+        """
+        self.close()
+        await checkpoint()
+
+    def statistics(self) -> MemoryObjectStreamStatistics:
+        """Return a snapshot of the stream, the same from any handle. [MEM-STATISTICS]
+
+        ``tasks_waiting_receive`` counts parked tasks still waiting; a task whose wait was
+        cancelled no longer counts, even before it resumes.
+        """
+        return self._state.statistics()
+
+    def __enter__(self) -> MemoryObjectReceiveStream[T_co]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not self._closed:
+            _warn_unclosed(self)
+
+    def __repr__(self) -> str:
+        status = "closed" if self._closed else "open"
+        return f"<{type(self).__name__} at {id(self):#x}, {status}>"
+
+
+class MemoryObjectSendStream(ObjectSendStream[T_contra]):
+    """The send end of a memory object stream, one handle of possibly many clones.
+
+    It fits :class:`streamspec.MemoryObjectSender`, whose docstrings are the contract; the
+    methods below document only what is particular to this implementation.
+    """
+
+    __slots__ = ("_closed", "_state")
+
+    def __init__(self, state: _StreamState[T_contra]) -> None:
+        self._closed = False
+        self._state = state
+        state.open_send_streams += 1
+
+    def _send_now(self, item: T_contra) -> bool:
+        if self._closed:
+            raise ClosedResourceError
+        if not self._state.open_receive_streams:
+            raise BrokenResourceError
+        return self._state.offer(item)
+
+    async def send(self, item: T_contra) -> None:
+        """Send ``item``, waiting until a receiver takes it or the buffer has room.
+
+        A parked receiver gets the item at once [MEM-RECEIVER-FIRST]; a sender that has to
+        wait is served before any sender that starts waiting later [MEM-SENDER-FAIR].
+
+        :raises ~anyio.BrokenResourceError: every receive handle is closed, before the call
+            or while the task waits; the item was not delivered. [MEM-LAST-RECEIVER-CLOSED]
+        :raises ~anyio.ClosedResourceError: this handle was closed, before the call or while
+            the task waits; the item was not delivered. [MEM-CLOSE-WAKES]
+
+        A send that raised delivered nothing, and one that returned delivered its item
+        exactly once. If a native ``Task.cancel()`` strikes after a receiver already took the
+        item, the send returns normally and the cancellation is raised at the task's next
+        suspension instead. [MEM-CANCEL-NO-LOSS] [MEM-NATIVE-CANCEL-NO-LOSS]
+        """
+        backend = current_backend()
+        await backend.checkpoint()
+        if self._send_now(item):
+            if backend.schedule_point is not None:
+                await backend.schedule_point()
+            return
+        state = self._state
+        token = backend.new_token()
+        entry = (token, item, self)
+        state.parked_senders.append(entry)
+        try:
+            await token
+        except BaseException as exc:
+            if value_despite_interrupt(token) is NO_VALUE:
+                if not token.done() or token.cancelled():
+                    _withdraw(state.parked_senders, entry)
+                raise
+            # A receiver took the item: the send happened, so it must not raise.
+            if not backend.defer_cancellation(exc):
+                raise
+
+    def send_nowait(self, item: T_contra) -> None:
+        """Send ``item`` if that needs no waiting: a receiver is parked (the oldest one gets
+        it) or the buffer has room. [MEM-BUFFER-N] [MEM-BUFFER-ZERO] [MEM-BUFFER-INF]
+
+        :raises ~anyio.WouldBlock: sending would have to wait; the item was not accepted.
+        :raises ~anyio.BrokenResourceError: every receive handle is closed.
+        :raises ~anyio.ClosedResourceError: this handle is closed.
+        """
+        if not self._send_now(item):
+            raise WouldBlock
+
+    def clone(self) -> MemoryObjectSendStream[T_contra]:
+        """Return a new handle on this send end. [MEM-CLONE]
+
+        :raises ~anyio.ClosedResourceError: this handle is closed.
+        """
+        if self._closed:
+            raise ClosedResourceError
+        return MemoryObjectSendStream(self._state)
+
+    def close(self) -> None:
+        """Close this handle; a second call does nothing. [MEM-SYNC-CLOSE]
+
+        Tasks parked in ``send()`` on this handle get :exc:`~anyio.ClosedResourceError` and
+        their items are withdrawn; those parked on other clones keep waiting.
+        [MEM-CLOSE-WAKES] When this was the last open send handle, receivers still get the
+        buffered items and then :exc:`~anyio.EndOfStream`, parked receivers at once.
+        [MEM-LAST-SENDER-CLOSED]
+        """
+        if self._closed:
+            return
+        self._closed = True
+        state = self._state
+        state.open_send_streams -= 1
+        if state.parked_senders:
+            _release_parked(state.parked_senders, self, ClosedResourceError)
+        if not state.open_send_streams and state.parked_receivers:
+            _release_parked(state.parked_receivers, None, EndOfStream)
+
+    async def aclose(self) -> None:
+        """Close this handle as :meth:`close` does, then checkpoint.
+
+        The handle is closed even when the calling scope is cancelled; the cancellation is
+        raised afterwards. [RES-ACLOSE-CANCELLED] [ASYNC-CHECKPOINT]
+        """
+        self.close()
+        await checkpoint()
+
+    def statistics(self) -> MemoryObjectStreamStatistics:
+        """Return a snapshot of the stream, the same from any handle. [MEM-STATISTICS]
+
+        ``tasks_waiting_send`` counts parked tasks still waiting; a task whose wait was
+        cancelled no longer counts, even before it resumes.
+        """
+        return self._state.statistics()
+
+    def __enter__(self) -> MemoryObjectSendStream[T_contra]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not self._closed:
+            _warn_unclosed(self)
+
+    def __repr__(self) -> str:
+        status = "closed" if self._closed else "open"
+        return f"<{type(self).__name__} at {id(self):#x}, {status}>"
+
+
+def _validated_buffer_size(max_buffer_size: object) -> float:
+    """Return ``max_buffer_size`` as an int or ``math.inf``; raise if it is not one.
+
+    [MEM-BUFFER-INVALID]
+    """
+    expected = "max_buffer_size must be a non-negative integer or math.inf"
+    if isinstance(max_buffer_size, bool):
+        raise TypeError(f"{expected}, not a bool ({max_buffer_size!r})")
+    if isinstance(max_buffer_size, float):
+        if max_buffer_size == math.inf:
+            return math.inf
+        raise ValueError(f"{expected}, got {max_buffer_size!r}")
+    try:
+        size = operator.index(max_buffer_size)  # type: ignore[arg-type]
+    except TypeError:
+        if isinstance(max_buffer_size, numbers.Number):
+            raise ValueError(f"{expected}, got {max_buffer_size!r}") from None
+        raise TypeError(f"{expected}, not {type(max_buffer_size).__name__}") from None
+    if size < 0:
+        raise ValueError(f"{expected}, got {size!r}")
+    return size
+
+
+class create_memory_object_stream(
+    tuple[MemoryObjectSendStream[T], MemoryObjectReceiveStream[T]],
+):
+    """Create a memory object stream and return its ``(send end, receive end)``.
+
+    Subscript it to type the items: ``create_memory_object_stream[int](5)``. It is a class
+    only so that the subscription works at run time; calling it returns a plain tuple.
+
+    :param max_buffer_size: how many items the stream holds with no receiver waiting: ``0``
+        (the default) makes every ``send()`` wait for a receiver [MEM-BUFFER-ZERO], an integer
+        N lets N items wait in the buffer [MEM-BUFFER-N], and ``math.inf`` never makes a
+        sender wait [MEM-BUFFER-INF]. Any object with ``__index__`` counts as an integer.
+    :param item_type: ignored; the pre-AnyIO-4 way to type the items.
+
+        .. deprecated:: 0.1
+           Subscript instead: ``create_memory_object_stream[int](...)``.
+
+    :raises ValueError: ``max_buffer_size`` is negative, or a number that is neither an
+        integer nor ``math.inf`` (``2.5``, ``3.0``, ``nan``, ``-math.inf``, a ``Fraction``).
+        [MEM-BUFFER-INVALID]
+    :raises TypeError: ``max_buffer_size`` is not a number (``"3"``, ``None``), or is a
+        ``bool``, which is almost certainly a mistake. [MEM-BUFFER-INVALID]
+    """
+
+    def __new__(  # type: ignore[misc]  # returns a plain tuple, not an instance of the class
+        cls, max_buffer_size: float = 0, item_type: object = None
+    ) -> tuple[MemoryObjectSendStream[T], MemoryObjectReceiveStream[T]]:
+        size = _validated_buffer_size(max_buffer_size)
+        if item_type is not None:
+            warnings.warn(
+                "create_memory_object_stream(item_type=...) is deprecated and does nothing; "
+                "subscript the function instead: create_memory_object_stream[ItemType](...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        state: _StreamState[T] = _StreamState(size)
+        return MemoryObjectSendStream(state), MemoryObjectReceiveStream(state)

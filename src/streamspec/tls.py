@@ -1,0 +1,680 @@
+"""TLS over any byte stream: :class:`TLSStream`, and :class:`TLSListener` for servers.
+
+A drop-in for :mod:`anyio.streams.tls` (same names, signatures, exceptions and attribute keys),
+with the differences listed in the guide's "Guarantees beyond AnyIO".
+
+How a :class:`TLSStream` works. One :class:`ssl.SSLObject` does the TLS; two
+:class:`ssl.MemoryBIO` buffers connect it to the transport: ``incoming`` holds ciphertext read
+from the transport and not yet decrypted, ``outgoing`` ciphertext written by the ``ssl`` object
+and not yet sent. One task may receive while another sends, and both drive the same ``ssl``
+object (a receive may have to answer a TLS 1.3 key update, a send may have to wait for a TLS 1.2
+renegotiation). These rules keep that safe:
+
+1. Ciphertext leaves only through :meth:`TLSStream._flush`, under the flush lock. The holder
+   sends until ``outgoing`` is empty, so bytes the ``ssl`` object writes while it waits on the
+   transport go out after the ones before them, sent by the holder itself.
+2. Ciphertext enters only through :meth:`TLSStream._pull`, under the pull lock. A task that
+   waited for that lock while another one read does not read again: the ``ssl`` object has
+   new bytes to try first.
+3. Nobody holds the flush lock while waiting for incoming bytes, and whoever is about to wait
+   for them first flushes: the peer may be waiting for what we wrote.
+4. ``send()`` encrypts and flushes at most :data:`_SEND_SLICE` bytes at a time, so a huge
+   ``send()`` never holds all its ciphertext in memory. A ``send()`` that fails or is
+   cancelled after it began encrypting breaks the stream: a lost TLS record makes every later
+   one undecryptable to the peer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio
+import anyio.abc
+import anyio.lowlevel
+from anyio.abc import SocketAttribute
+from anyio.streams.tls import TLSAttribute
+from typing_extensions import Self
+
+from ._tls_errors import Failure, Phase, classify, translate
+from .protocols import AnyByteStream, AsyncResource
+
+__all__ = ["TLSAttribute", "TLSListener", "TLSStream"]
+
+_T = TypeVar("_T")
+
+_logger = logging.getLogger(__name__)
+
+#: Plaintext encrypted per transport send: the most ciphertext a ``send()`` holds at once.
+_SEND_SLICE = 256 * 1024
+#: What a read from a byte-stream transport asks for: several full TLS records at once.
+_TRANSPORT_READ_SIZE = 256 * 1024
+#: The most plaintext one TLS record carries: one ``SSLObject.read()`` never returns more, so
+#: asking for more would only allocate memory to give back.
+_RECORD_PLAINTEXT = 16384
+
+
+def _encode_hostname(hostname: str) -> str:
+    """Return ``hostname`` as the ASCII name a certificate carries, converting an
+    internationalised name with IDNA 2008 and UTS #46 (as AnyIO and browsers do; the ``ssl``
+    module's own conversion is IDNA 2003, which maps ``ß`` to ``ss`` and so names another host).
+
+    :raises ValueError: ``hostname`` is not a valid internationalised domain name.
+    """
+    if hostname.isascii():
+        return hostname
+    import idna  # AnyIO depends on idna; only non-ASCII names need it.
+
+    try:
+        return idna.encode(hostname, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"hostname {hostname!r} is not a valid domain name: {exc}") from exc
+
+
+def _transport_reader(transport: AnyByteStream) -> Callable[[], Any]:
+    """Return a call that reads the transport's next chunk: a large one from a byte stream, the
+    next item from an object stream of bytes (whose ``receive()`` takes no size)."""
+    if isinstance(transport, anyio.abc.ByteReceiveStream):
+        return functools.partial(transport.receive, _TRANSPORT_READ_SIZE)
+    return transport.receive
+
+
+async def _close_at_once(resource: AsyncResource) -> None:
+    """Close ``resource`` without letting it wait for anything (AnyIO's ``aclose_forcefully``
+    for any resource, not only AnyIO's)."""
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        await resource.aclose()
+
+
+class _Guard:
+    """Lets one task at a time in; another one gets :exc:`~anyio.BusyResourceError`. Like
+    :class:`anyio.ResourceGuard`, but it can be asked whether it is taken."""
+
+    __slots__ = ("_action", "busy")
+
+    def __init__(self, action: str) -> None:
+        self._action = action
+        self.busy = False
+
+    def __enter__(self) -> None:
+        if self.busy:
+            raise anyio.BusyResourceError(self._action)
+        self.busy = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.busy = False
+
+
+class TLSStream(anyio.abc.ByteStream):
+    """A byte stream that encrypts what it sends and decrypts what it receives, over any byte
+    stream or object stream of bytes. Make one with :meth:`wrap`.
+
+    It keeps the :class:`streamspec.TLSByteStream` contract: data crosses intact whatever the
+    transport's chunking [TLS-INTACT]; clients refuse certificates for other hosts
+    [TLS-HOSTNAME] and from untrusted issuers [TLS-UNTRUSTED]; ``aclose()`` sends
+    ``close_notify`` [TLS-CLOSE-NOTIFY]; a transport that ends without it is
+    :exc:`~anyio.BrokenResourceError` [TLS-RAGGED-EOF-STRICT] or, with
+    ``standard_compatible=False``, :exc:`~anyio.EndOfStream` [TLS-RAGGED-EOF-LENIENT]; every
+    :class:`~anyio.streams.tls.TLSAttribute` is provided and the transport's attributes pass
+    through [TLS-ATTRIBUTES] [TLS-ALPN]; ``unwrap()`` hands the transport back [TLS-UNWRAP].
+
+    One task may receive while another sends. A second concurrent ``receive()``, or a second
+    concurrent ``send()``/``send_eof()``, raises :exc:`~anyio.BusyResourceError` and changes
+    nothing. Every operation is a checkpoint. [ASYNC-CHECKPOINT]
+
+    After a failure of the TLS session or of a send (see :meth:`send`) the stream is broken:
+    every operation raises :exc:`~anyio.BrokenResourceError`, and :meth:`aclose` closes the
+    transport without a ``close_notify``.
+    """
+
+    #: The stream the TLS records travel over.
+    transport_stream: AnyByteStream
+    #: Whether this stream sends ``close_notify`` on close and insists on the peer's.
+    standard_compatible: bool
+
+    def __init__(
+        self,
+        transport_stream: AnyByteStream,
+        standard_compatible: bool,
+        ssl_object: ssl.SSLObject,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        *,
+        eof_looks_clean: bool,
+    ) -> None:
+        """Not public: use :meth:`wrap`, which also does the handshake."""
+        self.transport_stream = transport_stream
+        self.standard_compatible = standard_compatible
+        self._ssl_object = ssl_object
+        self._incoming = incoming
+        self._outgoing = outgoing
+        self._eof_looks_clean = eof_looks_clean
+        self._read_transport = _transport_reader(transport_stream)
+        self._flush_lock = anyio.Lock(fast_acquire=True)
+        self._pull_lock = anyio.Lock(fast_acquire=True)
+        self._chunks_pulled = 0  # lets a task waiting on the pull lock see that another read
+        self._receive_guard = _Guard("receiving from")
+        self._send_guard = _Guard("sending to")
+        # Plaintext decrypted before it was asked for: only send_eof() puts any here.
+        self._unread = bytearray()
+        self._transport_ended = False  # the transport's EOF was fed to the ssl object
+        self._peer_finished = False  # the TLS data from the peer has ended (EndOfStream)
+        self._broken_by: BaseException | None = None
+        self._close_notify_sent = False
+        self._closed = False
+
+    # -- making one -----------------------------------------------------------------------------
+
+    @classmethod
+    async def wrap(
+        cls,
+        transport_stream: AnyByteStream,
+        *,
+        server_side: bool | None = None,
+        hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        standard_compatible: bool = True,
+    ) -> Self:
+        """Do a TLS handshake over ``transport_stream`` and return the TLS stream.
+
+        :param transport_stream: a byte stream, or an object stream of bytes, connected to the
+            peer. The TLS stream owns it from now on, except when the handshake fails.
+        :param server_side: whether this is the server end; by default it is when no
+            ``hostname`` is given.
+        :param hostname: the peer's host name. A client checks the server's certificate
+            against it; an internationalised name is converted with IDNA 2008 (UTS #46), so
+            ``"bücher.example"`` verifies against a certificate for
+            ``"xn--bcher-kva.example"``.
+        :param ssl_context: the settings; by default :func:`ssl.create_default_context` for
+            the right purpose (a client verifies the server against the system's trusted CAs
+            and checks its host name; a server has no certificate until you load one). A
+            context whose class is not exactly :class:`ssl.SSLContext` creates its ``ssl``
+            object in a worker thread, since it may do blocking I/O there.
+        :param standard_compatible: ``True`` to send ``close_notify`` on close and to treat a
+            transport that ends without the peer's ``close_notify`` as broken; ``False`` to
+            skip the former and accept the latter as the end of the stream.
+        :raises ssl.SSLCertVerificationError: the peer's certificate was refused: it is not for
+            ``hostname`` [TLS-HOSTNAME], or not from a trusted issuer [TLS-UNTRUSTED]. As in
+            AnyIO and the standard library, a refusal stays an :mod:`ssl` error, so callers
+            can tell "not who it claims to be" from a network failure.
+        :raises ssl.SSLError: the TLS handshake failed otherwise: the peer sent an alert (it
+            refused our certificate, or no protocol version is acceptable to both) or bytes
+            that are not TLS.
+        :raises ~anyio.BrokenResourceError: the transport ended or failed before the handshake
+            completed (whatever ``standard_compatible`` says).
+        :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`.
+        :raises ValueError: ``hostname`` is not a valid domain name, or a server was given a
+            ``hostname``.
+
+        When the handshake fails, the transport is left open for the caller to close. Our
+        side's alert, if OpenSSL wrote one, is sent before the exception is raised.
+        """
+        if server_side is None:
+            server_side = not hostname
+        if ssl_context is None:
+            purpose = ssl.Purpose.CLIENT_AUTH if server_side else ssl.Purpose.SERVER_AUTH
+            ssl_context = ssl.create_default_context(purpose)
+        elif not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError(
+                f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
+            )
+        if hostname and server_side:
+            raise ValueError("hostname is for the client side; a server does not check one")
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        make_ssl_object = functools.partial(
+            ssl_context.wrap_bio,
+            incoming,
+            outgoing,
+            server_side=server_side,
+            server_hostname=_encode_hostname(hostname) if hostname else None,
+        )
+        if type(ssl_context) is ssl.SSLContext:
+            ssl_object = make_ssl_object()
+        else:
+            ssl_object = await anyio.to_thread.run_sync(make_ssl_object)
+        stream = cls(
+            transport_stream,
+            standard_compatible,
+            ssl_object,
+            incoming,
+            outgoing,
+            eof_looks_clean=bool(ssl_context.options & ssl.OP_IGNORE_UNEXPECTED_EOF),
+        )
+        await stream._drive(ssl_object.do_handshake, phase=Phase.HANDSHAKE)
+        await stream._flush()
+        return stream
+
+    # -- the byte stream ------------------------------------------------------------------------
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Decrypt and return up to ``max_bytes`` bytes, as
+        :meth:`streamspec.ByteReceiveStream.receive` describes. It returns every byte
+        already decrypted or decryptable (up to ``max_bytes``) and waits only when there is
+        none.
+
+        :raises ~anyio.EndOfStream: the peer sent ``close_notify``; or, when
+            ``standard_compatible`` is ``False``, the transport ended without it.
+            [TLS-CLOSE-NOTIFY] [TLS-RAGGED-EOF-LENIENT]
+        :raises ~anyio.BrokenResourceError: the transport ended without the peer's
+            ``close_notify`` and ``standard_compatible`` is ``True`` [TLS-RAGGED-EOF-STRICT];
+            or the TLS session failed (a corrupted record, an alert from the peer), with the
+            :exc:`ssl.SSLError` as ``__cause__``; or the stream was already broken.
+        :raises ~anyio.BusyResourceError: another task is receiving.
+
+        A cancelled ``receive()`` loses nothing: the ciphertext it read is decrypted by the
+        next one.
+        """
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        with self._receive_guard:
+            waited = False
+            while True:
+                self._check_usable()
+                data = self._take_unread(max_bytes) or self._decrypt(max_bytes)
+                if data:
+                    break
+                self._check_usable()  # the data may have ended in a failure
+                if self._peer_finished:
+                    raise anyio.EndOfStream
+                if self._outgoing.pending and not self._flush_lock.locked():
+                    # A key update or handshake answer is waiting, and no send is underway
+                    # to carry it (rule 3).
+                    await self._flush()
+                await self._pull()
+                waited = True
+            if not waited:
+                await anyio.lowlevel.cancel_shielded_checkpoint()
+            return data
+
+    async def send(self, item: bytes) -> None:
+        """Encrypt ``item`` and send it, as :meth:`streamspec.ByteSendStream.send` describes.
+
+        The ciphertext goes out in slices of a bounded size as it is made, so sending even
+        hundreds of megabytes holds no more than one slice's ciphertext in memory.
+
+        If ``send()`` is cancelled or fails after it began encrypting, an unknown prefix of
+        ``item`` reached the peer and the stream is broken: the next operation raises
+        :exc:`~anyio.BrokenResourceError`. Cancelled before that (in its first checkpoint), it
+        sent nothing and the stream is intact.
+
+        :raises ~anyio.ClosedResourceError: the stream was closed, or :meth:`send_eof` was
+            called. [BYTE-CLOSED]
+        :raises ~anyio.BrokenResourceError: the stream is broken, the TLS session failed (with
+            the :exc:`ssl.SSLError` as ``__cause__``), or the transport did (its own error).
+        :raises ~anyio.BusyResourceError: another task is sending.
+        """
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        with self._send_guard:
+            self._check_usable()
+            if self._close_notify_sent:
+                raise anyio.ClosedResourceError("send_eof() was called on this TLS stream")
+            plaintext = memoryview(item).cast("B")
+            if not plaintext:
+                await anyio.lowlevel.cancel_shielded_checkpoint()
+                return
+            try:
+                for start in range(0, len(plaintext), _SEND_SLICE):
+                    piece = plaintext[start : start + _SEND_SLICE]
+                    await self._drive(self._ssl_object.write, piece, phase=Phase.SEND)
+                    await self._flush()
+            except BaseException as exc:
+                self._break(exc)
+                raise
+
+    async def send_eof(self) -> None:
+        """End the sending direction with a TLS 1.3 ``close_notify`` and keep receiving, as
+        :meth:`streamspec.ByteStream.send_eof` describes. [BYTE-SEND-EOF]
+
+        TLS 1.3 (RFC 8446, section 6.1) lets each side close its writing direction alone; the
+        peer's ``receive()`` raises :exc:`~anyio.EndOfStream` while it can still send. Bytes
+        the peer sends later are received normally, and its own ``close_notify`` then ends
+        this side too. A second call does nothing.
+
+        :raises NotImplementedError: the session is older than TLS 1.3, whose ``close_notify``
+            obliges the peer to close at once and discard what it was still sending.
+        :raises ~anyio.ClosedResourceError: the stream was closed. [BYTE-CLOSED]
+        :raises ~anyio.BrokenResourceError: the stream is broken, or sending failed.
+        :raises ~anyio.BusyResourceError: another task is sending.
+        """
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        with self._send_guard:
+            self._check_usable()
+            if self._close_notify_sent:
+                await anyio.lowlevel.cancel_shielded_checkpoint()
+                return
+            version = self._ssl_object.version()
+            if version != "TLSv1.3":
+                raise NotImplementedError(
+                    f"send_eof() needs TLS 1.3, and this session uses {version}: before TLS "
+                    "1.3 a close_notify obliges the peer to close its direction too"
+                )
+            # OpenSSL's shutdown reads on after sending close_notify, and a fatal error
+            # ("application data after close notify") ends the session if it meets data the
+            # peer sent before it saw ours. So every decryptable byte is decrypted first and
+            # kept for receive(); what is left can only be an incomplete record, which the
+            # shutdown leaves alone.
+            while chunk := self._decrypt(_SEND_SLICE):
+                self._unread += chunk
+            try:
+                self._ssl_object.unwrap()
+            except ssl.SSLWantReadError:
+                pass  # close_notify is written; the peer's is not in yet, as expected
+            except ssl.SSLError as exc:
+                failure = classify(
+                    exc, transport_ended=self._transport_ended, eof_looks_clean=False
+                )
+                self._break(exc)
+                raise translate(
+                    exc, failure, Phase.SEND, standard_compatible=self.standard_compatible
+                ) from None
+            self._close_notify_sent = True
+            try:
+                await self._flush()
+            except BaseException as exc:
+                self._break(exc)
+                raise
+
+    async def unwrap(self) -> tuple[AnyByteStream, bytes]:
+        """End the TLS session with a closing handshake and hand back the transport, as
+        :meth:`streamspec.SupportsUnwrap.unwrap` describes. [TLS-UNWRAP]
+
+        It sends ``close_notify`` (unless :meth:`send_eof` already did) and waits for the
+        peer's. Afterwards this stream is finished: its operations raise
+        :exc:`~anyio.ClosedResourceError`, and :meth:`aclose` leaves the transport, which now
+        belongs to the caller, open.
+
+        :returns: the transport, and the bytes read from it past the peer's ``close_notify``.
+        :raises ~anyio.BrokenResourceError: the closing handshake failed: the transport ended
+            first, or the peer sent more application data instead (including data decrypted
+            by :meth:`send_eof` and not yet received, which would otherwise be lost).
+        :raises ~anyio.ClosedResourceError: the stream was closed.
+        :raises ~anyio.BusyResourceError: another task is sending or receiving.
+        """
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        with self._receive_guard, self._send_guard:
+            self._check_usable()
+            if self._unread:
+                raise anyio.BrokenResourceError(
+                    f"unwrap() would discard {len(self._unread)} bytes of application data "
+                    "that the peer sent and that were not received yet"
+                )
+            try:
+                await self._drive(self._ssl_object.unwrap, phase=Phase.CLOSING)
+                await self._flush()
+            except BaseException as exc:
+                self._break(exc)
+                raise
+            self._closed = True
+            return self.transport_stream, self._incoming.read()
+
+    async def aclose(self) -> None:
+        """Close the stream and its transport, as :meth:`streamspec.AsyncResource.aclose`
+        describes. [RES-ACLOSE-IDEMPOTENT] [RES-ACLOSE-CANCELLED] [BYTE-CLOSED-WAKES]
+
+        When ``standard_compatible`` is ``True``, it first sends ``close_notify``
+        [TLS-CLOSE-NOTIFY], unless the stream is broken, a send is underway (the transport is
+        then closed under it, and the peer sees the stream cut short), or :meth:`send_eof`
+        already sent it. It does not wait for the peer's ``close_notify``: TLS does not require
+        it, and a peer that never answers would make closing hang. A failure to send
+        ``close_notify`` is not raised; the transport is closed all the same.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._should_send_close_notify():
+                # close_notify is in ``outgoing`` whether or not this raises: OpenSSL writes
+                # it before it looks for the peer's.
+                with contextlib.suppress(ssl.SSLError):
+                    self._ssl_object.unwrap()
+                self._close_notify_sent = True
+                await self._flush()
+        except Exception:
+            pass  # a failed close_notify must not stop the close
+        except BaseException:
+            await _close_at_once(self.transport_stream)
+            raise
+        await self.transport_stream.aclose()
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        """The transport's attributes, and every :class:`~anyio.streams.tls.TLSAttribute`.
+        [TLS-ATTRIBUTES]"""
+        ssl_object = self._ssl_object
+        return {
+            **self.transport_stream.extra_attributes,
+            TLSAttribute.alpn_protocol: ssl_object.selected_alpn_protocol,
+            TLSAttribute.channel_binding_tls_unique: ssl_object.get_channel_binding,
+            TLSAttribute.cipher: ssl_object.cipher,
+            TLSAttribute.peer_certificate: lambda: ssl_object.getpeercert(False),
+            TLSAttribute.peer_certificate_binary: lambda: ssl_object.getpeercert(True),
+            TLSAttribute.server_side: lambda: ssl_object.server_side,
+            TLSAttribute.shared_ciphers: lambda: (
+                ssl_object.shared_ciphers() if ssl_object.server_side else None
+            ),
+            TLSAttribute.ssl_object: lambda: ssl_object,
+            TLSAttribute.standard_compatible: lambda: self.standard_compatible,
+            TLSAttribute.tls_version: ssl_object.version,
+        }
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if self._broken_by is not None:
+            raise anyio.BrokenResourceError("the TLS stream is broken") from self._broken_by
+
+    def _break(self, cause: BaseException) -> None:
+        if self._broken_by is None and not self._closed:
+            self._broken_by = cause
+
+    def _should_send_close_notify(self) -> bool:
+        return (
+            self.standard_compatible
+            and self._broken_by is None
+            and not self._close_notify_sent
+            and not self._flush_lock.locked()
+            and not self._send_guard.busy  # a send is underway (rule 4)
+        )
+
+    # -- decrypting -----------------------------------------------------------------------------
+
+    def _take_unread(self, max_bytes: int) -> bytes:
+        data = bytes(self._unread[:max_bytes])
+        del self._unread[:max_bytes]
+        return data
+
+    def _decrypt(self, max_bytes: int) -> bytes:
+        """Return up to ``max_bytes`` of plaintext that needs no more ciphertext, possibly none.
+
+        The end of the peer's data, or a failure, is recorded (``_peer_finished``,
+        ``_broken_by``) rather than raised, so the bytes decrypted before it are returned
+        first.
+        """
+        pieces: list[bytes] = []
+        size = 0
+        while size < max_bytes and not self._peer_finished and self._broken_by is None:
+            exc: ssl.SSLError | None = None
+            try:
+                piece = self._ssl_object.read(min(max_bytes - size, _RECORD_PLAINTEXT))
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLError as error:
+                exc, piece = error, b""
+            if piece:
+                pieces.append(piece)
+                size += len(piece)
+                continue
+            self._end_of_peer_data(exc)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def _end_of_peer_data(self, exc: ssl.SSLError | None) -> None:
+        failure = classify(
+            exc, transport_ended=self._transport_ended, eof_looks_clean=self._eof_looks_clean
+        )
+        outcome = translate(
+            exc, failure, Phase.RECEIVE, standard_compatible=self.standard_compatible
+        )
+        if isinstance(outcome, anyio.EndOfStream):
+            self._peer_finished = True
+        else:
+            self._broken_by = outcome
+
+    # -- moving ciphertext ----------------------------------------------------------------------
+
+    async def _drive(self, operation: Callable[..., _T], *args: Any, phase: Phase) -> _T:
+        """Call an ``ssl`` object method until it stops asking for more ciphertext."""
+        while True:
+            try:
+                return operation(*args)
+            except ssl.SSLWantReadError:
+                await self._flush()  # rule 3
+                await self._pull()
+            except ssl.SSLError as exc:
+                failure = classify(
+                    exc,
+                    transport_ended=self._transport_ended,
+                    eof_looks_clean=self._eof_looks_clean,
+                )
+                if phase is Phase.HANDSHAKE and failure is Failure.PROTOCOL:
+                    await self._send_alert()
+                raise translate(
+                    exc, failure, phase, standard_compatible=self.standard_compatible
+                ) from None
+
+    async def _pull(self) -> None:
+        """Read the transport's next chunk into ``incoming`` (rule 2)."""
+        chunks_seen = self._chunks_pulled
+        async with self._pull_lock:
+            if self._chunks_pulled != chunks_seen or self._transport_ended:
+                return
+            try:
+                chunk = await self._read_transport()
+            except anyio.EndOfStream:
+                self._incoming.write_eof()
+                self._transport_ended = True
+            except Exception as exc:
+                raise self._transport_error(exc) from exc
+            else:
+                self._incoming.write(chunk)
+            self._chunks_pulled += 1
+
+    async def _flush(self) -> None:
+        """Send everything in ``outgoing`` (rule 1)."""
+        if not self._outgoing.pending:
+            return
+        async with self._flush_lock:
+            while self._outgoing.pending:
+                try:
+                    await self.transport_stream.send(self._outgoing.read())
+                except BaseException as exc:
+                    self._break(exc)
+                    if isinstance(exc, Exception):
+                        raise self._transport_error(exc) from exc
+                    raise
+
+    async def _send_alert(self) -> None:
+        """Send the alert OpenSSL wrote for a failed handshake, if the transport takes it."""
+        with contextlib.suppress(Exception):  # the handshake's own error is the one to report
+            await self._flush()
+
+    def _transport_error(self, exc: Exception) -> Exception:
+        """What the transport's exception means to our caller: a closed stream stays closed
+        (whatever the transport says after we closed it), a plain :exc:`OSError` from a
+        transport that does not translate its errors is a broken stream, and AnyIO's own
+        exceptions pass through."""
+        if self._closed:
+            return anyio.ClosedResourceError()
+        if isinstance(exc, OSError):
+            return anyio.BrokenResourceError(f"the transport failed: {exc}")
+        return exc
+
+
+@dataclass(eq=False)
+class TLSListener(anyio.abc.Listener[TLSStream]):
+    """Wraps a listener so that every connection it accepts gets a TLS handshake before it
+    reaches the handler, as :class:`streamspec.Listener` describes.
+
+    Each handshake runs in the connection's own task under ``handshake_timeout``, so a slow
+    client delays nobody else. A handshake that fails or times out (a client that sends
+    garbage, stalls or vanishes) goes to :meth:`handle_handshake_error`, which closes the
+    connection and logs it once; the listener keeps serving. [TLS-LISTENER-SURVIVES]
+
+    Its attributes are the wrapped listener's (its local address, say) and
+    :attr:`~anyio.streams.tls.TLSAttribute.standard_compatible`.
+
+    :param listener: the listener to wrap; closing this listener closes it.
+    :param ssl_context: the server's settings, with its certificate loaded.
+    :param standard_compatible: passed to :meth:`TLSStream.wrap` for every connection.
+    :param handshake_timeout: seconds a client gets to complete its handshake.
+    :raises ValueError: ``handshake_timeout`` is not a positive number.
+    """
+
+    listener: anyio.abc.Listener[Any]
+    ssl_context: ssl.SSLContext
+    standard_compatible: bool = True
+    handshake_timeout: float = 30
+
+    def __post_init__(self) -> None:
+        if not self.handshake_timeout > 0:  # also refuses NaN
+            raise ValueError(
+                f"handshake_timeout must be a positive number, not {self.handshake_timeout!r}"
+            )
+
+    @staticmethod
+    async def handle_handshake_error(exc: BaseException, stream: AnyByteStream) -> None:
+        """Deal with a connection whose handshake failed: close ``stream`` at once and log one
+        ``WARNING`` record with the exception and the peer's address (when the transport
+        knows it) on the ``streamspec.tls`` logger.
+
+        Override it to do something else; a static or an instance method works. A
+        cancellation or other :exc:`BaseException` (one that is not an :exc:`Exception`) is
+        not logged but raised again after the close, as it is not the client's doing.
+        """
+        await _close_at_once(stream)
+        if isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
+            raise exc
+        peer = stream.extra(SocketAttribute.remote_address, None)
+        _logger.warning("TLS handshake with %s failed: %r", peer or "a client", exc, exc_info=exc)
+
+    async def serve(
+        self, handler: Callable[[TLSStream], Any], task_group: anyio.abc.TaskGroup | None = None
+    ) -> None:
+        """Serve as :meth:`streamspec.Listener.serve` describes, handing ``handler`` each
+        connection after its TLS handshake. [LISTEN-SERVE]"""
+
+        async def handshake_then_handle(transport: AnyByteStream) -> None:
+            try:
+                with anyio.fail_after(self.handshake_timeout):
+                    stream = await TLSStream.wrap(
+                        transport,
+                        server_side=True,
+                        ssl_context=self.ssl_context,
+                        standard_compatible=self.standard_compatible,
+                    )
+            except BaseException as exc:
+                await self.handle_handshake_error(exc, transport)
+            else:
+                await handler(stream)
+
+        await self.listener.serve(handshake_then_handle, task_group)
+
+    async def aclose(self) -> None:
+        """Close the wrapped listener. [LISTEN-CLOSE]"""
+        await self.listener.aclose()
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        """The wrapped listener's attributes, and ``standard_compatible``."""
+        return {
+            **self.listener.extra_attributes,
+            TLSAttribute.standard_compatible: lambda: self.standard_compatible,
+        }
