@@ -1,19 +1,52 @@
-"""Static conformance: mypy must accept AnyIO 4.16's own classes where our protocols are expected.
+"""Static conformance: mypy must accept AnyIO 4.16's classes and ours where the protocols are
+expected, and ours where AnyIO's abstract classes are expected.
 
-This module is never run; ``make test`` type-checks it with ``mypy --strict``. Each function
-body is one assignment that mypy rejects if the class does not fit the protocol.
+This module is never run; ``make test`` type-checks it with ``mypy --strict``. Each parameter
+is a union of AnyIO's class and the reference class of the same name, so every assignment is
+checked for both: mypy rejects the line if either class does not fit the protocol.
 """
 
 from __future__ import annotations
 
+from typing import TypeAlias, TypeVar
+
+import anyio.abc
 from anyio.abc import SocketListener, SocketStream
-from anyio.streams.buffered import BufferedByteReceiveStream, BufferedByteStream
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from anyio.streams.stapled import MultiListener, StapledByteStream, StapledObjectStream
-from anyio.streams.text import TextReceiveStream, TextSendStream, TextStream
-from anyio.streams.tls import TLSListener, TLSStream
+from anyio.streams import buffered as anyio_buffered
+from anyio.streams import memory as anyio_memory
+from anyio.streams import stapled as anyio_stapled
+from anyio.streams import text as anyio_text
+from anyio.streams import tls as anyio_tls
 
 import streamspec as ss
+from streamspec import buffered as ss_buffered
+from streamspec import memory as ss_memory
+from streamspec import stapled as ss_stapled
+from streamspec import text as ss_text
+from streamspec import tls as ss_tls
+
+T = TypeVar("T")
+
+MemoryObjectSendStream: TypeAlias = (
+    anyio_memory.MemoryObjectSendStream[T] | ss_memory.MemoryObjectSendStream[T]
+)
+MemoryObjectReceiveStream: TypeAlias = (
+    anyio_memory.MemoryObjectReceiveStream[T] | ss_memory.MemoryObjectReceiveStream[T]
+)
+StapledByteStream: TypeAlias = anyio_stapled.StapledByteStream | ss_stapled.StapledByteStream
+StapledObjectStream: TypeAlias = (
+    anyio_stapled.StapledObjectStream[T] | ss_stapled.StapledObjectStream[T]
+)
+MultiListener: TypeAlias = anyio_stapled.MultiListener[T] | ss_stapled.MultiListener[T]
+BufferedByteReceiveStream: TypeAlias = (
+    anyio_buffered.BufferedByteReceiveStream | ss_buffered.BufferedByteReceiveStream
+)
+BufferedByteStream: TypeAlias = anyio_buffered.BufferedByteStream | ss_buffered.BufferedByteStream
+TextReceiveStream: TypeAlias = anyio_text.TextReceiveStream | ss_text.TextReceiveStream
+TextSendStream: TypeAlias = anyio_text.TextSendStream | ss_text.TextSendStream
+TextStream: TypeAlias = anyio_text.TextStream | ss_text.TextStream
+TLSStream: TypeAlias = anyio_tls.TLSStream | ss_tls.TLSStream
+TLSListener: TypeAlias = anyio_tls.TLSListener | ss_tls.TLSListener
 
 
 def memory_ends(send: MemoryObjectSendStream[int], receive: MemoryObjectReceiveStream[int]) -> None:
@@ -79,7 +112,6 @@ def tls(stream: TLSStream, listener: TLSListener) -> None:
     _t: ss.TLSByteStream = stream
     _b: ss.ByteStream = stream
     _u: ss.SupportsUnwrap = stream
-    _l: ss.Listener[TLSStream] = listener
     _lt: ss.Listener[ss.TLSByteStream] = listener
     _lb: ss.Listener[ss.ByteStream] = listener
 
@@ -94,3 +126,22 @@ def multi(listener: MultiListener[SocketStream]) -> None:
     _l: ss.Listener[SocketStream] = listener
     _lb: ss.Listener[ss.ByteStream] = listener
     _r: ss.AsyncResource = listener
+
+
+def reference_is_anyio(
+    send: ss_memory.MemoryObjectSendStream[int],
+    receive: ss_memory.MemoryObjectReceiveStream[int],
+    stapled: ss_stapled.StapledByteStream,
+    buffered: ss_buffered.BufferedByteStream,
+    text: ss_text.TextStream,
+    tls: ss_tls.TLSStream,
+    listener: ss_tls.TLSListener,
+) -> None:
+    # Decision 5: the reference classes pass wherever AnyIO's abstract classes are required.
+    _s: anyio.abc.ObjectSendStream[int] = send
+    _r: anyio.abc.ObjectReceiveStream[int] = receive
+    _sb: anyio.abc.ByteStream = stapled
+    _bb: anyio.abc.ByteStream = buffered
+    _t: anyio.abc.ObjectStream[str] = text
+    _tls: anyio.abc.ByteStream = tls
+    _l: anyio.abc.Listener[ss_tls.TLSStream] = listener
