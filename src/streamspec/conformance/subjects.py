@@ -1,0 +1,771 @@
+"""Subjects: the concrete streams a target yields for the checks, each opened fresh and named.
+
+A byte-level rule holds for every byte stream an implementation offers, so each check runs
+over every *subject* the target provides and names it in its failure message
+(``"stapled memory pair: receive(3) returned 4 bytes"``). Subjects are built only from the
+target's own factories (the suite never imports an implementation), are opened anew for every
+use, and are closed afterwards however the check ends. Opening one costs a few object
+constructions: nothing is built until a check opens it.
+
+What each target field yields (a subject needs every field of its row; "pair" is the first of
+``byte_stream_pair`` and the stapled memory pair that the target provides, "channel" the first
+of the memory object stream, ``one_way_byte_stream`` and that pair):
+
+====================================  ===========================================================
+Fields                                Subjects (name: what it is)
+====================================  ===========================================================
+``byte_stream_pair``                  byte pair ``byte_stream_pair``
+``one_way_byte_stream``               byte channel ``one_way_byte_stream``
+``create_memory_object_stream``,      byte pair ``stapled memory pair``: two memory object
+``stapled_byte_stream``,              streams (buffer 1) crossed; each end staples one stream's
+``buffered_byte_receive_stream``      send end to a BufferedByteReceiveStream over the other's
+                                      receive end (a memory ``receive()`` takes no max_bytes, so
+                                      a memory receive end is not a byte stream by itself)
+``buffered_byte_receive_stream``      buffered channel ``buffered receive stream over <channel>``
+``buffered_byte_stream`` + pair       byte pair and buffered channel ``buffered stream over
+                                      <pair>``: BufferedByteStream over both ends of the pair
+``text_receive_stream`` /             text channel / text sink ``text receive stream over
+``text_send_stream``                  <channel>`` / ``text send stream over <channel>``
+``text_stream`` + pair                text channel and text sink ``text stream over <pair>``
+``create_memory_object_stream``       object pair ``memory object stream`` (buffer 1)
+``object_stream_pair``                object pair ``object_stream_pair``
+``stapled_object_stream`` + memory    object pair ``stapled memory object pair``
+``listener``                          listener ``listener``
+``multi_listener``                    listener ``multi listener over <listener>``: a
+                                      MultiListener over two instances of the target's
+                                      ``listener``, or of the suite's in-memory listener
+====================================  ===========================================================
+
+Every byte pair is also a byte channel (its left end sends, its right end receives). The
+resource rules run over every stream and listener above (:func:`resource_subjects`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.buffered import BufferedByteReceiveStream as _AnyIOBufferedReceive
+from anyio.streams.stapled import StapledByteStream as _AnyIOStapledByteStream
+
+from ..protocols import (
+    AnyByteReceiveStream,
+    AnyByteSendStream,
+    AsyncResource,
+    BufferedByteReceiver,
+    ByteReceiveStream,
+    ByteSendStream,
+    ByteStream,
+    Listener,
+    ObjectReceiveStream,
+    ObjectSendStream,
+    TypedAttributeProvider,
+)
+from .target import Target
+
+__all__ = [
+    "CLEANUP_TIMEOUT",
+    "MEMORY_BUFFER",
+    "BufferedChannel",
+    "ByteChannel",
+    "BytePair",
+    "Handle",
+    "ListenerSetup",
+    "MemoryListener",
+    "ObjectPair",
+    "ProbeStream",
+    "Subject",
+    "TextChannel",
+    "TextSink",
+    "byte_channels",
+    "byte_pairs",
+    "buffered_channels",
+    "close_quietly",
+    "listener_subjects",
+    "object_pairs",
+    "resource_subjects",
+    "text_channels",
+    "text_sinks",
+]
+
+T = TypeVar("T")
+
+#: The buffer of the memory object streams the suite builds subjects from: one item, so a
+#: sender parks after each chunk and sends interleave with receives (checks never assume
+#: more buffering than that).
+MEMORY_BUFFER = 1
+#: Seconds a subject's clean-up may take: a broken ``aclose()`` that hangs must not hang the
+#: check (the failure it causes belongs to the resource rules).
+CLEANUP_TIMEOUT = 1.0
+
+
+@dataclass(frozen=True)
+class Subject(Generic[T]):
+    """One stream (or set of streams) the target provides, under the name failures use."""
+
+    name: str
+    #: Opens a fresh instance; leaving the context closes everything it opened.
+    open: Callable[[], AbstractAsyncContextManager[T]]
+
+
+class _Resource(AsyncResource, TypedAttributeProvider, Protocol):
+    """A closeable resource with typed attributes: every stream and listener."""
+
+
+# -- what subjects yield ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BytePair:
+    """Two connected byte streams: what one sends, the other receives."""
+
+    left: ByteStream
+    right: ByteStream
+
+
+@dataclass(frozen=True)
+class ByteChannel:
+    """A one-way byte path: ``receiver`` gets what ``sender`` sends."""
+
+    sender: ByteSendStream
+    receiver: ByteReceiveStream
+    #: Ends the data cleanly: ``send_eof()`` on a pair's end, ``aclose()`` on a one-way one.
+    finish: Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BufferedChannel:
+    """A one-way byte path into a buffered receiver."""
+
+    sender: AnyByteSendStream
+    receiver: BufferedByteReceiver
+    finish: Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class TextChannel:
+    """Raw bytes in, text out: ``receiver`` decodes what ``sender`` sends."""
+
+    sender: AnyByteSendStream
+    receiver: ObjectReceiveStream[str]
+    finish: Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class TextSink:
+    """Text in, raw bytes out: ``receiver`` gets the bytes ``sender`` encodes."""
+
+    sender: ObjectSendStream[str]
+    receiver: AnyByteReceiveStream
+    #: Ends the text stream: ``send_eof()`` on a text stream, ``aclose()`` on a send stream.
+    finish: Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ObjectPair:
+    """A one-way object path: ``receiver`` gets what ``sender`` sends."""
+
+    sender: ObjectSendStream[Any]
+    receiver: ObjectReceiveStream[Any]
+    #: Every resource opened (both ends, or both stapled ends), for the resource rules.
+    resources: tuple[_Resource, ...]
+
+
+@dataclass(frozen=True)
+class ListenerSetup:
+    """A listener and a coroutine function that connects a new client to it."""
+
+    listener: Listener[ByteStream]
+    connect: Callable[[], Awaitable[ByteStream]]
+
+
+@dataclass(frozen=True)
+class Handle:
+    """One resource a subject opened, with an operation that must raise ClosedResourceError
+    once the resource is closed (and must not, while it is open, raise it)."""
+
+    label: str
+    resource: _Resource
+    use_after_close: Callable[[], Awaitable[object]]
+
+
+# -- clean-up -----------------------------------------------------------------------------------
+
+
+async def close_quietly(*resources: AsyncResource) -> None:
+    """Close every resource, shielded from cancellation and bounded by CLEANUP_TIMEOUT.
+
+    Errors are swallowed: clean-up must not mask a check's own verdict, and a resource that
+    fails to close is the business of the resource rules, which call ``aclose()`` directly.
+    """
+    with anyio.move_on_after(CLEANUP_TIMEOUT, shield=True):
+        for resource in resources:
+            with suppress(Exception):
+                await resource.aclose()
+
+
+# -- byte streams ------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _memory_channel(target: Target) -> AsyncIterator[tuple[Any, Any]]:
+    assert target.create_memory_object_stream is not None
+    send, receive = target.create_memory_object_stream(MEMORY_BUFFER)
+    try:
+        yield send, receive
+    finally:
+        await close_quietly(send, receive)
+
+
+@asynccontextmanager
+async def _stapled_memory_pair(target: Target) -> AsyncIterator[BytePair]:
+    assert target.stapled_byte_stream is not None
+    assert target.buffered_byte_receive_stream is not None
+    async with (
+        _memory_channel(target) as (to_right, from_left),
+        _memory_channel(target) as (to_left, from_right),
+    ):
+        left = target.stapled_byte_stream(to_right, target.buffered_byte_receive_stream(from_right))
+        right = target.stapled_byte_stream(to_left, target.buffered_byte_receive_stream(from_left))
+        try:
+            yield BytePair(left, right)
+        finally:
+            await close_quietly(left, right)
+
+
+@asynccontextmanager
+async def _explicit_pair(target: Target) -> AsyncIterator[BytePair]:
+    assert target.byte_stream_pair is not None
+    async with target.byte_stream_pair() as (left, right):
+        yield BytePair(left, right)
+
+
+def _base_pairs(target: Target) -> list[Subject[BytePair]]:
+    """The byte pairs not built from another pair."""
+    pairs: list[Subject[BytePair]] = []
+    if target.byte_stream_pair is not None:
+        pairs.append(Subject("byte_stream_pair", partial(_explicit_pair, target)))
+    if (
+        target.create_memory_object_stream is not None
+        and target.stapled_byte_stream is not None
+        and target.buffered_byte_receive_stream is not None
+    ):
+        pairs.append(Subject("stapled memory pair", partial(_stapled_memory_pair, target)))
+    return pairs
+
+
+@asynccontextmanager
+async def _buffered_ends(target: Target, base: Subject[BytePair]) -> AsyncIterator[tuple[Any, Any]]:
+    assert target.buffered_byte_stream is not None
+    async with base.open() as pair:
+        left = target.buffered_byte_stream(pair.left)
+        right = target.buffered_byte_stream(pair.right)
+        try:
+            yield left, right
+        finally:
+            await close_quietly(left, right)
+
+
+@asynccontextmanager
+async def _buffered_pair(target: Target, base: Subject[BytePair]) -> AsyncIterator[BytePair]:
+    async with _buffered_ends(target, base) as (left, right):
+        yield BytePair(left, right)
+
+
+def byte_pairs(target: Target) -> list[Subject[BytePair]]:
+    """Every connected byte-stream pair the target provides (see the module's table)."""
+    pairs = _base_pairs(target)
+    if pairs and target.buffered_byte_stream is not None:
+        base = pairs[0]
+        pairs.append(
+            Subject(f"buffered stream over {base.name}", partial(_buffered_pair, target, base))
+        )
+    return pairs
+
+
+@asynccontextmanager
+async def _pair_as_channel(pair: Subject[BytePair]) -> AsyncIterator[ByteChannel]:
+    async with pair.open() as streams:
+        yield ByteChannel(streams.left, streams.right, streams.left.send_eof)
+
+
+@asynccontextmanager
+async def _explicit_channel(target: Target) -> AsyncIterator[ByteChannel]:
+    assert target.one_way_byte_stream is not None
+    async with target.one_way_byte_stream() as (sender, receiver):
+        yield ByteChannel(sender, receiver, sender.aclose)
+
+
+def byte_channels(target: Target) -> list[Subject[ByteChannel]]:
+    """Every one-way byte path: ``one_way_byte_stream`` and each byte pair, left to right."""
+    channels: list[Subject[ByteChannel]] = []
+    if target.one_way_byte_stream is not None:
+        channels.append(Subject("one_way_byte_stream", partial(_explicit_channel, target)))
+    channels += [Subject(p.name, partial(_pair_as_channel, p)) for p in byte_pairs(target)]
+    return channels
+
+
+# The raw path a wrapper (buffered receive, text) is put on: (name, opener of
+# (sender, receiver, finish)). A memory object stream is preferred: each send is one chunk, so
+# the chunking a check draws is exactly what the wrapper sees.
+_Raw = tuple[str, Callable[[], AbstractAsyncContextManager[tuple[Any, Any, Any]]]]
+
+
+@asynccontextmanager
+async def _raw_memory(target: Target) -> AsyncIterator[tuple[Any, Any, Any]]:
+    async with _memory_channel(target) as (send, receive):
+        yield send, receive, send.aclose
+
+
+@asynccontextmanager
+async def _raw_from_channel(channel: Subject[ByteChannel]) -> AsyncIterator[tuple[Any, Any, Any]]:
+    async with channel.open() as opened:
+        yield opened.sender, opened.receiver, opened.finish
+
+
+def _raw_channel(target: Target) -> _Raw | None:
+    if target.create_memory_object_stream is not None:
+        return "memory stream", partial(_raw_memory, target)
+    channels = byte_channels(target)
+    if channels:
+        return channels[0].name, partial(_raw_from_channel, channels[0])
+    return None
+
+
+@asynccontextmanager
+async def _buffered_receive(target: Target, raw: _Raw) -> AsyncIterator[BufferedChannel]:
+    assert target.buffered_byte_receive_stream is not None
+    async with raw[1]() as (sender, receiver, finish):
+        buffered = target.buffered_byte_receive_stream(receiver)
+        try:
+            yield BufferedChannel(sender, buffered, finish)
+        finally:
+            await close_quietly(buffered)
+
+
+@asynccontextmanager
+async def _buffered_stream(
+    target: Target, base: Subject[BytePair]
+) -> AsyncIterator[BufferedChannel]:
+    async with _buffered_ends(target, base) as (left, right):
+        yield BufferedChannel(left, right, left.send_eof)
+
+
+def buffered_channels(target: Target) -> list[Subject[BufferedChannel]]:
+    """Every buffered receiver the target provides, each fed by a one-way path."""
+    channels: list[Subject[BufferedChannel]] = []
+    raw = _raw_channel(target)
+    if target.buffered_byte_receive_stream is not None and raw is not None:
+        name = f"buffered receive stream over {raw[0]}"
+        channels.append(Subject(name, partial(_buffered_receive, target, raw)))
+    pairs = _base_pairs(target)
+    if target.buffered_byte_stream is not None and pairs:
+        name = f"buffered stream over {pairs[0].name}"
+        channels.append(Subject(name, partial(_buffered_stream, target, pairs[0])))
+    return channels
+
+
+# -- text streams -------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _text_receive(
+    target: Target, raw: _Raw, encoding: str, errors: str
+) -> AsyncIterator[TextChannel]:
+    assert target.text_receive_stream is not None
+    async with raw[1]() as (sender, receiver, finish):
+        text = target.text_receive_stream(receiver, encoding=encoding, errors=errors)
+        try:
+            yield TextChannel(sender, text, finish)
+        finally:
+            await close_quietly(text)
+
+
+@asynccontextmanager
+async def _text_stream_pair(
+    target: Target, base: Subject[BytePair], encoding: str, errors: str
+) -> AsyncIterator[tuple[Any, Any, BytePair]]:
+    assert target.text_stream is not None
+    async with base.open() as pair:
+        left = target.text_stream(pair.left, encoding=encoding, errors=errors)
+        right = target.text_stream(pair.right, encoding=encoding, errors=errors)
+        try:
+            yield left, right, pair
+        finally:
+            await close_quietly(left, right)
+
+
+@asynccontextmanager
+async def _text_stream_in(
+    target: Target, base: Subject[BytePair], encoding: str, errors: str
+) -> AsyncIterator[TextChannel]:
+    async with _text_stream_pair(target, base, encoding, errors) as (_, right, pair):
+        yield TextChannel(pair.left, right, pair.left.send_eof)
+
+
+def text_channels(target: Target, encoding: str, errors: str) -> list[Subject[TextChannel]]:
+    """Every text receiver the target provides, decoding ``encoding`` with ``errors``, each
+    fed raw bytes by a one-way path."""
+    channels: list[Subject[TextChannel]] = []
+    raw = _raw_channel(target)
+    if target.text_receive_stream is not None and raw is not None:
+        opener = partial(_text_receive, target, raw, encoding, errors)
+        channels.append(Subject(f"text receive stream over {raw[0]}", opener))
+    pairs = _base_pairs(target)
+    if target.text_stream is not None and pairs:
+        opener = partial(_text_stream_in, target, pairs[0], encoding, errors)
+        channels.append(Subject(f"text stream over {pairs[0].name}", opener))
+    return channels
+
+
+@asynccontextmanager
+async def _text_send(
+    target: Target, raw: _Raw, encoding: str, errors: str
+) -> AsyncIterator[TextSink]:
+    assert target.text_send_stream is not None
+    async with raw[1]() as (sender, receiver, _):
+        text = target.text_send_stream(sender, encoding=encoding, errors=errors)
+        try:
+            yield TextSink(text, receiver, text.aclose)
+        finally:
+            await close_quietly(text)
+
+
+@asynccontextmanager
+async def _text_stream_out(
+    target: Target, base: Subject[BytePair], encoding: str, errors: str
+) -> AsyncIterator[TextSink]:
+    async with _text_stream_pair(target, base, encoding, errors) as (left, _, pair):
+        yield TextSink(left, pair.right, left.send_eof)
+
+
+def text_sinks(target: Target, encoding: str, errors: str) -> list[Subject[TextSink]]:
+    """Every text sender the target provides, encoding ``encoding`` with ``errors``, each with
+    the raw receiving end of its path."""
+    sinks: list[Subject[TextSink]] = []
+    raw = _raw_channel(target)
+    if target.text_send_stream is not None and raw is not None:
+        opener = partial(_text_send, target, raw, encoding, errors)
+        sinks.append(Subject(f"text send stream over {raw[0]}", opener))
+    pairs = _base_pairs(target)
+    if target.text_stream is not None and pairs:
+        opener = partial(_text_stream_out, target, pairs[0], encoding, errors)
+        sinks.append(Subject(f"text stream over {pairs[0].name}", opener))
+    return sinks
+
+
+# -- object streams -----------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _memory_objects(target: Target) -> AsyncIterator[ObjectPair]:
+    async with _memory_channel(target) as (send, receive):
+        yield ObjectPair(send, receive, (send, receive))
+
+
+@asynccontextmanager
+async def _explicit_objects(target: Target) -> AsyncIterator[ObjectPair]:
+    assert target.object_stream_pair is not None
+    async with target.object_stream_pair() as (send, receive):
+        yield ObjectPair(send, receive, (send, receive))
+
+
+@asynccontextmanager
+async def _stapled_objects(target: Target) -> AsyncIterator[ObjectPair]:
+    assert target.stapled_object_stream is not None
+    async with (
+        _memory_channel(target) as (to_right, from_left),
+        _memory_channel(target) as (to_left, from_right),
+    ):
+        left = target.stapled_object_stream(to_right, from_right)
+        right = target.stapled_object_stream(to_left, from_left)
+        try:
+            yield ObjectPair(left, right, (left, right))
+        finally:
+            await close_quietly(left, right)
+
+
+def object_pairs(target: Target) -> list[Subject[ObjectPair]]:
+    """Every object stream the target provides, for the resource and checkpoint rules."""
+    pairs: list[Subject[ObjectPair]] = []
+    if target.create_memory_object_stream is not None:
+        pairs.append(Subject("memory object stream", partial(_memory_objects, target)))
+        if target.stapled_object_stream is not None:
+            opener = partial(_stapled_objects, target)
+            pairs.append(Subject("stapled memory object pair", opener))
+    if target.object_stream_pair is not None:
+        pairs.append(Subject("object_stream_pair", partial(_explicit_objects, target)))
+    return pairs
+
+
+# -- listeners -----------------------------------------------------------------------------------
+
+
+class _BytesSender(anyio.abc.ByteSendStream):
+    """A memory object send stream of ``bytes`` seen as a byte send stream, which is what
+    AnyIO's StapledByteStream asks for (a memory stream is only an *object* send stream to the
+    type checker, though it carries bytes unchanged). An empty send carries nothing, as on any
+    byte stream, so it is not queued as an item."""
+
+    def __init__(self, items: anyio.abc.ObjectSendStream[bytes]) -> None:
+        self._items = items
+
+    async def send(self, item: bytes) -> None:
+        if item:
+            await self._items.send(item)
+        else:
+            await anyio.lowlevel.checkpoint()
+
+    async def aclose(self) -> None:
+        await self._items.aclose()
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return self._items.extra_attributes
+
+
+class MemoryListener(anyio.abc.Listener[ByteStream]):
+    """An in-process listener the suite uses under a MultiListener when the target has no
+    ``listener`` of its own. Built on AnyIO's memory streams, not the target's: only the
+    MultiListener is under test."""
+
+    def __init__(self) -> None:
+        self._incoming, self._accepted = anyio.create_memory_object_stream[ByteStream](math.inf)
+
+    async def connect(self) -> ByteStream:
+        """Open a connection; the server end is queued for :meth:`serve`.
+
+        :raises ~anyio.ClosedResourceError: the listener is closed.
+        """
+        client_out, server_in = anyio.create_memory_object_stream[bytes](math.inf)
+        server_out, client_in = anyio.create_memory_object_stream[bytes](math.inf)
+        client = _AnyIOStapledByteStream(_BytesSender(client_out), _AnyIOBufferedReceive(client_in))
+        server = _AnyIOStapledByteStream(_BytesSender(server_out), _AnyIOBufferedReceive(server_in))
+        try:
+            self._incoming.send_nowait(server)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            await close_quietly(client, server)
+            raise anyio.ClosedResourceError from None
+        return client
+
+    async def serve(
+        self, handler: Callable[[ByteStream], Any], task_group: TaskGroup | None = None
+    ) -> None:
+        async with AsyncExitStack() as stack:
+            if task_group is None:
+                task_group = await stack.enter_async_context(anyio.create_task_group())
+            while True:
+                try:
+                    connection = await self._accepted.receive()
+                except anyio.EndOfStream:
+                    raise anyio.ClosedResourceError from None
+                task_group.start_soon(handler, connection)
+
+    async def aclose(self) -> None:
+        self._incoming.close()
+        # Connections queued but never served are closed with the listener.
+        while True:
+            try:
+                await close_quietly(self._accepted.receive_nowait())
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                break
+        self._accepted.close()  # wakes a running serve() with ClosedResourceError
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return {}
+
+
+@asynccontextmanager
+async def _explicit_listener(target: Target) -> AsyncIterator[ListenerSetup]:
+    assert target.listener is not None
+    async with target.listener() as (listener, connect):
+        yield ListenerSetup(listener, connect)
+
+
+@asynccontextmanager
+async def _memory_listener() -> AsyncIterator[ListenerSetup]:
+    listener = MemoryListener()
+    try:
+        yield ListenerSetup(listener, listener.connect)
+    finally:
+        await close_quietly(listener)
+
+
+@asynccontextmanager
+async def _multi_listener(
+    target: Target, part: Callable[[], AbstractAsyncContextManager[ListenerSetup]]
+) -> AsyncIterator[ListenerSetup]:
+    assert target.multi_listener is not None
+    async with part() as first, part() as second:
+        multi = target.multi_listener([first.listener, second.listener])
+        turn = 0
+
+        async def connect() -> ByteStream:
+            # Alternate, so every part listener gets connections.
+            nonlocal turn
+            turn += 1
+            return await (first if turn % 2 else second).connect()
+
+        try:
+            yield ListenerSetup(multi, connect)
+        finally:
+            await close_quietly(multi)
+
+
+def listener_subjects(target: Target) -> list[Subject[ListenerSetup]]:
+    """The target's ``listener``, and its MultiListener over two part listeners."""
+    subjects: list[Subject[ListenerSetup]] = []
+    part: Callable[[], AbstractAsyncContextManager[ListenerSetup]] = _memory_listener
+    part_name = "memory listeners"
+    if target.listener is not None:
+        part = partial(_explicit_listener, target)
+        part_name = "listeners"
+        subjects.append(Subject("listener", part))
+    if target.multi_listener is not None:
+        name = f"multi listener over two {part_name}"
+        subjects.append(Subject(name, partial(_multi_listener, target, part)))
+    return subjects
+
+
+# -- every resource ------------------------------------------------------------------------------
+
+
+def _receive_one(stream: Any) -> Callable[[], Awaitable[object]]:
+    return partial(stream.receive, 1)
+
+
+def _receive_item(stream: Any) -> Callable[[], Awaitable[object]]:
+    return partial(stream.receive)
+
+
+def _send(stream: Any, item: object) -> Callable[[], Awaitable[object]]:
+    return partial(stream.send, item)
+
+
+async def _serve_nothing(listener: Listener[ByteStream]) -> None:
+    await listener.serve(lambda connection: None)
+
+
+def _handles_of_pair(pair: BytePair) -> list[Handle]:
+    return [
+        Handle("left end", pair.left, _receive_one(pair.left)),
+        Handle("right end", pair.right, _receive_one(pair.right)),
+    ]
+
+
+def _handles_of_channel(channel: ByteChannel | BufferedChannel) -> list[Handle]:
+    return [
+        Handle("send end", channel.sender, _send(channel.sender, b"x")),
+        Handle("receive end", channel.receiver, _receive_one(channel.receiver)),
+    ]
+
+
+def _handles_of_text(channel: TextChannel | None, sink: TextSink | None) -> list[Handle]:
+    handles = []
+    if channel is not None:
+        handles.append(Handle("text receiver", channel.receiver, _receive_item(channel.receiver)))
+    if sink is not None:
+        handles.append(Handle("text sender", sink.sender, _send(sink.sender, "x")))
+    return handles
+
+
+def _handles_of_objects(pair: ObjectPair) -> list[Handle]:
+    handles = [Handle("send end", pair.sender, _send(pair.sender, "item"))]
+    handles.append(Handle("receive end", pair.receiver, _receive_item(pair.receiver)))
+    return handles
+
+
+def _handles_of_listener(setup: ListenerSetup) -> list[Handle]:
+    return [Handle("listener", setup.listener, partial(_serve_nothing, setup.listener))]
+
+
+@asynccontextmanager
+async def _mapped(
+    subject: Subject[T], to_handles: Callable[[T], list[Handle]]
+) -> AsyncIterator[list[Handle]]:
+    async with subject.open() as opened:
+        yield to_handles(opened)
+
+
+def _handles(
+    subjects: Iterable[Subject[T]], to_handles: Callable[[T], list[Handle]]
+) -> list[Subject[list[Handle]]]:
+    return [Subject(s.name, partial(_mapped, s, to_handles)) for s in subjects]
+
+
+def resource_subjects(target: Target) -> list[Subject[list[Handle]]]:
+    """Every stream and listener the target provides, as handles for the resource rules.
+
+    The channels built over a byte pair are left out: their streams are the pair's own.
+    """
+    channels = [s for s in byte_channels(target) if s.name == "one_way_byte_stream"]
+    text_in = text_channels(target, "utf-8", "strict")
+    text_out = text_sinks(target, "utf-8", "strict")
+    return [
+        *_handles(byte_pairs(target), _handles_of_pair),
+        *_handles(channels, _handles_of_channel),
+        *_handles(buffered_channels(target)[:1], _handles_of_channel),
+        *_handles(text_in, lambda c: _handles_of_text(c, None)),
+        *_handles(text_out, lambda s: _handles_of_text(None, s)),
+        *_handles(object_pairs(target), _handles_of_objects),
+        *_handles(listener_subjects(target), _handles_of_listener),
+    ]
+
+
+# -- instruments ---------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class ProbeStream(anyio.abc.ByteStream):
+    """A stand-in stream that records what is done to it, for checking wrappers (stapled and
+    text streams) in isolation: it hands out ``data``, keeps what is sent, carries the given
+    typed attributes and can be told to fail when closed."""
+
+    data: bytes = b""
+    attributes: Mapping[Any, Any] = field(default_factory=dict)
+    close_error: Exception | None = None
+    sent: list[object] = field(default_factory=list)
+    closed: bool = False
+    eof_sent: bool = False
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        await anyio.lowlevel.checkpoint()
+        if self.closed:
+            raise anyio.ClosedResourceError
+        if not self.data:
+            raise anyio.EndOfStream
+        chunk, self.data = self.data[:max_bytes], self.data[max_bytes:]
+        return chunk
+
+    async def send(self, item: object) -> None:
+        await anyio.lowlevel.checkpoint()
+        self.send_nowait(item)
+
+    def send_nowait(self, item: object) -> None:
+        if self.closed:
+            raise anyio.ClosedResourceError
+        self.sent.append(item)
+
+    async def send_eof(self) -> None:
+        self.eof_sent = True
+
+    async def aclose(self) -> None:
+        already, self.closed = self.closed, True
+        if self.close_error is not None and not already:
+            raise self.close_error
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return {key: _constant(value) for key, value in self.attributes.items()}
+
+
+def _constant(value: T) -> Callable[[], T]:
+    """A function returning ``value`` (one per attribute, so each keeps its own value)."""
+    return lambda: value
