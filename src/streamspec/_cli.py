@@ -1,26 +1,191 @@
-"""The ``streamspec`` command line."""
+"""The ``streamspec`` command line: check an implementation against the spec, list the rules.
+
+``streamspec check [TARGET]`` exits with status 0 when no rule failed (a stale known divergence
+counts as a failure), 1 when some did, and 2 for a usage error (an unknown target, backend,
+role or rule), which is reported in one line without a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .conformance.catalogue import ROLES, RULES
 
+__all__ = ["main"]
+
+_EXIT_FAILED = 1
+_EXIT_USAGE = 2
+_EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse's own usage block plus the message, and the usage-error exit status.
+        self.print_usage(sys.stderr)
+        self.exit(_EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="streamspec", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("rules", help="list the rule catalogue, grouped by role")
+    check = commands.add_parser(
+        "check",
+        help="run the conformance suite against an implementation",
+        description="Run the conformance suite against TARGET and print a report by rule.",
+    )
+    check.add_argument(
+        "target",
+        nargs="?",
+        default="streamspec",
+        help="'module' or 'module:attribute' naming a Target or an AnyIO-style namespace; "
+        "built in: streamspec (the default), anyio",
+    )
+    check.add_argument(
+        "--backend",
+        action="append",
+        dest="backends",
+        metavar="NAME",
+        help="run on this backend: asyncio, trio or uvloop (repeatable; default asyncio and trio)",
+    )
+    check.add_argument(
+        "--role",
+        action="append",
+        dest="roles",
+        metavar="ROLE",
+        help=f"only the rules of this role (repeatable): {', '.join(ROLES)}",
+    )
+    check.add_argument(
+        "--rule",
+        action="append",
+        dest="rules",
+        metavar="ID",
+        help="only this rule (repeatable; with --role, either selects)",
+    )
+    check.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME",
+        help="Hypothesis profile: ci (bounded, repeatable; the default unless "
+        "$HYPOTHESIS_PROFILE says otherwise) or dev (explores more)",
+    )
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time limit of each event-loop run of a check (default 10)",
+    )
+    check.add_argument(
+        "--json",
+        dest="json_file",
+        metavar="FILE",
+        help="also write one JSON record per rule and backend to FILE ('-' for stdout)",
+    )
+    check.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress lines on stderr while running"
+    )
+    return parser
+
+
+def _usage_error(message: str) -> int:
+    print(f"streamspec check: error: {message}", file=sys.stderr)
+    return _EXIT_USAGE
+
+
+def _rules() -> int:
+    for role, title in ROLES.items():
+        print(f"{role}: {title}")
+        for rule in RULES.values():
+            if rule.role == role:
+                print(f"  {rule.id:28} {rule.sentence}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    # Imported here so that `streamspec rules` works without the check extra installed.
+    from .conformance import report, runner
+    from .conformance.target import load_target
+
+    timeout = runner.DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    try:
+        if not timeout > 0:
+            raise ValueError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+        backends = runner.resolve_backends(args.backends)
+        selected = runner.selected_rules(args.roles, args.rules)
+        # As `python -m` does, so that a target in the current directory is found.
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        target = load_target(args.target)
+        runner.validate_target(target)
+        if args.profile is not None:
+            _validate_profile(args.profile)
+    except (ValueError, LookupError, runner.SuiteUnavailable) as exc:
+        return _usage_error(str(exc).splitlines()[0])
+
+    progress = report.Progress(sys.stderr, len(selected) * len(backends))
+    results: list[runner.CheckResult] = []
+    interrupted = False
+    try:
+        for result in runner.iter_results(
+            target,
+            backends=[b.name for b in backends],
+            roles=args.roles,
+            rules=args.rules,
+            timeout=timeout,
+            profile=args.profile,
+            on_start=None if args.quiet else progress.started,
+        ):
+            results.append(result)
+            if not args.quiet:
+                progress.finished(result)
+    except runner.SuiteUnavailable as exc:
+        return _usage_error(str(exc))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        progress.close()
+
+    sys.stdout.write(report.format_report(results, target=target.name))
+    if args.json_file is not None:
+        if args.json_file == "-":
+            report.write_json(results, sys.stdout)
+        else:
+            with open(args.json_file, "w", encoding="utf-8") as file:
+                report.write_json(results, file)
+    sys.stdout.flush()
+    if interrupted:
+        print("interrupted: the report covers only the checks that finished", file=sys.stderr)
+        return _EXIT_INTERRUPTED
+    return 0 if all(r.ok for r in results) else _EXIT_FAILED
+
+
+def _validate_profile(name: str) -> None:
+    from .conformance import profiles  # noqa: F401  (registers ci and dev)
+    from .conformance.runner import SuiteUnavailable
+
+    try:
+        from hypothesis import settings
+        from hypothesis.errors import InvalidArgument
+    except ModuleNotFoundError as exc:  # pragma: no cover - the check extra is missing
+        raise SuiteUnavailable(str(exc)) from exc
+
+    try:
+        settings.get_profile(name)
+    except InvalidArgument:
+        raise ValueError(f"unknown Hypothesis profile {name!r}; use ci or dev") from None
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="streamspec", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("rules", help="list the rule catalogue")
-    args = parser.parse_args(argv)
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    args = _parser().parse_args(argv)
     if args.command == "rules":
-        for role, title in ROLES.items():
-            print(f"{role}: {title}")
-            for rule in RULES.values():
-                if rule.role == role:
-                    print(f"  {rule.id:28} {rule.sentence}")
-    return 0
+        return _rules()
+    return _check(args)
 
 
 if __name__ == "__main__":

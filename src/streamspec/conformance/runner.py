@@ -15,7 +15,8 @@ Outcomes:
   passed on that backend, so the entry must go. Such a result has :attr:`CheckResult.stale`
   set, and keeps the divergence, so that nobody can overlook it and the exit status shows it.
 * ``known-divergence``: the check failed, and the target declares that it breaks this rule.
-* ``not-provided``: the target lacks what the rule needs. Never counted as passed.
+* ``not-provided``: the target lacks what the rule needs, or the suite has no check for the
+  rule yet (:attr:`CheckResult.checked` is then false). Never counted as passed.
 """
 
 from __future__ import annotations
@@ -48,12 +49,14 @@ __all__ = [
     "Outcome",
     "SuiteUnavailable",
     "default_backends",
+    "hypothesis_profile",
     "iter_results",
     "resolve_backends",
     "run_check",
     "run_checks",
     "run_suite",
     "select_checks",
+    "selected_rules",
     "unchecked_rules",
     "validate_target",
 ]
@@ -106,6 +109,13 @@ class CheckResult:
     stale: bool = False
     #: Seconds the check took (up to the moment the watcher gave up on it).
     duration: float = 0.0
+    #: False when the suite has no check for the rule yet (the outcome is then not provided).
+    checked: bool = True
+
+    @property
+    def ok(self) -> bool:
+        """Whether this result lets a run succeed: anything but a failure (stale included)."""
+        return self.outcome is not Outcome.FAILED
 
 
 @dataclass(frozen=True)
@@ -190,13 +200,7 @@ def select_checks(
     :raises SuiteUnavailable: Hypothesis (or another package of the ``check`` extra) is missing.
     """
     role_set, rule_set = _validated(roles, rules)
-    return [
-        c
-        for c in _registered_checks()
-        if (role_set is None and rule_set is None)
-        or c.rule.role in (role_set or ())
-        or c.rule.id in (rule_set or ())
-    ]
+    return [c for c in _registered_checks() if _in_selection(c.rule, role_set, rule_set)]
 
 
 def unchecked_rules(
@@ -206,15 +210,25 @@ def unchecked_rules(
     role_set, rule_set = _validated(roles, rules)
     checked = {c.rule.id for c in _registered_checks()}
     return [
-        r
-        for r in RULES.values()
-        if r.id not in checked
-        and (
-            (role_set is None and rule_set is None)
-            or r.role in (role_set or ())
-            or r.id in (rule_set or ())
-        )
+        r for r in RULES.values() if r.id not in checked and _in_selection(r, role_set, rule_set)
     ]
+
+
+def selected_rules(
+    roles: Iterable[str] | None = None, rules: Iterable[str] | None = None
+) -> list[Rule]:
+    """The catalogue rules in the selection, checked or not, in catalogue order.
+
+    :raises ValueError: a role or rule ID is not in the catalogue.
+    """
+    role_set, rule_set = _validated(roles, rules)
+    return [r for r in RULES.values() if _in_selection(r, role_set, rule_set)]
+
+
+def _in_selection(rule: Rule, role_set: set[str] | None, rule_set: set[str] | None) -> bool:
+    if role_set is None and rule_set is None:
+        return True
+    return rule.role in (role_set or ()) or rule.id in (rule_set or ())
 
 
 def _validated(
@@ -458,8 +472,13 @@ def _describe_one(error: BaseException) -> str:
 
 
 @contextmanager
-def _hypothesis_profile(profile: str | None) -> Iterator[None]:
-    """Load a Hypothesis profile for the run and restore the previous one afterwards."""
+def hypothesis_profile(profile: str | None = None) -> Iterator[None]:
+    """Load a Hypothesis profile for a run and restore the previous one afterwards.
+
+    :param profile: ``ci``, ``dev`` or any registered profile; default
+        ``$HYPOTHESIS_PROFILE`` or ``ci``.
+    :raises SuiteUnavailable: Hypothesis is not installed.
+    """
     try:
         from hypothesis import settings
 
@@ -488,10 +507,14 @@ def iter_results(
     timeout: float = DEFAULT_TIMEOUT,
     profile: str | None = None,
     stop: threading.Event | None = None,
+    checks: Iterable[Check] | None = None,
+    on_start: Callable[[Rule, str], None] | None = None,
 ) -> Iterator[CheckResult]:
     """Run the selected checks on each backend, yielding each outcome as soon as it is known.
 
-    Rules come in catalogue order (so grouped by role), each on every backend in turn.
+    Rules come in catalogue order (so grouped by role), each on every backend in turn. A
+    selected rule that has no check yet gives a not-provided result per backend, with
+    :attr:`CheckResult.checked` false, so that it is reported and never passes unnoticed.
 
     :param backends: backend names (default: :func:`default_backends`).
     :param roles: only the rules of these roles (combined with ``rules``: either selects).
@@ -501,18 +524,42 @@ def iter_results(
         registered one; default ``$HYPOTHESIS_PROFILE`` or ``ci``). The profile loaded before
         is restored afterwards.
     :param stop: when set, the run ends after the check in progress.
-    :raises ValueError: an unknown backend, role or rule; a known divergence of an unknown rule.
+    :param checks: run exactly these checks instead of the registered ones (``roles`` and
+        ``rules`` then filter them; rules without a check are not reported).
+    :param on_start: called with the rule and the backend's name before each check starts
+        (to show progress).
+    :raises ValueError: an unknown backend, role or rule; a known divergence of an unknown rule;
+        a timeout that is not positive.
     :raises SuiteUnavailable: a package of the ``check`` extra is not installed.
     """
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, got {timeout!r}")
     chosen = resolve_backends(backends)
     validate_target(target)
-    with _hypothesis_profile(profile):
-        for check in select_checks(roles, rules):
+    role_set, rule_set = _validated(roles, rules)
+    if checks is None:
+        by_rule = {c.rule.id: c for c in _registered_checks()}
+        plan: list[tuple[Rule, Check | None]] = [
+            (r, by_rule.get(r.id)) for r in selected_rules(roles, rules)
+        ]
+    else:
+        plan = [(c.rule, c) for c in checks if _in_selection(c.rule, role_set, rule_set)]
+    with hypothesis_profile(profile):
+        for checked_rule, check in plan:
             for backend in chosen:
                 if stop is not None and stop.is_set():
                     return
+                if check is None:
+                    yield CheckResult(
+                        checked_rule,
+                        backend.name,
+                        Outcome.NOT_PROVIDED,
+                        "the suite has no check for this rule yet",
+                        checked=False,
+                    )
+                    continue
+                if on_start is not None:
+                    on_start(checked_rule, backend.name)
                 yield run_check(check, target, backend, timeout=timeout)
 
 
