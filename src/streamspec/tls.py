@@ -92,6 +92,15 @@ async def _close_at_once(resource: AsyncResource) -> None:
         await resource.aclose()
 
 
+def _peer_address(stream: AnyByteStream) -> object:
+    """The peer's address for a log message, or ``"a client"`` when the transport cannot say
+    (it is not a socket, or its socket already failed)."""
+    try:
+        return stream.extra(SocketAttribute.remote_address)
+    except Exception:  # a broken socket raises OSError, or worse (AttributeError on uvloop)
+        return "a client"
+
+
 class _Guard:
     """Lets one task at a time in; another one gets :exc:`~anyio.BusyResourceError`. Like
     :class:`anyio.ResourceGuard`, but it can be asked whether it is taken."""
@@ -469,8 +478,13 @@ class TLSStream(anyio.abc.ByteStream):
     def _check_usable(self) -> None:
         if self._closed:
             raise anyio.ClosedResourceError
-        if self._broken_by is not None:
-            raise anyio.BrokenResourceError("the TLS stream is broken") from self._broken_by
+        broken = self._broken_by
+        if isinstance(broken, anyio.BrokenResourceError):
+            # Already translated (see _end_of_peer_data): a fresh copy with the same cause,
+            # so the ssl error stays one step away, however often this is raised.
+            raise anyio.BrokenResourceError(*broken.args) from broken.__cause__
+        if broken is not None:
+            raise anyio.BrokenResourceError("the TLS stream is broken") from broken
 
     def _break(self, cause: BaseException) -> None:
         if self._broken_by is None and not self._closed:
@@ -639,11 +653,11 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
         cancellation or other :exc:`BaseException` (one that is not an :exc:`Exception`) is
         not logged but raised again after the close, as it is not the client's doing.
         """
+        peer = _peer_address(stream)  # before the close: a closed socket may not know it
         await _close_at_once(stream)
         if isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
             raise exc
-        peer = stream.extra(SocketAttribute.remote_address, None)
-        _logger.warning("TLS handshake with %s failed: %r", peer or "a client", exc, exc_info=exc)
+        _logger.warning("TLS handshake with %s failed: %r", peer, exc, exc_info=exc)
 
     async def serve(
         self, handler: Callable[[TLSStream], Any], task_group: anyio.abc.TaskGroup | None = None

@@ -1,0 +1,674 @@
+"""The reference TLS streams: :class:`streamspec.tls.TLSStream` and ``TLSListener``.
+
+Every connection test runs over a real TCP connection on loopback and over a stapled pair of
+memory object streams, on every backend. Certificates come from trustme.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import ssl
+import tracemalloc
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import anyio.abc
+import pytest
+import trustme
+from anyio.abc import SocketAttribute
+from anyio.streams.tls import TLSAttribute
+
+import streamspec.tls
+from streamspec import create_memory_object_stream
+from streamspec.protocols import AnyByteStream
+from streamspec.stapled import StapledObjectStream
+from streamspec.tls import TLSListener, TLSStream
+
+pytestmark = pytest.mark.anyio
+
+IDN = "bücher.example"
+IDN_ASCII = "xn--bcher-kva.example"
+
+
+# -- certificates -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def _server_context(ca: trustme.CA, *names: str, alpn: list[str] | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*(names or ("localhost",))).configure_cert(context)
+    if alpn:
+        context.set_alpn_protocols(alpn)
+    return context
+
+
+@pytest.fixture(scope="module")
+def server_context(ca: trustme.CA) -> ssl.SSLContext:
+    return _server_context(ca)
+
+
+@pytest.fixture(scope="module")
+def client_context(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(context)
+    return context
+
+
+@pytest.fixture
+def tls12_client_context(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(context)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+# -- transports ---------------------------------------------------------------------------------
+
+Transport = AnyByteStream
+
+
+@asynccontextmanager
+async def tcp_pair() -> AsyncIterator[tuple[Transport, Transport]]:
+    """A (client, server) pair of TCP streams connected on loopback."""
+    multi = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    async with multi:
+        listener = multi.listeners[0]
+        assert isinstance(listener, anyio.abc.SocketListener)
+        port = listener.extra(SocketAttribute.local_port)
+        accepted: list[anyio.abc.SocketStream] = []
+
+        async def accept() -> None:
+            accepted.append(await listener.accept())
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(accept)
+            client = await anyio.connect_tcp("127.0.0.1", port)
+        async with client, accepted[0]:
+            yield client, accepted[0]
+
+
+@asynccontextmanager
+async def memory_pair(buffer: float = math.inf) -> AsyncIterator[tuple[Transport, Transport]]:
+    """A (client, server) pair of stapled memory object streams of bytes."""
+    to_server, from_client = create_memory_object_stream[bytes](buffer)
+    to_client, from_server = create_memory_object_stream[bytes](buffer)
+    client = StapledObjectStream(to_server, from_server)
+    server = StapledObjectStream(to_client, from_client)
+    async with client, server:
+        yield client, server
+
+
+@pytest.fixture(params=["tcp", "memory"])
+def transport_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def transports(kind: str) -> Any:
+    return tcp_pair() if kind == "tcp" else memory_pair()
+
+
+async def handshake(
+    client_transport: Transport,
+    server_transport: Transport,
+    server_context: ssl.SSLContext,
+    client_context: ssl.SSLContext,
+    *,
+    hostname: str = "localhost",
+    client_compatible: bool = True,
+    server_compatible: bool = True,
+) -> tuple[TLSStream, TLSStream]:
+    """Both ends' handshakes at once; returns (client, server)."""
+    result: dict[str, TLSStream] = {}
+
+    async def server() -> None:
+        result["server"] = await TLSStream.wrap(
+            server_transport,
+            server_side=True,
+            ssl_context=server_context,
+            standard_compatible=server_compatible,
+        )
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server)
+            result["client"] = await TLSStream.wrap(
+                client_transport,
+                hostname=hostname,
+                ssl_context=client_context,
+                standard_compatible=client_compatible,
+            )
+    return result["client"], result["server"]
+
+
+async def failed_handshake(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext, *, hostname: str
+) -> tuple[BaseException, BaseException]:
+    """Both ends' handshakes at once, each expected to fail; returns (client's, server's)
+    exception."""
+    errors: dict[str, BaseException] = {}
+
+    async def wrap(side: str, transport: Transport, **options: Any) -> None:
+        try:
+            await TLSStream.wrap(transport, **options)
+        except Exception as exc:
+            errors[side] = exc
+            await transport.aclose()  # so that the other side's handshake ends too
+
+    async with memory_pair() as (client_transport, server_transport):
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(
+                    functools.partial(
+                        wrap,
+                        "server",
+                        server_transport,
+                        server_side=True,
+                        ssl_context=server_context,
+                    )
+                )
+                await wrap(
+                    "client", client_transport, hostname=hostname, ssl_context=client_context
+                )
+    return errors["client"], errors["server"]
+
+
+@asynccontextmanager
+async def tls_pair(
+    kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext, **options: Any
+) -> AsyncIterator[tuple[TLSStream, TLSStream]]:
+    async with transports(kind) as (client_transport, server_transport):
+        client, server = await handshake(
+            client_transport, server_transport, server_context, client_context, **options
+        )
+        try:
+            yield client, server
+        finally:
+            await anyio.aclose_forcefully(client)
+            await anyio.aclose_forcefully(server)
+
+
+async def receive_all(stream: TLSStream) -> bytes:
+    """Everything until the end of the stream."""
+    received = bytearray()
+    while True:
+        try:
+            received += await stream.receive()
+        except anyio.EndOfStream:
+            return bytes(received)
+
+
+async def receive_exactly(stream: TLSStream, size: int) -> bytes:
+    received = bytearray()
+    while len(received) < size:
+        received += await stream.receive()
+    return bytes(received)
+
+
+def cause_chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: BaseException | None = exc
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__
+
+
+# -- data ---------------------------------------------------------------------------------------
+
+
+async def test_data_crosses_both_ways_and_close_notify_ends_it(
+    transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    request = bytes(range(256)) * 4096  # 1 MiB: many records, many transport chunks
+    response = b"response" * 1000
+    async with tls_pair(transport_kind, server_context, client_context) as (client, server):
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(client.send, request)
+                assert await receive_exactly(server, len(request)) == request
+            await server.send(response)
+            assert await receive_exactly(client, len(response)) == response
+            await client.aclose()
+            with pytest.raises(anyio.EndOfStream):
+                await server.receive()
+            with pytest.raises(anyio.ClosedResourceError):
+                await client.send(b"x")
+            with pytest.raises(anyio.ClosedResourceError):
+                await client.receive()
+
+
+async def test_receive_respects_max_bytes_and_loses_nothing(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, client_context) as (client, server):
+        with anyio.fail_after(5):
+            await client.send(b"abcdefghij")
+            pieces = [await server.receive(3) for _ in range(3)]
+            pieces.append(await server.receive(100))
+        assert pieces == [b"abc", b"def", b"ghi", b"j"]
+        with pytest.raises(ValueError, match="max_bytes"):
+            await server.receive(0)
+
+
+async def test_concurrent_receives_are_refused(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, client_context) as (client, server):
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(server.receive)
+                await anyio.wait_all_tasks_blocked()
+                with pytest.raises(anyio.BusyResourceError):
+                    await server.receive()
+                await client.send(b"wake")
+
+
+async def test_a_huge_send_holds_little_ciphertext(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    size = 32 * 1024 * 1024
+    payload = bytes(size)
+    # A transport that holds two chunks: the sender waits until the receiver takes them.
+    async with memory_pair(buffer=2) as (client_transport, server_transport):
+        client, server = await handshake(
+            client_transport, server_transport, server_context, client_context
+        )
+        received = 0
+
+        async def drain() -> None:
+            nonlocal received
+            while received < size:
+                received += len(await server.receive())
+
+        tracemalloc.start()
+        try:
+            with anyio.fail_after(60):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(drain)
+                    await client.send(payload)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert received == size
+        assert peak < 8 * 1024 * 1024, f"peak traced memory {peak} bytes"
+        await client.aclose()
+        await server.aclose()
+
+
+# -- attributes ---------------------------------------------------------------------------------
+
+
+async def test_every_tls_attribute_and_the_transports_pass_through(
+    ca: trustme.CA, client_context: ssl.SSLContext
+) -> None:
+    server_context = _server_context(ca, "localhost", alpn=["h2", "http/1.1"])
+    client_context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(client_context)
+    client_context.set_alpn_protocols(["http/1.1"])
+    async with tls_pair("tcp", server_context, client_context) as (client, server):
+        for stream, side in ((client, False), (server, True)):
+            assert stream.extra(TLSAttribute.server_side) is side
+            assert stream.extra(TLSAttribute.alpn_protocol) == "http/1.1"
+            assert stream.extra(TLSAttribute.tls_version) == "TLSv1.3"
+            name, version, bits = stream.extra(TLSAttribute.cipher)
+            assert (version, name[:4]) == ("TLSv1.3", "TLS_")
+            assert bits >= 128
+            assert stream.extra(TLSAttribute.standard_compatible) is True
+            assert isinstance(stream.extra(TLSAttribute.ssl_object), ssl.SSLObject)
+            assert stream.extra(SocketAttribute.remote_address)[0] == "127.0.0.1"
+            assert stream.extra(SocketAttribute.local_address)[0] == "127.0.0.1"
+        # tls-unique is the first Finished message of the handshake: the same on both ends.
+        binding = client.extra(TLSAttribute.channel_binding_tls_unique)
+        assert len(binding) >= 12
+        assert server.extra(TLSAttribute.channel_binding_tls_unique) == binding
+        peer = client.extra(TLSAttribute.peer_certificate)
+        assert peer is not None
+        assert ("DNS", "localhost") in peer["subjectAltName"]
+        binary = client.extra(TLSAttribute.peer_certificate_binary)
+        assert isinstance(binary, bytes)
+        assert binary.startswith(b"\x30")  # a DER sequence
+        assert server.extra(TLSAttribute.peer_certificate) is None  # no client certificate
+        assert server.extra(TLSAttribute.peer_certificate_binary) is None
+        shared = server.extra(TLSAttribute.shared_ciphers)
+        assert shared
+        assert all(len(entry) == 3 for entry in shared)
+        assert client.extra(TLSAttribute.shared_ciphers) is None
+        assert client.extra(SocketAttribute.remote_port) == server.extra(SocketAttribute.local_port)
+
+
+async def test_tls12_channel_binding_and_no_alpn(
+    server_context: ssl.SSLContext, tls12_client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, tls12_client_context) as (client, server):
+        assert client.extra(TLSAttribute.tls_version) == "TLSv1.2"
+        assert client.extra(TLSAttribute.alpn_protocol) is None
+        binding = client.extra(TLSAttribute.channel_binding_tls_unique)
+        assert len(binding) == 12
+        assert server.extra(TLSAttribute.channel_binding_tls_unique) == binding
+
+
+async def test_the_stream_is_anyios_kind() -> None:
+    assert issubclass(TLSStream, anyio.abc.ByteStream)
+    assert issubclass(TLSListener, anyio.abc.Listener)
+    assert streamspec.tls.TLSAttribute is TLSAttribute
+
+
+# -- verification -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hostname", [IDN, IDN_ASCII])
+async def test_an_internationalised_hostname_verifies(
+    ca: trustme.CA, client_context: ssl.SSLContext, hostname: str
+) -> None:
+    server_context = _server_context(ca, IDN)
+    async with tls_pair("memory", server_context, client_context, hostname=hostname) as (
+        client,
+        server,
+    ):
+        await client.send(b"hi")
+        assert await server.receive() == b"hi"
+        peer = client.extra(TLSAttribute.peer_certificate)
+        assert peer is not None
+        assert ("DNS", IDN_ASCII) in peer["subjectAltName"]
+
+
+@pytest.mark.parametrize(
+    ("certified", "hostname"),
+    [("localhost", "example.org"), (IDN, "bucher.example"), ("straße.example", "strasse.example")],
+)
+async def test_a_certificate_for_another_host_is_refused(
+    ca: trustme.CA, client_context: ssl.SSLContext, certified: str, hostname: str
+) -> None:
+    server_context = _server_context(ca, certified)
+    client_error, server_error = await failed_handshake(
+        server_context, client_context, hostname=hostname
+    )
+    assert isinstance(client_error, ssl.SSLCertVerificationError)
+    assert "mismatch" in str(client_error)
+    # The client's alert reached the server before its transport closed.
+    assert isinstance(server_error, ssl.SSLError)
+    assert "BAD_CERTIFICATE" in str(server_error)
+
+
+async def test_an_untrusted_certificate_is_refused(server_context: ssl.SSLContext) -> None:
+    stranger = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    trustme.CA().configure_trust(stranger)
+    client_error, server_error = await failed_handshake(
+        server_context, stranger, hostname="localhost"
+    )
+    assert isinstance(client_error, ssl.SSLCertVerificationError)
+    assert "unable to get local issuer" in str(client_error)
+    assert isinstance(server_error, ssl.SSLError)
+    assert "UNKNOWN_CA" in str(server_error)
+
+
+async def test_wrap_checks_its_arguments(client_context: ssl.SSLContext) -> None:
+    async with memory_pair() as (client_transport, _):
+        with pytest.raises(TypeError, match="ssl_context"):
+            await TLSStream.wrap(client_transport, hostname="x", ssl_context="ctx")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="hostname"):
+            await TLSStream.wrap(client_transport, server_side=True, hostname="localhost")
+        with pytest.raises(ValueError, match="hostname"):
+            await TLSStream.wrap(
+                client_transport, hostname="bad..\u00fc", ssl_context=client_context
+            )
+
+
+# -- endings ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("standard_compatible", [True, False])
+async def test_ragged_eof(
+    transport_kind: str,
+    server_context: ssl.SSLContext,
+    client_context: ssl.SSLContext,
+    standard_compatible: bool,
+) -> None:
+    async with tls_pair(
+        transport_kind, server_context, client_context, client_compatible=standard_compatible
+    ) as (client, server):
+        await server.send(b"last words")
+        await server.transport_stream.aclose()  # cut the connection: no close_notify
+        with anyio.fail_after(5):
+            assert await client.receive() == b"last words"
+            if standard_compatible:
+                with pytest.raises(anyio.BrokenResourceError) as info:
+                    await client.receive()
+                assert isinstance(info.value.__cause__, ssl.SSLError)
+                with pytest.raises(anyio.BrokenResourceError):
+                    await client.receive()  # and it stays broken
+            else:
+                with pytest.raises(anyio.EndOfStream):
+                    await client.receive()
+
+
+async def test_a_handshake_cut_short_is_broken_even_when_lenient(
+    server_context: ssl.SSLContext,
+) -> None:
+    async with memory_pair() as (client_transport, server_transport):
+        await client_transport.aclose()
+        with pytest.raises(anyio.BrokenResourceError):
+            await TLSStream.wrap(
+                server_transport,
+                server_side=True,
+                ssl_context=server_context,
+                standard_compatible=False,
+            )
+
+
+async def test_garbage_in_the_handshake_is_an_ssl_error(server_context: ssl.SSLContext) -> None:
+    async with memory_pair() as (client_transport, server_transport):
+        await client_transport.send(b"GET / HTTP/1.1\r\n\r\n")
+        with pytest.raises(ssl.SSLError):
+            await TLSStream.wrap(server_transport, server_side=True, ssl_context=server_context)
+
+
+async def test_a_corrupted_record_is_broken_resource_with_the_ssl_error(
+    transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair(transport_kind, server_context, client_context) as (client, server):
+        # An application-data record whose contents cannot authenticate.
+        await client.transport_stream.send(b"\x17\x03\x03\x00\x20" + bytes(32))
+        with anyio.fail_after(5), pytest.raises(anyio.BrokenResourceError) as info:
+            await server.receive()
+        assert isinstance(info.value.__cause__, ssl.SSLError)
+        with pytest.raises(anyio.BrokenResourceError):
+            await server.send(b"after")
+
+
+async def test_unwrap_hands_back_the_transport(
+    transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair(transport_kind, server_context, client_context) as (client, server):
+        await client.send(b"secret")
+        assert await server.receive() == b"secret"
+        results: dict[str, tuple[Transport, bytes]] = {}
+
+        async def unwrap(name: str, stream: TLSStream) -> None:
+            results[name] = await stream.unwrap()
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(unwrap, "client", client)
+                tg.start_soon(unwrap, "server", server)
+            (client_plain, client_rest), (server_plain, server_rest) = (
+                results["client"],
+                results["server"],
+            )
+            assert client_plain is client.transport_stream
+            assert server_plain is server.transport_stream
+            assert client_rest == server_rest == b""
+            await client_plain.send(b"plain")
+            assert await server_plain.receive() == b"plain"
+        with pytest.raises(anyio.ClosedResourceError):
+            await client.send(b"x")
+        await client.aclose()  # leaves the transport, which is the caller's now, open
+        await server_plain.send(b"still open")
+        assert await client_plain.receive() == b"still open"
+
+
+# -- send_eof -----------------------------------------------------------------------------------
+
+
+async def test_send_eof_half_closes_a_tls13_session(
+    transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair(transport_kind, server_context, client_context) as (client, server):
+        with anyio.fail_after(5):
+            await client.send(b"request")
+            await client.send_eof()
+            await client.send_eof()  # a second call does nothing
+            with pytest.raises(anyio.ClosedResourceError):
+                await client.send(b"more")
+            assert await receive_all(server) == b"request"
+            # The server goes on sending after it saw the client's close_notify.
+            await server.send(b"response 1, ")
+            await server.send(b"response 2")
+            await server.aclose()
+            assert await receive_all(client) == b"response 1, response 2"
+
+
+async def test_send_eof_keeps_data_that_was_already_in_flight(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, client_context) as (client, server):
+        with anyio.fail_after(5):
+            await server.send(b"sent before the server saw close_notify")
+            await anyio.wait_all_tasks_blocked()
+            # Pull the record in without consuming its plaintext: receive 1 byte.
+            assert await client.receive(1) == b"s"
+            await server.send(b"; and another record")
+            await client.send_eof()  # must not trip over the data already in flight
+            await server.aclose()
+            assert await receive_all(client) == (
+                b"ent before the server saw close_notify; and another record"
+            )
+
+
+async def test_send_eof_is_refused_before_tls13(
+    server_context: ssl.SSLContext, tls12_client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, tls12_client_context) as (client, server):
+        with pytest.raises(NotImplementedError, match=r"TLS 1\.3"):
+            await client.send_eof()
+        await client.send(b"still usable")
+        assert await server.receive() == b"still usable"
+
+
+# -- the listener -------------------------------------------------------------------------------
+
+
+class _RecordingListener(TLSListener):
+    """Counts handshake failures, and lets a test wait for them."""
+
+    failures: list[BaseException]
+    failed: anyio.Event
+
+    @classmethod
+    async def handle_handshake_error(cls, exc: BaseException, stream: Transport) -> None:
+        if isinstance(exc, Exception):
+            cls.failures.append(exc)
+            if len(cls.failures) == 3:
+                cls.failed.set()
+        await TLSListener.handle_handshake_error(exc, stream)
+
+
+async def test_the_listener_survives_bad_clients_and_logs_each_once(
+    server_context: ssl.SSLContext,
+    client_context: ssl.SSLContext,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="streamspec.tls")
+    listener_class = _RecordingListener
+    listener_class.failures = []
+    listener_class.failed = anyio.Event()
+    tcp = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = tcp.extra(SocketAttribute.local_port)
+    listener = listener_class(tcp, server_context, handshake_timeout=0.5)
+    served: list[bytes] = []
+
+    async def handle(stream: TLSStream) -> None:
+        async with stream:
+            served.append(await stream.receive())
+            await stream.send(b"welcome")
+
+    with anyio.fail_after(10):
+        async with listener, anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, handle)
+            garbage = await anyio.connect_tcp("127.0.0.1", port)
+            await garbage.send(b"GET / HTTP/1.0\r\n\r\n")
+            staller = await anyio.connect_tcp("127.0.0.1", port)  # says nothing at all
+            vanisher = await anyio.connect_tcp("127.0.0.1", port)
+            await vanisher.send(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # half a hello
+            await vanisher.aclose()
+            await listener_class.failed.wait()
+            await garbage.aclose()
+            await staller.aclose()
+            # The listener still serves a well-behaved client.
+            client = await anyio.connect_tcp("127.0.0.1", port, tls=True,
+                                             ssl_context=client_context,
+                                             tls_hostname="localhost")  # fmt: skip
+            async with client:
+                await client.send(b"hello")
+                assert await client.receive() == b"welcome"
+            tg.cancel_scope.cancel()
+    assert served == [b"hello"]
+    failures = listener_class.failures
+    assert len(failures) == 3
+    assert sum(isinstance(exc, ssl.SSLError) for exc in failures) == 1  # the garbage
+    assert sum(isinstance(exc, TimeoutError) for exc in failures) == 1  # the staller
+    assert sum(isinstance(exc, anyio.BrokenResourceError) for exc in failures) == 1  # vanished
+    records = [record for record in caplog.records if record.name == "streamspec.tls"]
+    assert len(records) == 3
+    assert all(record.levelno == logging.WARNING for record in records)
+    assert {id(record.exc_info[1]) for record in records if record.exc_info} == {
+        id(exc) for exc in failures
+    }
+
+
+async def test_an_overriding_hook_replaces_the_logging(
+    server_context: ssl.SSLContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[BaseException] = []
+    done = anyio.Event()
+
+    class Quiet(TLSListener):
+        @staticmethod
+        async def handle_handshake_error(exc: BaseException, stream: Transport) -> None:
+            await stream.aclose()
+            seen.append(exc)
+            done.set()
+
+    caplog.set_level(logging.DEBUG)
+    tcp = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = tcp.extra(SocketAttribute.local_port)
+    with anyio.fail_after(5):
+        listener = Quiet(tcp, server_context)
+        async with listener, anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, TLSStream.aclose)
+            async with await anyio.connect_tcp("127.0.0.1", port) as garbage:
+                await garbage.send(b"\x00" * 64)
+                await done.wait()
+            tg.cancel_scope.cancel()
+    assert len(seen) == 1
+    assert isinstance(seen[0], ssl.SSLError)
+    assert not [record for record in caplog.records if record.name == "streamspec.tls"]
+
+
+async def test_the_listener_checks_its_timeout_and_passes_attributes_through(
+    server_context: ssl.SSLContext,
+) -> None:
+    tcp = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    async with tcp:
+        for bad in (0, -1, math.nan):
+            with pytest.raises(ValueError, match="handshake_timeout"):
+                TLSListener(tcp, server_context, handshake_timeout=bad)
+        listener = TLSListener(tcp, server_context, standard_compatible=False)
+        assert listener.extra(TLSAttribute.standard_compatible) is False
+        assert listener.extra(SocketAttribute.local_address)[0] == "127.0.0.1"
