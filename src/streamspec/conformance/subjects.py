@@ -43,6 +43,7 @@ resource rules run over every stream and listener above (:func:`resource_subject
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 from anyio.streams.buffered import BufferedByteReceiveStream as _AnyIOBufferedReceive
 from anyio.streams.stapled import StapledByteStream as _AnyIOStapledByteStream
@@ -72,6 +74,7 @@ from .target import Target
 __all__ = [
     "CLEANUP_TIMEOUT",
     "MEMORY_BUFFER",
+    "PATIENCE",
     "BufferedChannel",
     "ByteChannel",
     "BytePair",
@@ -87,6 +90,11 @@ __all__ = [
     "byte_pairs",
     "buffered_channels",
     "close_quietly",
+    "leaves",
+    "raises",
+    "receive_chunks",
+    "send_all",
+    "transfer",
     "listener_subjects",
     "object_pairs",
     "resource_subjects",
@@ -95,6 +103,13 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+if sys.version_info >= (3, 11):
+    _ExceptionGroup = BaseExceptionGroup  # noqa: F821  (a builtin since 3.11)
+else:  # the backport, which AnyIO itself requires on 3.10
+    from exceptiongroup import (  # type: ignore[import-not-found]
+        BaseExceptionGroup as _ExceptionGroup,
+    )
 
 #: The buffer of the memory object streams the suite builds subjects from: one item, so a
 #: sender parks after each chunk and sends interleave with receives (checks never assume
@@ -769,3 +784,84 @@ class ProbeStream(anyio.abc.ByteStream):
 def _constant(value: T) -> Callable[[], T]:
     """A function returning ``value`` (one per attribute, so each keeps its own value)."""
     return lambda: value
+
+
+# -- helpers the checks share --------------------------------------------------------------------
+
+#: How long something that should happen at once may take before a check calls it missing.
+#: Generous, because the machine may be busy; a correct implementation never waits for it.
+PATIENCE = 3.0
+#: Receives a drain makes before it decides the stream never ends (a stream that keeps
+#: returning empty chunks, say).
+_MAX_RECEIVES = 10_000
+
+
+def leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions inside ``error``, exception groups flattened."""
+    if isinstance(error, _ExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
+    return [error]
+
+
+async def send_all(
+    sender: Any, chunks: Iterable[bytes], finish: Callable[[], Awaitable[None]]
+) -> None:
+    """Send the non-empty ``chunks`` in order, then ``finish``.
+
+    Empty chunks are not sent: a memory object stream, which some subjects are built from,
+    would carry ``b""`` as an item, and the rules are about byte streams.
+    """
+    for chunk in chunks:
+        if chunk:
+            await sender.send(chunk)
+    await finish()
+
+
+async def receive_chunks(receiver: Any, sizes: Iterable[int] | None = None) -> list[bytes]:
+    """Receive until EndOfStream, asking for ``sizes`` in turn (cycled; ``None``: the
+    default), and return every chunk received, empty ones included."""
+    chunks: list[bytes] = []
+    cycle = list(sizes or ())
+    for index in range(_MAX_RECEIVES):
+        try:
+            if cycle:
+                chunk = await receiver.receive(cycle[index % len(cycle)])
+            else:
+                chunk = await receiver.receive()
+        except anyio.EndOfStream:
+            return chunks
+        chunks.append(chunk)
+    raise AssertionError(f"no end of stream after {_MAX_RECEIVES} receives: {chunks[-3:]!r}...")
+
+
+async def transfer(
+    sender: Any,
+    receiver: Any,
+    finish: Callable[[], Awaitable[None]],
+    chunks: Iterable[bytes],
+    sizes: Iterable[int] | None = None,
+) -> list[bytes]:
+    """Send ``chunks`` then finish, concurrently receive until the end; return what arrived."""
+    received: list[bytes] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(send_all, sender, list(chunks), finish)
+        received = await receive_chunks(receiver, sizes)
+    return received
+
+
+async def raises(
+    expected: type[BaseException] | tuple[type[BaseException], ...],
+    operation: Callable[[], Awaitable[object]],
+) -> str | None:
+    """Await ``operation()`` (within PATIENCE) and return ``None`` if it raised ``expected``,
+    else a description of what happened instead."""
+    try:
+        with anyio.fail_after(PATIENCE):
+            result = await operation()
+    except expected:
+        return None
+    except TimeoutError:
+        return f"it blocked for {PATIENCE:g} s"
+    except Exception as exc:  # what it raised instead is the observation
+        return f"it raised {type(exc).__name__}: {exc}"
+    return f"it returned {result!r}"

@@ -1,0 +1,336 @@
+"""Checks of the ``byte`` role: every byte stream the target provides (see
+:mod:`..subjects`), each named in the failure message.
+
+The properties draw where the sender splits its data and what ``max_bytes`` the receiver asks
+for (:mod:`..strategies`); what arrives must not depend on either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TypeVar
+
+import anyio
+import anyio.lowlevel
+from hypothesis import given
+
+from ...protocols import ByteStream
+from ..registry import Context, check
+from ..strategies import Chunked, chunked_payloads, receive_sizes
+from ..subjects import (
+    PATIENCE,
+    ByteChannel,
+    BytePair,
+    Subject,
+    byte_channels,
+    byte_pairs,
+    raises,
+    receive_chunks,
+    transfer,
+)
+
+__all__: list[str] = []
+
+T = TypeVar("T")
+
+
+def _channels(ctx: Context) -> list[Subject[ByteChannel]]:
+    channels = byte_channels(ctx.target)
+    if not channels:
+        ctx.not_provided(
+            "a byte stream (byte_stream_pair, one_way_byte_stream, or memory "
+            "object streams with StapledByteStream and BufferedByteReceiveStream)"
+        )
+    return channels
+
+
+def _pairs(ctx: Context) -> list[Subject[BytePair]]:
+    pairs = byte_pairs(ctx.target)
+    if not pairs:
+        ctx.not_provided(
+            "a bidirectional byte stream (byte_stream_pair, or memory object "
+            "streams with StapledByteStream and BufferedByteReceiveStream)"
+        )
+    return pairs
+
+
+def _for_each_chunking(
+    ctx: Context, verify: Callable[[Subject[ByteChannel], Chunked, list[int]], Awaitable[None]]
+) -> None:
+    """Run ``verify`` on every channel, for drawn chunkings and receive sizes."""
+    for subject in _channels(ctx):
+        _chunking_property(ctx, subject, verify)()
+
+
+def _chunking_property(
+    ctx: Context,
+    subject: Subject[ByteChannel],
+    verify: Callable[[Subject[ByteChannel], Chunked, list[int]], Awaitable[None]],
+) -> Callable[[], None]:
+    @given(chunked_payloads(), receive_sizes())
+    def prop(case: Chunked, sizes: list[int]) -> None:
+        ctx.run(verify, subject, case, sizes)
+
+    return prop
+
+
+async def _received(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> list[bytes]:
+    async with subject.open() as channel:
+        return await transfer(channel.sender, channel.receiver, channel.finish, case.chunks, sizes)
+
+
+@check("BYTE-INTACT")
+def byte_intact(ctx: Context) -> None:
+    async def verify(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> None:
+        got = b"".join(await _received(subject, case, sizes))
+        assert got == case.data, (
+            f"{subject.name}: sent {case.data!r} in chunks {case.chunks!r}, received with "
+            f"max_bytes {sizes!r} (cycled): got {got!r}"
+        )
+
+    _for_each_chunking(ctx, verify)
+
+
+@check("BYTE-NO-EMPTY")
+def byte_no_empty(ctx: Context) -> None:
+    async def verify(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> None:
+        chunks = await _received(subject, case, sizes)
+        assert all(chunks), (
+            f"{subject.name}: receive() returned b'' before the end of the stream: chunks "
+            f"{chunks!r} (sent {case.chunks!r}, max_bytes {sizes!r})"
+        )
+
+    _for_each_chunking(ctx, verify)
+
+
+@check("BYTE-MAX-BYTES")
+def byte_max_bytes(ctx: Context) -> None:
+    async def verify(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> None:
+        chunks = await _received(subject, case, sizes)
+        for index, chunk in enumerate(chunks):
+            limit = sizes[index % len(sizes)]
+            assert len(chunk) <= limit, (
+                f"{subject.name}: receive({limit}) returned {len(chunk)} bytes ({chunk!r}); "
+                f"sent {case.chunks!r}"
+            )
+
+    _for_each_chunking(ctx, verify)
+
+
+@check("BYTE-MAX-BYTES-INVALID")
+async def byte_max_bytes_invalid(ctx: Context) -> None:
+    for subject in _channels(ctx):
+        async with subject.open() as channel:
+            await _max_bytes_invalid(subject.name, channel)
+
+
+async def _max_bytes_invalid(name: str, channel: ByteChannel) -> None:
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(channel.sender.send, b"abc")
+        await anyio.wait_all_tasks_blocked()
+        for bad in (0, -1):
+            problem = await raises(ValueError, partial(channel.receiver.receive, bad))
+            assert problem is None, f"{name}: receive({bad}) should raise ValueError, but {problem}"
+        tg.start_soon(_finish, channel)
+        got = b"".join(await receive_chunks(channel.receiver))
+    assert got == b"abc", (
+        f"{name}: after receive(0) and receive(-1) raised, the data left was {got!r}, not "
+        "b'abc': the invalid calls consumed bytes"
+    )
+
+
+async def _finish(channel: ByteChannel) -> None:
+    await channel.finish()
+
+
+@check("BYTE-EOF")
+async def byte_eof(ctx: Context) -> None:
+    for subject in _channels(ctx):
+        async with subject.open() as channel:
+            got = await transfer(channel.sender, channel.receiver, channel.finish, [b"abc", b"de"])
+            assert b"".join(got) == b"abcde", f"{subject.name}: received {got!r}"
+            for attempt in ("again", "a third time"):
+                problem = await raises(anyio.EndOfStream, channel.receiver.receive)
+                assert problem is None, (
+                    f"{subject.name}: receive() after EndOfStream, {attempt}, should raise "
+                    f"EndOfStream, but {problem}"
+                )
+
+
+@check("BYTE-SEND-EOF")
+async def byte_send_eof(ctx: Context) -> None:
+    for subject in _pairs(ctx):
+        async with subject.open() as pair:
+            await _send_eof(subject.name, pair.left, pair.right)
+
+
+async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> None:
+    async def send_then_eof() -> None:
+        await left.send(b"before eof")
+        await left.send_eof()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(send_then_eof)
+        got = b"".join(await receive_chunks(right))
+        assert got == b"before eof", (
+            f"{name}: after send_eof() the peer received {got!r}, not b'before eof' then the end"
+        )
+        tg.start_soon(right.send, b"reply")
+        back = b""
+        with anyio.move_on_after(PATIENCE):
+            while len(back) < len(b"reply"):
+                back += await left.receive()
+    assert back == b"reply", (
+        f"{name}: after send_eof(), the peer sent b'reply' the other way and {back!r} arrived "
+        f"within {PATIENCE:g} s: the other direction stopped working"
+    )
+    try:
+        with anyio.fail_after(PATIENCE):
+            await left.send_eof()
+    except Exception as exc:
+        raise AssertionError(
+            f"{name}: a second send_eof() raised {type(exc).__name__}: {exc}"
+        ) from exc
+    problem = await raises(anyio.EndOfStream, right.receive)
+    assert problem is None, (
+        f"{name}: after a second send_eof(), the peer's receive() should still raise "
+        f"EndOfStream, but {problem}"
+    )
+
+
+@check("BYTE-PEER-CLOSED")
+async def byte_peer_closed(ctx: Context) -> None:
+    for subject in _channels(ctx):
+        async with subject.open() as channel:
+            await _peer_closed(subject.name, channel)
+
+
+async def _peer_closed(name: str, channel: ByteChannel) -> None:
+    async def send_then_close() -> None:
+        await channel.sender.send(b"last words")
+        await channel.sender.aclose()
+
+    got = b""
+    ending: str | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(send_then_close)
+        with anyio.move_on_after(PATIENCE):
+            while True:
+                try:
+                    got += await channel.receiver.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError) as exc:
+                    ending = type(exc).__name__
+                    break
+                except Exception as exc:
+                    raise AssertionError(
+                        f"{name}: after the peer closed, receive() raised {type(exc).__name__}: "
+                        f"{exc} (received {got!r} before)"
+                    ) from exc
+    assert ending is not None, (
+        f"{name}: after the peer closed, receive() blocked for {PATIENCE:g} s (received {got!r})"
+    )
+    assert got == b"last words" or ending == "BrokenResourceError", (
+        f"{name}: after the peer closed, received {got!r} then {ending}: the data sent before "
+        "closing was lost"
+    )
+
+
+@check("BYTE-CLOSED")
+async def byte_closed(ctx: Context) -> None:
+    for pair_subject in _pairs(ctx):
+        async with pair_subject.open() as pair:
+            await pair.left.aclose()
+            await _all_closed(
+                pair_subject.name,
+                [
+                    ("receive()", pair.left.receive),
+                    ("send(b'x')", partial(pair.left.send, b"x")),
+                    ("send_eof()", pair.left.send_eof),
+                ],
+            )
+    for subject in _channels(ctx):
+        if subject.name != "one_way_byte_stream":
+            continue  # the pairs were covered above
+        async with subject.open() as channel:
+            await channel.sender.aclose()
+            await channel.receiver.aclose()
+            await _all_closed(
+                subject.name,
+                [
+                    ("send(b'x')", partial(channel.sender.send, b"x")),
+                    ("receive()", channel.receiver.receive),
+                ],
+            )
+
+
+async def _all_closed(
+    name: str, operations: list[tuple[str, Callable[[], Awaitable[object]]]]
+) -> None:
+    for label, operation in operations:
+        problem = await raises(anyio.ClosedResourceError, operation)
+        assert problem is None, (
+            f"{name}: {label} on a closed stream should raise ClosedResourceError, but {problem}"
+        )
+
+
+@check("BYTE-CLOSED-WAKES")
+async def byte_closed_wakes(ctx: Context) -> None:
+    for subject in _channels(ctx):
+        async with subject.open() as channel:
+            await _closed_wakes(subject.name, channel)
+
+
+async def _closed_wakes(name: str, channel: ByteChannel) -> None:
+    outcome: list[str] = []
+    woken = anyio.Event()
+
+    async def blocked_receive() -> None:
+        try:
+            chunk = await channel.receiver.receive()
+        except anyio.ClosedResourceError:
+            outcome.append("ClosedResourceError")
+        except Exception as exc:
+            outcome.append(f"raised {type(exc).__name__}: {exc}")
+        else:
+            outcome.append(f"returned {chunk!r}")
+        woken.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(blocked_receive)
+        await anyio.wait_all_tasks_blocked()
+        await channel.receiver.aclose()
+        with anyio.move_on_after(PATIENCE):
+            await woken.wait()
+        tg.cancel_scope.cancel()
+    assert outcome == ["ClosedResourceError"], f"{name}: closing the stream while a task was " + (
+        f"blocked in its receive() left that task blocked for {PATIENCE:g} s"
+        if not outcome
+        else f"blocked in its receive() woke it, but receive() {outcome[0]}"
+    )
+
+
+@check("BYTE-ITER")
+def byte_iter(ctx: Context) -> None:
+    async def verify(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> None:
+        del sizes  # iteration asks for the default size
+        got: list[bytes] = []
+        async with subject.open() as channel, anyio.create_task_group() as tg:
+
+            async def send() -> None:
+                for chunk in case.chunks:
+                    if chunk:
+                        await channel.sender.send(chunk)
+                await channel.finish()
+
+            tg.start_soon(send)
+            async for chunk in channel.receiver:
+                got.append(chunk)
+                if len(got) > 10_000:
+                    break
+        assert all(got), f"{subject.name}: iteration yielded b'' among {got!r}"
+        assert b"".join(got) == case.data, (
+            f"{subject.name}: iterating yielded {got!r} for {case.chunks!r} sent"
+        )
+
+    _for_each_chunking(ctx, verify)
