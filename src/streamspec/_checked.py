@@ -1,0 +1,373 @@
+"""A runtime validator for streams, in the spirit of :mod:`wsgiref.validate`.
+
+:func:`checked` wraps a stream and watches both sides of its contract: the implementation
+(what ``receive()`` returns, whether a closed stream stays closed) and the caller (sending
+after ``send_eof()``, two tasks receiving from one byte stream at once). The first violation
+raises :exc:`StreamContractError`, an :exc:`AssertionError` that names the rule broken, so a
+test suite fails at the call that broke it rather than later, somewhere downstream.
+
+The wrapper keeps the role of the stream it wraps: a wrapped byte stream is a byte stream, a
+wrapped object receive stream is an object receive stream, and each wrapper also subclasses the
+matching :mod:`anyio.abc` class. Everything that conforms passes through untouched: data,
+exceptions and typed attributes.
+
+Rules checked, by the catalogue's IDs (``OBJ-*`` in place of ``BYTE-*`` for object streams):
+
+* the stream's side: ``receive()`` returned ``b""`` [BYTE-NO-EMPTY]; ``receive(n)`` returned
+  more than ``n`` bytes [BYTE-MAX-BYTES], or returned at all for ``n < 1``
+  [BYTE-MAX-BYTES-INVALID]; ``receive()`` returned data after it had raised
+  :exc:`~anyio.EndOfStream` [BYTE-EOF]; an operation started after ``aclose()`` returned
+  instead of raising :exc:`~anyio.ClosedResourceError` [BYTE-CLOSED]; a second ``aclose()``
+  raised [RES-ACLOSE-IDEMPOTENT].
+* the caller's side: ``send()`` after ``send_eof()`` [BYTE-SEND-EOF]; a second task entering
+  ``receive()`` (or ``send()``) of a byte stream while another is still in it [BYTE-BUSY].
+
+Calling an operation on a stream you closed is *not* a violation: the contract says what it
+does (it raises :exc:`~anyio.ClosedResourceError`), and closing a stream is the documented way
+to wake a task blocked in it. The validator checks that the stream keeps that promise.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeAlias, overload
+
+import anyio
+import anyio.abc
+
+from .conformance.catalogue import RULES
+from .protocols import (
+    AsyncResource,
+    ByteReceiveStream,
+    ByteSendStream,
+    ByteStream,
+    ObjectReceiveStream,
+    ObjectSendStream,
+    ObjectStream,
+)
+from .protocols._typevars import T, T_co, T_contra
+
+__all__ = [
+    "CheckedByteReceiveStream",
+    "CheckedByteSendStream",
+    "CheckedByteStream",
+    "CheckedObjectReceiveStream",
+    "CheckedObjectSendStream",
+    "CheckedObjectStream",
+    "StreamContractError",
+    "checked",
+]
+
+#: What kind of stream :func:`checked` wraps, when it cannot tell by itself.
+Kind: TypeAlias = Literal["bytes", "objects"]
+
+#: Rules the validator checks that the conformance catalogue does not (yet) hold: a byte
+#: stream's chunks would interleave unpredictably between concurrent receivers or senders.
+_LOCAL_RULES: Mapping[str, str] = {
+    "BYTE-BUSY": "At most one task at a time receives from (or sends to) a byte stream; "
+    "implementations may raise BusyResourceError for a second one.",
+}
+
+
+class StreamContractError(AssertionError):
+    """A stream or its caller broke the stream contract.
+
+    ``str(error)`` names the rule, what was observed and the rule's sentence.
+    """
+
+    #: The ID of the rule broken, such as ``"BYTE-NO-EMPTY"``.
+    rule: str
+
+    def __init__(self, rule: str, observed: str) -> None:
+        sentence = RULES[rule].sentence if rule in RULES else _LOCAL_RULES[rule]
+        super().__init__(f"[{rule}] {observed} (rule: {sentence})")
+        self.rule = rule
+
+
+class _Checked:
+    """State shared by every wrapper: the closed flag and the attribute pass-through."""
+
+    _stream: AsyncResource
+    _prefix: str
+    _closed: bool = False
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        attributes: Mapping[Any, Callable[[], Any]] = getattr(self._stream, "extra_attributes", {})
+        return attributes
+
+    async def aclose(self) -> None:
+        """Close the wrapped stream; a second close that raises is a violation."""
+        already_closed = self._closed
+        self._closed = True
+        try:
+            await self._stream.aclose()
+        except Exception as exc:
+            if already_closed:
+                raise StreamContractError(
+                    "RES-ACLOSE-IDEMPOTENT", f"the second aclose() raised {exc!r}"
+                ) from exc
+            raise
+
+    def _returned_after_close(self, operation: str, result: object) -> StreamContractError:
+        return StreamContractError(
+            f"{self._prefix}-CLOSED",
+            f"{operation} was called after aclose() and returned {result!r} instead of "
+            "raising ClosedResourceError",
+        )
+
+
+class _ReceiveChecks(_Checked):
+    """``receive()`` for both kinds: end of stream, closed stream, and (bytes) chunk checks."""
+
+    _receiver: Any
+    _eof_seen: bool = False
+    _receiving: bool = False
+    _exclusive_receive: bool = False
+
+    async def _checked_receive(self, *args: int) -> Any:
+        if self._exclusive_receive:
+            if self._receiving:
+                raise StreamContractError(
+                    "BYTE-BUSY", "receive() was called while another task was still receiving"
+                )
+            self._receiving = True
+        closed_at_start = self._closed
+        try:
+            item = await self._receiver.receive(*args)
+        except anyio.EndOfStream:
+            self._eof_seen = True
+            raise
+        finally:
+            self._receiving = False
+        if closed_at_start:
+            raise self._returned_after_close("receive()", item)
+        if self._eof_seen:
+            raise StreamContractError(
+                f"{self._prefix}-EOF",
+                f"receive() returned {_short(item)} after it had raised EndOfStream",
+            )
+        return item
+
+
+class _SendChecks(_Checked):
+    """``send()`` for both kinds: closed stream, send after ``send_eof()``, busy (bytes)."""
+
+    _sender: Any
+    _eof_sent: bool = False
+    _sending: bool = False
+    _exclusive_send: bool = False
+
+    async def _checked_send(self, item: object) -> None:
+        # Once closed, ClosedResourceError is the documented answer, send_eof() or not.
+        if self._eof_sent and not self._closed:
+            raise StreamContractError(
+                f"{self._prefix}-SEND-EOF", f"send({_short(item)}) was called after send_eof()"
+            )
+        if self._exclusive_send:
+            if self._sending:
+                raise StreamContractError(
+                    "BYTE-BUSY", "send() was called while another task was still sending"
+                )
+            self._sending = True
+        closed_at_start = self._closed
+        try:
+            await self._sender.send(item)
+        finally:
+            self._sending = False
+        if closed_at_start:
+            raise self._returned_after_close("send()", None)
+
+    async def _checked_send_eof(self) -> None:
+        closed_at_start = self._closed
+        await self._sender.send_eof()
+        self._eof_sent = True
+        if closed_at_start:
+            raise self._returned_after_close("send_eof()", None)
+
+
+def _short(item: object) -> str:
+    text = repr(item)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- byte streams ------------------------------------------------------------------------------
+
+
+class _ByteReceiveChecks(_ReceiveChecks):
+    _exclusive_receive = True
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Receive as the wrapped stream does, and check the chunk it returns."""
+        chunk: bytes = await self._checked_receive(max_bytes)
+        if max_bytes < 1:
+            raise StreamContractError(
+                "BYTE-MAX-BYTES-INVALID",
+                f"receive({max_bytes}) returned {_short(chunk)} instead of raising ValueError",
+            )
+        if not chunk:
+            raise StreamContractError(
+                "BYTE-NO-EMPTY",
+                f"receive() returned {chunk!r}; the end of a stream is EndOfStream",
+            )
+        if len(chunk) > max_bytes:
+            raise StreamContractError(
+                "BYTE-MAX-BYTES",
+                f"receive({max_bytes}) returned {len(chunk)} bytes",
+            )
+        return chunk
+
+
+class _ByteSendChecks(_SendChecks):
+    _exclusive_send = True
+
+    async def send(self, item: bytes, /) -> None:
+        """Send as the wrapped stream does."""
+        await self._checked_send(item)
+
+
+class CheckedByteReceiveStream(_ByteReceiveChecks, anyio.abc.ByteReceiveStream):
+    """A byte receive stream whose contract is checked at every call."""
+
+    def __init__(self, stream: ByteReceiveStream) -> None:
+        self._stream = self._receiver = stream
+        self._prefix = "BYTE"
+
+
+class CheckedByteSendStream(_ByteSendChecks, anyio.abc.ByteSendStream):
+    """A byte send stream whose contract is checked at every call."""
+
+    def __init__(self, stream: ByteSendStream) -> None:
+        self._stream = self._sender = stream
+        self._prefix = "BYTE"
+
+
+class CheckedByteStream(_ByteReceiveChecks, _ByteSendChecks, anyio.abc.ByteStream):
+    """A bidirectional byte stream whose contract is checked at every call."""
+
+    def __init__(self, stream: ByteStream) -> None:
+        self._stream = self._receiver = self._sender = stream
+        self._prefix = "BYTE"
+
+    async def send_eof(self) -> None:
+        """End the sending direction; any later ``send()`` is a violation [BYTE-SEND-EOF]."""
+        await self._checked_send_eof()
+
+
+# -- object streams ----------------------------------------------------------------------------
+
+
+class CheckedObjectReceiveStream(_ReceiveChecks, anyio.abc.ObjectReceiveStream[T_co]):
+    """An object receive stream whose contract is checked at every call."""
+
+    def __init__(self, stream: ObjectReceiveStream[T_co]) -> None:
+        self._stream = self._receiver = stream
+        self._prefix = "OBJ"
+
+    async def receive(self) -> T_co:
+        """Receive as the wrapped stream does."""
+        item: T_co = await self._checked_receive()
+        return item
+
+
+class CheckedObjectSendStream(_SendChecks, anyio.abc.ObjectSendStream[T_contra]):
+    """An object send stream whose contract is checked at every call."""
+
+    def __init__(self, stream: ObjectSendStream[T_contra]) -> None:
+        self._stream = self._sender = stream
+        self._prefix = "OBJ"
+
+    async def send(self, item: T_contra, /) -> None:
+        """Send as the wrapped stream does."""
+        await self._checked_send(item)
+
+
+class CheckedObjectStream(_ReceiveChecks, _SendChecks, anyio.abc.ObjectStream[T]):
+    """A bidirectional object stream whose contract is checked at every call."""
+
+    def __init__(self, stream: ObjectStream[T]) -> None:
+        self._stream = self._receiver = self._sender = stream
+        self._prefix = "OBJ"
+
+    async def receive(self) -> T:
+        """Receive as the wrapped stream does."""
+        item: T = await self._checked_receive()
+        return item
+
+    async def send(self, item: T, /) -> None:
+        """Send as the wrapped stream does."""
+        await self._checked_send(item)
+
+    async def send_eof(self) -> None:
+        """End the sending direction; any later ``send()`` is a violation [OBJ-SEND-EOF]."""
+        await self._checked_send_eof()
+
+
+# -- the entry point ---------------------------------------------------------------------------
+
+
+# Each overload returns the role it was given: the wrapper is that role and more, but callers
+# should depend on the role only (so swapping checked() in and out changes no types).
+@overload
+def checked(stream: ByteStream, /, *, kind: Kind | None = None) -> ByteStream: ...
+@overload
+def checked(stream: ByteReceiveStream, /, *, kind: Kind | None = None) -> ByteReceiveStream: ...
+@overload
+def checked(stream: ByteSendStream, /, *, kind: Kind | None = None) -> ByteSendStream: ...
+@overload
+def checked(stream: ObjectStream[T], /, *, kind: Kind | None = None) -> ObjectStream[T]: ...
+@overload
+def checked(
+    stream: ObjectReceiveStream[T], /, *, kind: Kind | None = None
+) -> ObjectReceiveStream[T]: ...
+@overload
+def checked(stream: ObjectSendStream[T], /, *, kind: Kind | None = None) -> ObjectSendStream[T]: ...
+def checked(stream: Any, /, *, kind: Kind | None = None) -> Any:
+    """Wrap ``stream`` so that every breach of the stream contract raises at once.
+
+    The wrapper has the role of ``stream`` (receive, send or both; bytes or objects) and
+    passes data, exceptions and typed attributes through unchanged. A breach raises
+    :exc:`StreamContractError` naming the rule; see the module documentation for the list.
+
+    :param stream: any byte or object stream.
+    :param kind: ``"bytes"`` or ``"objects"``. Needed only when it cannot be told from the
+        stream: a byte stream's ``receive`` takes ``max_bytes``, and a send-only stream must
+        subclass :class:`anyio.abc.ByteSendStream` or annotate ``send``'s item as ``bytes``.
+    :raises TypeError: ``stream`` neither receives nor sends, or its kind cannot be told.
+    :raises ValueError: ``kind`` is neither ``"bytes"`` nor ``"objects"``.
+    """
+    if kind not in (None, "bytes", "objects"):
+        raise ValueError(f"kind must be 'bytes' or 'objects', got {kind!r}")
+    receives = callable(getattr(stream, "receive", None))
+    sends = callable(getattr(stream, "send", None))
+    if not (receives or sends):
+        raise TypeError(f"stream must have receive() or send(), got {type(stream).__name__}")
+    if kind is None:
+        kind = _kind_of(stream, receives)
+    bidirectional = receives and sends and callable(getattr(stream, "send_eof", None))
+    if kind == "bytes":
+        if bidirectional:
+            return CheckedByteStream(stream)
+        return CheckedByteReceiveStream(stream) if receives else CheckedByteSendStream(stream)
+    if bidirectional:
+        return CheckedObjectStream(stream)
+    return CheckedObjectReceiveStream(stream) if receives else CheckedObjectSendStream(stream)
+
+
+def _kind_of(stream: Any, receives: bool) -> Kind:
+    """Tell a byte stream from an object stream by its AnyIO base class or its signature."""
+    if isinstance(stream, anyio.abc.ByteReceiveStream | anyio.abc.ByteSendStream):
+        return "bytes"
+    if isinstance(stream, anyio.abc.ObjectReceiveStream | anyio.abc.ObjectSendStream):
+        return "objects"
+    if receives:
+        parameters = inspect.signature(stream.receive).parameters
+        return "bytes" if "max_bytes" in parameters or len(parameters) > 0 else "objects"
+    send_parameters = list(inspect.signature(stream.send).parameters.values())
+    if send_parameters and send_parameters[0].annotation in (bytes, "bytes"):
+        return "bytes"
+    raise TypeError(
+        f"cannot tell whether {type(stream).__name__} sends bytes or objects; "
+        "pass kind='bytes' or kind='objects'"
+    )
