@@ -1,0 +1,246 @@
+"""The runner's own behaviour, on tiny fake checks that are never registered.
+
+The fakes are :class:`~streamspec.conformance.registry.Check` records passed to the runner
+directly (``iter_results(checks=...)``), so the real registry and the real checks play no part.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import anyio
+import pytest
+
+from streamspec.conformance import Divergence, Outcome, Target, run_suite
+from streamspec.conformance import runner as runner_module
+from streamspec.conformance.catalogue import RULES
+from streamspec.conformance.registry import Check, Context, NotProvided
+from streamspec.conformance.report import format_report, tally, verdict
+from streamspec.conformance.runner import BACKENDS, iter_results, run_check, run_checks
+
+FAKE = Target(name="fake")
+
+
+def fake(rule_id: str, body: object, needs: tuple[str, ...] = ()) -> Check:
+    return Check(RULES[rule_id], needs, body)  # type: ignore[arg-type]
+
+
+async def passes(ctx: Context) -> None:
+    await anyio.lowlevel.checkpoint()
+
+
+async def fails(ctx: Context) -> None:
+    await anyio.lowlevel.checkpoint()
+    raise AssertionError("received b'ba', expected b'ab'")
+
+
+async def crashes(ctx: Context) -> None:
+    raise RuntimeError("boom")
+
+
+def test_a_passing_check_passes() -> None:
+    (result,) = run_checks(FAKE, checks=[fake("OBJ-FIFO", passes)], backends=["asyncio"])
+    assert (result.rule.id, result.backend, result.outcome) == ("OBJ-FIFO", "asyncio", "passed")
+    assert result.message == ""
+    assert result.ok
+
+
+def test_every_check_runs_on_every_backend_in_catalogue_order() -> None:
+    checks = [fake("OBJ-IDENTITY", passes), fake("OBJ-FIFO", passes)]
+    results = run_checks(FAKE, checks=checks, backends=["trio", "asyncio"])
+    assert [(r.rule.id, r.backend) for r in results] == [
+        ("OBJ-IDENTITY", "trio"),
+        ("OBJ-IDENTITY", "asyncio"),
+        ("OBJ-FIFO", "trio"),
+        ("OBJ-FIFO", "asyncio"),
+    ]
+
+
+def test_an_assertion_is_a_failure_with_its_message() -> None:
+    (result,) = run_checks(FAKE, checks=[fake("OBJ-FIFO", fails)], backends=["trio"])
+    assert result.outcome is Outcome.FAILED
+    assert result.message == "received b'ba', expected b'ab'"
+    assert not result.ok
+    assert not result.stale
+
+
+def test_a_crash_is_a_failure_naming_the_exception_and_where() -> None:
+    (result,) = run_checks(FAKE, checks=[fake("OBJ-FIFO", crashes)], backends=["asyncio"])
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith("RuntimeError: boom (at ")
+    assert "test_runner.py" in result.message
+    assert "in crashes" in result.message
+
+
+def test_a_crash_inside_a_task_group_is_reported_by_its_leaf() -> None:
+    async def body(ctx: Context) -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(crashes, ctx)
+
+    (result,) = run_checks(FAKE, checks=[fake("OBJ-FIFO", body)], backends=["trio"])
+    assert result.outcome is Outcome.FAILED
+    assert "RuntimeError: boom" in result.message
+
+
+def test_a_missing_field_is_not_provided_and_the_check_does_not_run() -> None:
+    ran = []
+
+    async def body(ctx: Context) -> None:
+        ran.append(ctx)
+
+    check = fake("OBJ-FIFO", body, needs=("object_stream_pair",))
+    (result,) = run_checks(FAKE, checks=[check], backends=["asyncio"])
+    assert result.outcome is Outcome.NOT_PROVIDED
+    assert result.message == "fake does not provide object_stream_pair"
+    assert ran == []
+
+
+def test_not_provided_found_late_is_not_provided() -> None:
+    def body(ctx: Context) -> None:
+        ctx.not_provided("an object stream")
+
+    (result,) = run_checks(FAKE, checks=[fake("OBJ-FIFO", body)], backends=["asyncio"])
+    assert result.outcome is Outcome.NOT_PROVIDED
+    assert result.message == "fake does not provide an object stream"
+
+
+def test_not_provided_is_never_counted_as_passed() -> None:
+    async def body(ctx: Context) -> None:
+        raise NotProvided("an object stream")
+
+    checks = [fake("OBJ-FIFO", body), fake("OBJ-IDENTITY", passes)]
+    results = run_checks(FAKE, checks=checks, backends=["asyncio"])
+    assert [r.outcome for r in results] == [Outcome.NOT_PROVIDED, Outcome.PASSED]
+    cell = tally(results)["object"]["asyncio"]
+    assert (cell.passed, cell.not_provided, cell.failed) == (1, 1, 0)
+    assert verdict(results).startswith("OK: 1 passed, 0 failed, 0 known divergences, 1 not ")
+
+
+def test_a_known_divergence_that_fails_is_reported_as_known() -> None:
+    divergence = Divergence("OBJ-FIFO", "reorders on purpose", "https://example.invalid/1")
+    target = Target(name="fake", known_divergences=(divergence,))
+    (result,) = run_checks(target, checks=[fake("OBJ-FIFO", fails)], backends=["asyncio"])
+    assert result.outcome is Outcome.KNOWN_DIVERGENCE
+    assert result.divergence == divergence
+    assert result.message == "received b'ba', expected b'ab'"
+    assert result.ok
+
+
+def test_a_stale_known_divergence_fails() -> None:
+    divergence = Divergence("OBJ-FIFO", "reorders on purpose")
+    target = Target(name="fake", known_divergences=(divergence,))
+    (result,) = run_checks(target, checks=[fake("OBJ-FIFO", passes)], backends=["trio"])
+    assert result.outcome is Outcome.FAILED
+    assert result.stale
+    assert not result.ok
+    assert result.divergence == divergence
+    assert "stale known divergence" in result.message
+    assert "reorders on purpose" in result.message
+    assert "Stale known divergences (1)" in format_report([result])
+
+
+def test_a_divergence_of_an_unknown_rule_is_rejected() -> None:
+    target = Target(name="fake", known_divergences=(Divergence("NO-SUCH-RULE", "?"),))
+    with pytest.raises(ValueError, match="NO-SUCH-RULE"):
+        run_checks(target, checks=[fake("OBJ-FIFO", passes)])
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Set at teardown, so that a thread a test abandoned can finish."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def test_a_check_that_ignores_cancellation_is_reported_hung_and_the_run_goes_on(
+    release: threading.Event,
+) -> None:
+    async def blocks_the_loop(ctx: Context) -> None:
+        release.wait(60)  # blocks the event loop thread: no cancellation can get in
+
+    checks = [fake("OBJ-FIFO", blocks_the_loop), fake("OBJ-IDENTITY", passes)]
+    started = time.monotonic()
+    results = run_checks(FAKE, checks=checks, backends=["asyncio"], timeout=0.2)
+    elapsed = time.monotonic() - started
+    assert [r.outcome for r in results] == [Outcome.FAILED, Outcome.PASSED]
+    assert results[0].message.startswith("hung: did not respond to cancellation")
+    assert elapsed < 10, elapsed
+
+
+def test_a_check_that_waits_too_long_fails_on_its_timeout() -> None:
+    async def waits(ctx: Context) -> None:
+        await anyio.Event().wait()
+
+    (result,) = run_checks(FAKE, checks=[fake("OBJ-FIFO", waits)], backends=["trio"], timeout=0.2)
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith("did not finish within 0.2 s")
+
+
+def test_a_property_check_past_its_budget_is_reported_hung(release: threading.Event) -> None:
+    def never_ends(ctx: Context) -> None:
+        release.wait(60)
+
+    result = run_check(fake("OBJ-FIFO", never_ends), FAKE, BACKENDS["asyncio"], budget=0.3)
+    assert result.outcome is Outcome.FAILED
+    assert result.message == "hung: the check did not finish within its budget of 0.3 s"
+
+
+def test_rules_without_a_check_are_not_provided(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner_module, "_registered_checks", lambda: [fake("OBJ-FIFO", passes)])
+    results = run_checks(FAKE, roles=["object"], backends=["asyncio"])
+    by_rule = {r.rule.id: r for r in results}
+    assert by_rule["OBJ-FIFO"].outcome is Outcome.PASSED
+    unchecked = [r for r in results if r.rule.id != "OBJ-FIFO"]
+    assert unchecked
+    assert {r.outcome for r in unchecked} == {Outcome.NOT_PROVIDED}
+    assert not any(r.checked for r in unchecked)
+    assert "Rules the suite has no check for yet" in format_report(results)
+
+
+def test_the_start_callback_sees_each_check_before_it_runs() -> None:
+    seen: list[tuple[str, str]] = []
+    results = iter_results(
+        FAKE,
+        checks=[fake("OBJ-FIFO", passes)],
+        backends=["asyncio", "trio"],
+        on_start=lambda rule, backend: seen.append((rule.id, backend)),
+    )
+    first = next(results)
+    assert seen == [("OBJ-FIFO", "asyncio")]
+    assert first.backend == "asyncio"
+    assert len(list(results)) == 1
+    assert seen == [("OBJ-FIFO", "asyncio"), ("OBJ-FIFO", "trio")]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"roles": ["nope"]}, "unknown role nope"),
+        ({"rules": ["NOPE"]}, "no rule NOPE"),
+        ({"backends": ["curio"]}, "unknown backend 'curio'"),
+        ({"timeout": 0}, "timeout must be positive"),
+    ],
+)
+def test_bad_selections_are_value_errors(options: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_checks(FAKE, checks=[fake("OBJ-FIFO", passes)], **options)
+
+
+@pytest.mark.anyio
+async def test_run_suite_runs_from_async_code(
+    anyio_backend: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        runner_module,
+        "_registered_checks",
+        lambda: [fake("OBJ-FIFO", passes), fake("OBJ-EOF", fails)],
+    )
+    with anyio.fail_after(30):
+        results = await run_suite(FAKE, rules=["OBJ-FIFO", "OBJ-EOF"], backends=["asyncio"])
+    assert [(r.rule.id, r.outcome) for r in results] == [
+        ("OBJ-FIFO", Outcome.PASSED),
+        ("OBJ-EOF", Outcome.FAILED),
+    ]
