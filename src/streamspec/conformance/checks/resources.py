@@ -1,0 +1,389 @@
+"""Checks of the ``resource`` role: closing, context management, typed attributes and
+checkpoints, over every stream and listener the target provides (see :mod:`..subjects`).
+
+Each subject opens as a list of handles; a handle names one resource and an operation that
+must raise :exc:`~anyio.ClosedResourceError` once the resource is closed, which is how the
+checks see that it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from functools import partial
+from typing import Any
+
+import anyio
+from anyio import TypedAttributeLookupError
+
+from ..registry import Context, check
+from ..subjects import (
+    PATIENCE,
+    BufferedChannel,
+    ByteChannel,
+    Handle,
+    ObjectPair,
+    ProbeStream,
+    Subject,
+    TextChannel,
+    TextSink,
+    buffered_channels,
+    byte_channels,
+    close_quietly,
+    leaves,
+    object_pairs,
+    receive_chunks,
+    resource_subjects,
+    text_channels,
+    text_sinks,
+)
+
+__all__: list[str] = []
+
+
+class _Missing(anyio.TypedAttributeSet):
+    """An attribute no stream provides."""
+
+    nothing: object = anyio.typed_attribute()
+
+
+class _Probe(anyio.TypedAttributeSet):
+    """Attributes the checks' probe streams carry, to see them looked up through wrappers."""
+
+    colour: str = anyio.typed_attribute()
+    size: int = anyio.typed_attribute()
+
+
+def _subjects(ctx: Context) -> list[Subject[list[Handle]]]:
+    subjects = resource_subjects(ctx.target)
+    if not subjects:
+        ctx.not_provided("any stream or listener")
+    return subjects
+
+
+async def _is_closed(handle: Handle) -> str | None:
+    """``None`` when the handle's resource behaves as closed, else what it did instead."""
+    try:
+        with anyio.fail_after(PATIENCE):
+            result = await handle.use_after_close()
+    except TimeoutError:
+        return f"{_describe_use(handle)} blocked for {PATIENCE:g} s instead of raising"
+    except Exception as exc:
+        found = leaves(exc)
+        if all(isinstance(leaf, anyio.ClosedResourceError) for leaf in found):
+            return None
+        return f"{_describe_use(handle)} raised {type(exc).__name__}: {exc}"
+    return f"{_describe_use(handle)} returned {result!r}"
+
+
+def _describe_use(handle: Handle) -> str:
+    return f"using the {handle.label} after it was closed (expecting ClosedResourceError)"
+
+
+@check("RES-ACLOSE-IDEMPOTENT")
+async def aclose_idempotent(ctx: Context) -> None:
+    for subject in _subjects(ctx):
+        async with subject.open() as handles:
+            for handle in handles:
+                await handle.resource.aclose()
+                try:
+                    with anyio.fail_after(PATIENCE):
+                        await handle.resource.aclose()
+                except TimeoutError:
+                    raise AssertionError(
+                        f"{subject.name}: a second aclose() of the {handle.label} blocked"
+                    ) from None
+                except Exception as exc:
+                    raise AssertionError(
+                        f"{subject.name}: a second aclose() of the {handle.label} raised "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
+                problem = await _is_closed(handle)
+                assert problem is None, f"{subject.name}: {problem}"
+
+
+@check("RES-ACLOSE-CANCELLED")
+async def aclose_cancelled(ctx: Context) -> None:
+    for subject in _subjects(ctx):
+        async with subject.open() as handles:
+            for handle in handles:
+                with anyio.CancelScope() as scope:
+                    scope.cancel()
+                    await handle.resource.aclose()
+                problem = await _is_closed(handle)
+                assert problem is None, (
+                    f"{subject.name}: aclose() of the {handle.label} inside a cancelled scope "
+                    f"did not close it: {problem}"
+                )
+
+
+class _Boom(Exception):
+    """Raised inside an 'async with' block to see the resource closed all the same."""
+
+
+@check("RES-CONTEXT")
+async def context_manager(ctx: Context) -> None:
+    for subject in _subjects(ctx):
+        async with subject.open() as handles:
+            for handle in handles:
+                async with handle.resource as entered:
+                    assert entered is handle.resource, (
+                        f"{subject.name}: 'async with' on the {handle.label} yielded "
+                        f"{entered!r}, not the resource itself"
+                    )
+                problem = await _is_closed(handle)
+                assert problem is None, (
+                    f"{subject.name}: leaving 'async with' normally did not close the "
+                    f"{handle.label}: {problem}"
+                )
+        async with subject.open() as handles:
+            for handle in handles:
+                try:
+                    async with handle.resource:
+                        raise _Boom
+                except _Boom:
+                    pass
+                problem = await _is_closed(handle)
+                assert problem is None, (
+                    f"{subject.name}: leaving 'async with' by an exception did not close the "
+                    f"{handle.label}: {problem}"
+                )
+
+
+# -- attributes --------------------------------------------------------------------------------
+
+
+_PROBE_ATTRIBUTES = {_Probe.colour: "teal", _Probe.size: 3}
+
+
+def _wrapped_probes(ctx: Context) -> list[tuple[str, Callable[[], Any]]]:
+    """The target's wrappers over probe streams carrying attributes (name, constructor)."""
+    target = ctx.target
+    wrappers: list[tuple[str, Callable[[], Any]]] = []
+
+    def probe() -> ProbeStream:
+        return ProbeStream(attributes=_PROBE_ATTRIBUTES)
+
+    if target.stapled_byte_stream is not None:
+        build = target.stapled_byte_stream
+        wrappers.append(("stapled byte stream over probes", lambda: build(probe(), probe())))
+    if target.stapled_object_stream is not None:
+        build_obj = target.stapled_object_stream
+        wrappers.append(("stapled object stream over probes", lambda: build_obj(probe(), probe())))
+    for field_name in (
+        "buffered_byte_receive_stream",
+        "buffered_byte_stream",
+        "text_receive_stream",
+        "text_send_stream",
+        "text_stream",
+    ):
+        factory = getattr(target, field_name)
+        if factory is not None:
+            wrappers.append((f"{field_name} over a probe", partial(_call, factory, probe)))
+    return wrappers
+
+
+def _call(factory: Callable[[Any], Any], probe: Callable[[], ProbeStream]) -> Any:
+    return factory(probe())
+
+
+def _lookup_problems(name: str, resource: Any) -> list[str]:
+    problems: list[str] = []
+    sentinel = object()
+    for key, getter in resource.extra_attributes.items():
+        expected = getter()
+        try:
+            value = resource.extra(key)
+        except Exception as exc:
+            problems.append(f"{name}: extra({key!r}) raised {type(exc).__name__}: {exc}")
+            continue
+        if value != expected:
+            problems.append(f"{name}: extra({key!r}) is {value!r}, the getter says {expected!r}")
+        with_default = resource.extra(key, sentinel)
+        if with_default != expected:
+            problems.append(
+                f"{name}: extra({key!r}, default) is {with_default!r}, not {expected!r}"
+            )
+    try:
+        value = resource.extra(_Missing.nothing)
+    except TypedAttributeLookupError:
+        pass
+    except Exception as exc:
+        problems.append(
+            f"{name}: extra() of a missing attribute raised {type(exc).__name__}, not "
+            "TypedAttributeLookupError"
+        )
+    else:
+        problems.append(f"{name}: extra() of a missing attribute returned {value!r}")
+    try:
+        default = resource.extra(_Missing.nothing, sentinel)
+    except Exception as exc:
+        problems.append(f"{name}: extra(missing, default) raised {type(exc).__name__}: {exc}")
+    else:
+        if default is not sentinel:
+            problems.append(f"{name}: extra(missing, default) returned {default!r}, not default")
+    return problems
+
+
+@check("ATTR-LOOKUP")
+async def attribute_lookup(ctx: Context) -> None:
+    problems: list[str] = []
+    wrappers = _wrapped_probes(ctx)
+    for name, build in wrappers:
+        resource = build()
+        try:
+            problems += _lookup_problems(name, resource)
+            if not any(
+                resource.extra(key, None) == value for key, value in _PROBE_ATTRIBUTES.items()
+            ):
+                problems.append(f"{name}: none of the probe's attributes is visible")
+        finally:
+            await close_quietly(resource)
+    subjects = resource_subjects(ctx.target)
+    if not subjects and not wrappers:
+        ctx.not_provided("any stream or listener")
+    for subject in subjects:
+        async with subject.open() as handles:
+            for handle in handles:
+                problems += _lookup_problems(f"{subject.name} ({handle.label})", handle.resource)
+    assert not problems, "\n".join(problems)
+
+
+# -- checkpoints -------------------------------------------------------------------------------
+
+
+async def _cancelled(operation: Callable[[], Awaitable[object]]) -> str | None:
+    """Call ``operation`` inside an already-cancelled scope: ``None`` when it raised the
+    cancellation, else what it did."""
+    outcome: str | None = None
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        try:
+            result = await operation()
+        except anyio.get_cancelled_exc_class():
+            raise
+        except Exception as exc:
+            outcome = f"raised {type(exc).__name__}: {exc}"
+        else:
+            outcome = f"completed, returning {result!r}"
+    return None if scope.cancelled_caught else outcome
+
+
+_CheckpointSubject = tuple[
+    str, Callable[[], AbstractAsyncContextManager[Any]], Callable[..., Awaitable[None]]
+]
+
+
+def _checkpoint_subjects(ctx: Context) -> list[_CheckpointSubject]:
+    target = ctx.target
+    found: list[_CheckpointSubject] = []
+    for channel in byte_channels(target):
+        found.append((channel.name, channel.open, _byte_checkpoints))
+    for buffered in buffered_channels(target):
+        found.append((buffered.name, buffered.open, _buffered_checkpoints))
+    for text_in in text_channels(target, "utf-8", "strict"):
+        found.append((text_in.name, text_in.open, _text_in_checkpoints))
+    for text_out in text_sinks(target, "utf-8", "strict"):
+        found.append((text_out.name, text_out.open, _text_out_checkpoints))
+    for objects in object_pairs(target):
+        found.append((objects.name, objects.open, _object_checkpoints))
+    return found
+
+
+@check("ASYNC-CHECKPOINT")
+async def async_checkpoint(ctx: Context) -> None:
+    subjects = _checkpoint_subjects(ctx)
+    if not subjects:
+        ctx.not_provided("any stream")
+    problems: list[str] = []
+    for name, opener, verify in subjects:
+        async with opener() as opened:
+            try:
+                with anyio.fail_after(PATIENCE):
+                    await verify(name, opened, problems)
+            except TimeoutError:
+                problems.append(f"{name}: blocked for {PATIENCE:g} s (after: {problems})")
+    assert not problems, "\n".join(problems)
+
+
+def _note(problems: list[str], name: str, what: str, outcome: str | None) -> None:
+    if outcome is not None:
+        problems.append(
+            f"{name}: {what} inside a cancelled scope {outcome} instead of raising the cancellation"
+        )
+
+
+async def _byte_checkpoints(name: str, channel: ByteChannel, problems: list[str]) -> None:
+    await channel.sender.send(b"ready")  # the buffer has room for one send
+    _note(problems, name, "receive() with data ready", await _cancelled(channel.receiver.receive))
+    got = await channel.receiver.receive()
+    while len(got) < 5:
+        got += await channel.receiver.receive()
+    if got != b"ready":
+        problems.append(f"{name}: after a cancelled receive(), the data was {got!r}, not b'ready'")
+    outcome = await _cancelled(partial(channel.sender.send, b"lost"))
+    _note(problems, name, "send() with room to send", outcome)
+    await channel.finish()
+    rest = b""
+    with anyio.move_on_after(PATIENCE):
+        try:
+            while True:
+                rest += await channel.receiver.receive()
+        except anyio.EndOfStream:
+            pass
+    if outcome is None and rest:
+        problems.append(f"{name}: a send() cancelled at its checkpoint delivered {rest!r}")
+
+
+async def _buffered_checkpoints(name: str, channel: BufferedChannel, problems: list[str]) -> None:
+    await channel.sender.send(b"abcdef")
+    first = await channel.receiver.receive_exactly(1)
+    # Whatever else of the chunk arrived now sits in a buffer, here or below.
+    for label, operation in [
+        ("receive(1) with data buffered", partial(channel.receiver.receive, 1)),
+        ("receive_exactly(1) with data buffered", partial(channel.receiver.receive_exactly, 1)),
+        ("receive_until(b'c', 10) with data buffered",
+         partial(channel.receiver.receive_until, b"c", 10)),
+    ]:  # fmt: skip
+        _note(problems, name, label, await _cancelled(operation))
+    await channel.finish()
+    rest = b"".join(await receive_chunks(channel.receiver))
+    if first + rest != b"abcdef":
+        problems.append(
+            f"{name}: after cancelled receives, the data read was {first + rest!r}, not b'abcdef'"
+        )
+
+
+async def _text_in_checkpoints(name: str, channel: TextChannel, problems: list[str]) -> None:
+    await channel.sender.send(b"ready")
+    _note(problems, name, "receive() with text ready", await _cancelled(channel.receiver.receive))
+    got = await channel.receiver.receive()
+    if got != "ready":
+        problems.append(f"{name}: after a cancelled receive(), the text was {got!r}, not 'ready'")
+
+
+async def _text_out_checkpoints(name: str, sink: TextSink, problems: list[str]) -> None:
+    outcome = await _cancelled(partial(sink.sender.send, "lost"))
+    _note(problems, name, "send() with room to send", outcome)
+    if outcome is not None:
+        return  # it went through: the path may now be full
+    await sink.sender.send("kept")
+    got = await sink.receiver.receive()
+    if got != b"kept":
+        problems.append(f"{name}: after a send() cancelled at its checkpoint, {got!r} arrived")
+
+
+async def _object_checkpoints(name: str, pair: ObjectPair, problems: list[str]) -> None:
+    await pair.sender.send("ready")
+    _note(problems, name, "receive() with an item ready", await _cancelled(pair.receiver.receive))
+    got = await pair.receiver.receive()
+    if got != "ready":
+        problems.append(f"{name}: after a cancelled receive(), the item was {got!r}, not 'ready'")
+    outcome = await _cancelled(partial(pair.sender.send, "lost"))
+    _note(problems, name, "send() with room to send", outcome)
+    if outcome is not None:
+        return  # it went through: the path may now be full
+    await pair.sender.send("kept")
+    got = await pair.receiver.receive()
+    if got != "kept":
+        problems.append(f"{name}: after a send() cancelled at its checkpoint, {got!r} arrived")
