@@ -1,0 +1,192 @@
+"""``streamspec check`` and ``streamspec rules``: exit statuses, the report, the JSON records.
+
+The runs are restricted to a few TLS rules, which take a fraction of a second each.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from streamspec._cli import main
+from streamspec.conformance.catalogue import RULES
+
+QUICK = ["--rule", "TLS-HOSTNAME", "--rule", "TLS-UNTRUSTED"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def divergent_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A target that breaks TLS-HOSTNAME knowingly and declares TLS-UNTRUSTED wrongly."""
+    (tmp_path / "divergent_target.py").write_text(
+        textwrap.dedent(
+            """
+            from stubs.broken_tls_hostname import HostnameBlindTLSStream
+            from streamspec.conformance import Divergence, Target
+
+            target = Target(
+                name="divergent",
+                tls_stream=HostnameBlindTLSStream,
+                known_divergences=(
+                    Divergence("TLS-HOSTNAME", "checks no host name", "https://example.invalid/7"),
+                    Divergence("TLS-UNTRUSTED", "thought to accept any issuer"),
+                ),
+            )
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "divergent_target:target"
+
+
+def test_the_reference_passes_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "check", *QUICK)
+    assert status == 0, out
+    assert "streamspec conformance report for streamspec" in out
+    assert out.rstrip().endswith(
+        "OK: 4 passed, 0 failed, 0 known divergences, 0 not provided (rule x backend)"
+    )
+    # Progress went to stderr, one line per check when not on a terminal.
+    assert err.count("\n") == 4
+    assert "[1/4] TLS-HOSTNAME on asyncio: passed" in err
+
+
+def test_the_matrix_counts_roles_by_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "check", "stubs.broken_tls_hostname:target", "--role", "tls")
+    assert status == 1
+    lines = out.splitlines()
+    header = lines.index("role   asyncio               trio")
+    assert lines[header + 2] == "tls    8 ok  1 FAIL  1 n/p   8 ok  1 FAIL  1 n/p"
+
+
+def test_a_failure_names_the_rule_the_backend_and_the_observation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = run(capsys, "check", "stubs.broken_tls_hostname:target", *QUICK, "-q")
+    assert status == 1
+    assert "Failed (2)" in out
+    assert "[TLS-HOSTNAME] on asyncio" in out
+    assert "[TLS-HOSTNAME] on trio" in out
+    assert "A client refuses a server certificate issued for another host name" in out
+    assert "the client completed the handshake" in out
+    assert "[TLS-UNTRUSTED]" not in out.split("Failed (2)")[1]
+    assert out.rstrip().endswith(
+        "FAILED: 2 passed, 2 failed, 0 known divergences, 0 not provided (rule x backend)"
+    )
+
+
+def test_known_and_stale_divergences_are_reported(
+    capsys: pytest.CaptureFixture[str], divergent_target: str
+) -> None:
+    status, out, _ = run(capsys, "check", divergent_target, *QUICK, "--backend", "trio", "-q")
+    assert status == 1  # the stale entry is a failure
+    assert "Known divergences (1)" in out
+    assert "checks no host name" in out
+    assert "link: https://example.invalid/7" in out
+    assert "Stale known divergences (1)" in out
+    assert "[TLS-UNTRUSTED] on trio: passed, but declared as a divergence" in out
+    assert "Failed (" not in out
+
+
+def test_json_has_one_record_per_rule_and_backend(
+    capsys: pytest.CaptureFixture[str], divergent_target: str, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    status, _, _ = run(
+        capsys, "check", divergent_target, *QUICK, "--rule", "TLS-LISTENER-SURVIVES",
+        "--json", str(report), "-q",
+    )  # fmt: skip
+    assert status == 1
+    records = json.loads(report.read_text())
+    assert [(r["rule"], r["backend"], r["outcome"]) for r in records] == [
+        ("TLS-HOSTNAME", "asyncio", "known-divergence"),
+        ("TLS-HOSTNAME", "trio", "known-divergence"),
+        ("TLS-UNTRUSTED", "asyncio", "failed"),
+        ("TLS-UNTRUSTED", "trio", "failed"),
+        ("TLS-LISTENER-SURVIVES", "asyncio", "not-provided"),
+        ("TLS-LISTENER-SURVIVES", "trio", "not-provided"),
+    ]
+    first = records[0]
+    assert first["role"] == "tls"
+    assert first["sentence"] == RULES["TLS-HOSTNAME"].sentence
+    assert "the client completed the handshake" in first["message"]
+    assert first["divergence"] == {
+        "reason": "checks no host name",
+        "link": "https://example.invalid/7",
+    }
+    assert [r["stale"] for r in records] == [False, False, True, True, False, False]
+    assert records[4]["message"] == "divergent does not provide tls_listener"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "no_such_module_here"], "target module 'no_such_module_here' cannot be"),
+        (["check", "streamspec:NOPE"], "module 'streamspec' has no attribute 'NOPE'"),
+        (["check", "a:b:c"], "target must be 'module' or 'module:attribute'"),
+        (["check", "--role", "sockets"], "unknown role sockets; roles are resource, byte"),
+        (["check", "--rule", "BYTE-NOPE"], "no rule BYTE-NOPE in the catalogue"),
+        (["check", "--backend", "curio"], "unknown backend 'curio'"),
+        (["check", "--timeout", "-1"], "--timeout must be a positive number"),
+        (["check", "--profile", "fast"], "unknown Hypothesis profile 'fast'"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert err.startswith("streamspec check: error: " + message)
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--timeout", "soon"])
+    assert exc.value.code == 2
+    assert "invalid float value: 'soon'" in capsys.readouterr().err
+
+
+def test_rules_lists_the_catalogue_by_role(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "rules")
+    assert status == 0
+    assert out.startswith("resource: closeable resources and typed attributes\n")
+    for rule in RULES.values():
+        assert f"  {rule.id:28} {rule.sentence}\n" in out
+
+
+def test_the_console_script_runs_the_check_command(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "streamspec._cli", "check", "--rule", "TLS-ALPN", "--json", "-"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "OK: 2 passed" in completed.stdout
+    records = json.loads(completed.stdout[completed.stdout.index("[\n") :])
+    assert [r["outcome"] for r in records] == ["passed", "passed"]
+    bad = subprocess.run(
+        [sys.executable, "-m", "streamspec._cli", "check", "--role", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "streamspec check: error: unknown role nope; roles are resource, byte, object, memory, "
+        "stapled, buffered, text, tls, listener"
+    ]
