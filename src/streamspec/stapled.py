@@ -9,11 +9,12 @@ all of them are closed even when closing one fails (:func:`aclose_all`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.abc
+import anyio.streams.stapled
 
 from .protocols import (
     AsyncResource,
@@ -168,19 +169,21 @@ class StapledObjectStream(anyio.abc.ObjectStream[T_Item], Generic[T_Item]):
 class MultiListener(anyio.abc.Listener[T_Stream], Generic[T_Stream]):
     """Several listeners served as one, such as an IPv4 and an IPv6 socket on the same port.
 
-    A :class:`MultiListener` among ``listeners`` is flattened: its listeners move into the new
-    one and it is left empty, so that each listener has exactly one owner that closes it.
+    A :class:`MultiListener` among ``listeners`` (ours or AnyIO's) is flattened: its listeners
+    move into the new one and it is left empty, so that each listener has exactly one owner
+    that closes it.
 
     :param listeners: the listeners to serve; this object owns them from now on.
     """
 
     listeners: Sequence[Listener[T_Stream]]
-    _closed: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # Not a dataclass field, so that the fields (and the constructor) are AnyIO's.
+        self._closed = False
         flat: list[Listener[T_Stream]] = []
         for listener in self.listeners:
-            if isinstance(listener, MultiListener):
+            if isinstance(listener, (MultiListener, anyio.streams.stapled.MultiListener)):
                 flat.extend(listener.listeners)
                 listener.listeners = []
             else:

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from .protocols import AnyByteReceiveStream, AnyByteSendStream, AnyByteStream
 
@@ -28,10 +29,17 @@ def _check_codec(encoding: str, errors: str) -> None:
     The codec machinery looks an encoding up when asked for a coder, but an error handler only
     when the first bad byte arrives; by then the chunk is gone and the stream half used.
 
+    :raises TypeError: ``encoding`` or ``errors`` is not a string.
     :raises LookupError: ``encoding`` is unknown or not a text encoding, or ``errors`` names
         no registered error handler.
     """
-    info = codecs.lookup(encoding)
+    for name, value in (("encoding", encoding), ("errors", errors)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise LookupError(f"encoding={encoding!r} is not a known codec") from None
     # The stdlib marks bytes-to-bytes and str-to-str codecs ("hex", "zlib", "rot13") as not
     # text encodings; io.TextIOWrapper refuses them the same way.
     if not getattr(info, "_is_text_encoding", True):
@@ -66,6 +74,7 @@ class TextReceiveStream(anyio.abc.ObjectReceiveStream[str]):
     :raises LookupError: ``encoding`` is unknown or not a text encoding (such as ``"hex"``),
         or ``errors`` names no registered handler: checked here, because the codec machinery
         would otherwise notice a bad handler only at the first undecodable byte.
+    :raises TypeError: ``encoding`` or ``errors`` is not a string.
     """
 
     def __init__(
@@ -129,6 +138,8 @@ class TextSendStream(anyio.abc.ObjectSendStream[str]):
       failed one would have written. Over an object stream, which delivers an item whole or
       not at all, nothing is lost or repeated; over a byte stream a failed send may have sent
       part of its bytes, and such a stream should be treated as broken.
+    * A ``send()`` whose text encodes to no bytes (``""``, say) sends nothing on the
+      transport, so the peer never sees an empty chunk; it is still a checkpoint.
     * The transport's attributes pass through. [TEXT-ATTRIBUTES]
 
     :param transport_stream: a byte stream, or an object stream of bytes.
@@ -144,6 +155,8 @@ class TextSendStream(anyio.abc.ObjectSendStream[str]):
         _check_codec(encoding, errors)
         #: The wrapped stream.
         self.transport_stream = transport_stream
+        #: The error handler's name (read-only in effect: the encoder took it at construction).
+        self.errors = errors
         self._encoder = codecs.getincrementalencoder(encoding)(errors)
         self._initial_state = self._encoder.getstate()
 
@@ -189,8 +202,10 @@ class TextSendStream(anyio.abc.ObjectSendStream[str]):
         state = self._encoder.getstate()
         try:
             encoded = self._encoder.encode(text, final)
-            if encoded or not final:  # a flush with nothing to say sends nothing
+            if encoded:
                 await self.transport_stream.send(encoded)
+            elif not final:  # a send() is a checkpoint even when there is nothing to send
+                await anyio.lowlevel.checkpoint()
         except BaseException:
             self._encoder.setstate(state)
             raise
