@@ -1,0 +1,429 @@
+"""Checks of the ``object`` role: every object stream the target provides.
+
+Each check runs over every subject of :func:`~streamspec.conformance.subjects.object_pairs`
+(the memory object stream, the stapled memory object pair, the target's
+``object_stream_pair``) and names the subject in its failure message. The subjects buffer at
+most one item, so senders and receivers interleave.
+
+This module also holds the task helpers the memory checks share: :func:`settle` (let every
+other task run until it blocks) and :class:`Op` (one stream operation running in a task of
+its own, cancellable, whose outcome is recorded as data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import suppress
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+from anyio import ClosedResourceError, EndOfStream
+from anyio.abc import TaskGroup
+
+from ..registry import Context, check
+from ..subjects import ObjectPair, Subject, object_pairs
+
+__all__: list[str] = []
+
+#: What an operation may end with: ("value", x), ("error", name) or ("cancelled",).
+Outcome = tuple[Any, ...]
+#: Items each object check sends.
+_COUNT = 30
+
+
+# -- task helpers (shared with the memory checks) --------------------------------------------
+
+
+def _asyncio_all_blocked() -> bool:
+    this = asyncio.current_task()
+    for task in asyncio.all_tasks():
+        if task is this:
+            continue
+        waiter = task._fut_waiter  # type: ignore[attr-defined]
+        if waiter is None or waiter.done():
+            return False
+    return True
+
+
+async def settle() -> None:
+    """Return once every other task is blocked (as :func:`anyio.wait_all_tasks_blocked`).
+
+    On asyncio, AnyIO's version sleeps 0.1 s whenever a task is still runnable, which makes a
+    program of many small steps slow; here the loop is turned with zero-length sleeps first,
+    falling back to AnyIO's version only if the tasks keep running.
+    """
+    if _on_asyncio():
+        for _ in range(64):
+            await asyncio.sleep(0)
+            if _asyncio_all_blocked():
+                return
+    await anyio.wait_all_tasks_blocked()
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return asyncio.current_task() is not None
+
+
+def describe(exc: BaseException) -> str:
+    """A short name for an exception: its class, plus its message when it has one."""
+    text = str(exc)
+    return f"{type(exc).__name__}({text!r})" if text else type(exc).__name__
+
+
+class Op:
+    """One operation running in a task of its own; its outcome is recorded when it ends.
+
+    The task runs either in an AnyIO cancel scope (``native=False``) or as a plain asyncio
+    task (``native=True``, asyncio only), and :meth:`cancel` cancels it the same way.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.outcome: Outcome | None = None
+        self._scope: anyio.CancelScope | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.outcome is not None
+
+    async def _run(self, func: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            value = await func()
+        except anyio.get_cancelled_exc_class():
+            self.outcome = ("cancelled",)
+            raise
+        except Exception as exc:
+            self.outcome = ("error", type(exc).__name__)
+        else:
+            self.outcome = ("value", value)
+
+    async def _scoped(self, func: Callable[[], Awaitable[Any]]) -> None:
+        with anyio.CancelScope() as self._scope:
+            await self._run(func)
+
+    async def _native(self, func: Callable[[], Awaitable[Any]]) -> None:
+        with suppress(asyncio.CancelledError):  # recorded already; the task ends quietly
+            await self._run(func)
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        elif self._scope is not None:
+            self._scope.cancel()
+
+    def __repr__(self) -> str:
+        return f"{self.label} -> {self.outcome!r}" if self.done else f"{self.label} (blocked)"
+
+
+async def start(
+    tg: TaskGroup, label: str, func: Callable[[], Awaitable[Any]], *, native: bool = False
+) -> Op:
+    """Start ``func`` in a new task, let it run until it blocks or ends, and return its Op."""
+    op = Op(label)
+    if native:
+        op._task = asyncio.get_running_loop().create_task(op._native(func))
+        tg.start_soon(_await_native, op._task)
+    else:
+        tg.start_soon(op._scoped, func)
+    await settle()
+    return op
+
+
+async def _await_native(task: asyncio.Task[None]) -> None:
+    # Keeps the task group open until the native task ends, and cancels it with the group.
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+
+
+def fail(subject: str, observed: str) -> AssertionError:
+    """The failure of a check on ``subject``: what was observed, naming the subject."""
+    return AssertionError(f"{subject}: {observed}")
+
+
+async def _each(
+    ctx: Context, body: Callable[[str, ObjectPair, TaskGroup], Awaitable[None]]
+) -> None:
+    subjects: Iterable[Subject[ObjectPair]] = object_pairs(ctx.target)
+    ran = False
+    for subject in subjects:
+        ran = True
+        async with subject.open() as pair, anyio.create_task_group() as tg:
+            await body(subject.name, pair, tg)
+            tg.cancel_scope.cancel()
+    if not ran:
+        ctx.not_provided("an object stream")
+
+
+_OBJECT_FACTORIES = ("create_memory_object_stream", "object_stream_pair")
+
+
+def _needs_object_stream(ctx: Context) -> None:
+    if not any(ctx.target.provides(name) for name in _OBJECT_FACTORIES):
+        ctx.not_provided("an object stream (create_memory_object_stream or object_stream_pair)")
+
+
+async def _send_all(sender: Any, items: Iterable[object], close: bool) -> None:
+    for item in items:
+        await sender.send(item)
+    if close:
+        await sender.aclose()
+
+
+async def _receive_n(subject: str, receiver: Any, count: int) -> list[Any]:
+    received = []
+    for index in range(count):
+        try:
+            received.append(await receiver.receive())
+        except Exception as exc:
+            raise fail(
+                subject, f"receive() raised {describe(exc)} after {index} of {count} items"
+            ) from exc
+    return received
+
+
+# -- the checks --------------------------------------------------------------------------------
+
+
+@check("OBJ-FIFO")
+async def obj_fifo(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+
+    async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+        items = list(range(_COUNT))
+        # The sender runs ahead until it blocks, so items pile up before the first receive.
+        tg.start_soon(_send_all, pair.sender, items, False)
+        await settle()
+        received = await _receive_n(subject, pair.receiver, _COUNT)
+        if received != items:
+            first = next(i for i, (a, b) in enumerate(zip(received, items, strict=True)) if a != b)
+            raise fail(
+                subject,
+                f"items sent as {items[: first + 3]}... were received as "
+                f"{received[: first + 3]}... (item {items[first]} expected at position {first})",
+            )
+
+    await _each(ctx, body)
+
+
+@check("OBJ-EXACTLY-ONCE")
+async def obj_exactly_once(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+    senders, receivers, per_sender = 4, 4, 25
+
+    async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+        received: list[Any] = []
+        errors: list[str] = []
+
+        async def send_batch(first: int) -> None:
+            for item in range(first, first + per_sender):
+                await pair.sender.send(item)
+
+        async def receive_all() -> None:
+            while True:
+                try:
+                    received.append(await pair.receiver.receive())
+                except EndOfStream:
+                    return
+                except Exception as exc:
+                    errors.append(describe(exc))
+                    return
+
+        async with anyio.create_task_group() as inner:
+            for _ in range(receivers):
+                inner.start_soon(receive_all)
+            async with anyio.create_task_group() as sending:
+                for n in range(senders):
+                    sending.start_soon(send_batch, n * per_sender)
+            await pair.sender.aclose()
+        if errors:
+            raise fail(subject, f"a concurrent receive() raised {errors[0]}")
+        expected = set(range(senders * per_sender))
+        counts: dict[Any, int] = {}
+        for item in received:
+            counts[item] = counts.get(item, 0) + 1
+        twice = sorted(i for i, n in counts.items() if n > 1)
+        lost = sorted(expected - counts.keys())
+        if twice:
+            raise fail(subject, f"item {twice[0]} was received {counts[twice[0]]} times")
+        if lost:
+            raise fail(subject, f"item {lost[0]} was sent (send() returned) but never received")
+        extra = sorted(counts.keys() - expected, key=repr)
+        if extra:
+            raise fail(subject, f"{extra[0]!r} was received but never sent")
+
+    await _each(ctx, body)
+
+
+class _Token:
+    """An object without value equality: only identity can tell it apart."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __repr__(self) -> str:
+        return f"<token {self.label}>"
+
+
+@check("OBJ-IDENTITY")
+async def obj_identity(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+
+    async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+        items: list[object] = [_Token("a"), [1, 2], {"k": []}, _Token("b"), bytearray(b"x")]
+        tg.start_soon(_send_all, pair.sender, items, False)
+        received = await _receive_n(subject, pair.receiver, len(items))
+        for sent, got in zip(items, received, strict=True):
+            if got is not sent:
+                raise fail(
+                    subject,
+                    f"received {got!r} (id {id(got):#x}) where the very object {sent!r} "
+                    f"(id {id(sent):#x}) was sent: a copy, not the object",
+                )
+
+    await _each(ctx, body)
+
+
+@check("OBJ-EOF")
+async def obj_eof(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+
+    async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+        items = ["a", "b", "c"]
+        tg.start_soon(_send_all, pair.sender, items, True)
+        received = await _receive_n(subject, pair.receiver, len(items))
+        if received != items:
+            raise fail(subject, f"sent {items}, received {received} before closing")
+        for attempt in ("first", "second", "third"):
+            try:
+                extra = await pair.receiver.receive()
+            except EndOfStream:
+                continue
+            except Exception as exc:
+                raise fail(
+                    subject,
+                    f"the {attempt} receive() after the sender closed and every item arrived "
+                    f"raised {describe(exc)}, not EndOfStream",
+                ) from exc
+            raise fail(
+                subject,
+                f"the {attempt} receive() after the sender closed returned {extra!r}, "
+                "not EndOfStream",
+            )
+
+    await _each(ctx, body)
+
+
+async def _expect_closed(subject: str, what: str, func: Callable[[], Awaitable[Any]]) -> None:
+    try:
+        result = await func()
+    except ClosedResourceError:
+        return
+    except Exception as exc:
+        raise fail(subject, f"{what} raised {describe(exc)}, not ClosedResourceError") from exc
+    raise fail(subject, f"{what} returned {result!r} instead of raising ClosedResourceError")
+
+
+@check("OBJ-CLOSED")
+async def obj_closed(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+
+    async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+        await pair.sender.aclose()
+        await _expect_closed(subject, "send() on the closed send end", lambda: pair.sender.send(1))
+        await pair.receiver.aclose()
+        await _expect_closed(subject, "receive() on the closed receive end", pair.receiver.receive)
+
+    await _each(ctx, body)
+
+
+@check("OBJ-SEND-EOF")
+async def obj_send_eof(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+    ran = False
+    for subject in object_pairs(ctx.target):
+        async with subject.open() as pair, anyio.create_task_group() as tg:
+            left: Any = pair.sender
+            right: Any = pair.receiver
+            if not (hasattr(left, "send_eof") and hasattr(right, "send")):
+                continue
+            ran = True
+            await _send_eof_exchange(subject.name, left, right, tg)
+            tg.cancel_scope.cancel()
+    if not ran:
+        ctx.not_provided("a bidirectional object stream (one with send_eof)")
+
+
+async def _send_eof_exchange(subject: str, left: Any, right: Any, tg: TaskGroup) -> None:
+    async def send_then_eof() -> None:
+        for item in ("x", "y"):
+            await left.send(item)
+        await left.send_eof()
+
+    tg.start_soon(send_then_eof)
+    received = await _receive_n(subject, right, 2)
+    if received != ["x", "y"]:
+        raise fail(subject, f"sent ['x', 'y'] then send_eof(), the peer received {received}")
+    try:
+        extra = await right.receive()
+    except EndOfStream:
+        pass
+    except Exception as exc:
+        raise fail(
+            subject, f"after send_eof() the peer's receive() raised {describe(exc)}"
+        ) from exc
+    else:
+        raise fail(subject, f"after send_eof() the peer's receive() returned {extra!r}")
+    # The other direction still works.
+    tg.start_soon(_send_all, right, ["back"], False)
+    try:
+        back = await left.receive()
+    except Exception as exc:
+        raise fail(
+            subject, f"after send_eof(), receiving the peer's reply raised {describe(exc)}"
+        ) from exc
+    if back != "back":
+        raise fail(subject, f"after send_eof(), the peer sent 'back' and {back!r} arrived")
+    try:
+        await left.send_eof()
+    except Exception as exc:
+        raise fail(subject, f"a second send_eof() raised {describe(exc)}") from exc
+
+
+@check("OBJ-ITER")
+async def obj_iter(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+
+    async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+        items = list(range(10))
+        received: list[Any] = []
+        ended = anyio.Event()
+
+        async def iterate() -> None:
+            async for item in pair.receiver:
+                received.append(item)
+            ended.set()
+
+        tg.start_soon(iterate)
+        await _send_all(pair.sender, items, True)
+        await settle()
+        if not ended.is_set():
+            raise fail(
+                subject,
+                f"async iteration did not stop after the sender closed (it had yielded {received})",
+            )
+        if received != items:
+            raise fail(subject, f"async iteration yielded {received}, {items} were sent")
+
+    await _each(ctx, body)
