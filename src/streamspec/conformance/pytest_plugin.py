@@ -144,6 +144,8 @@ def _items(parent: pytest.Collector, selection: _Selection, config: pytest.Confi
         backends = resolve_backends(selection.backends)
         rules = selected_rules(selection.roles, selection.rules)
     except ValueError as exc:
+        if isinstance(parent, pytest.Module):  # the module's settings are wrong
+            raise parent.CollectError(f"streamspec: {exc}") from None
         raise pytest.UsageError(f"streamspec: {exc}") from None
     options: dict[str, Any] = {"profile": _setting(config, "streamspec_profile")}
     timeout = _setting(config, "streamspec_timeout")
