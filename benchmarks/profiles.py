@@ -1,0 +1,109 @@
+"""How much work each workload does: the full run, ``--quick``, and the smoke test's sizes.
+
+Only sizes and round counts differ between profiles; the code measured is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FULL", "QUICK", "SMOKE", "Profile"]
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    #: Interleaved rounds per timed workload (the median is taken over them).
+    rounds: int
+    #: Whether a thrown-away warm-up round runs first.
+    warmup: bool
+    #: Rounds for the memory workloads, one fresh interpreter per variant per round.
+    footprint_rounds: int
+    #: Whether memory workloads run each measurement in a fresh interpreter (see probe.py).
+    fresh_interpreter: bool
+    #: Items through one stream, 1 producer and 1 consumer.
+    pipe_items: int
+    #: Items through one stream shared by 10 producers and 10 consumers.
+    fan_items: int
+    #: The series "tasks waiting on one stream", and the items sent at each point (at
+    #: least twice the number of waiters, so every waiter receives).
+    waiters: tuple[int, ...]
+    waiter_items: int
+    #: Items buffered in one memory object stream to measure bytes per item.
+    buffered_items: int
+    #: Bytes of lines (or frames) read through a buffered stream.
+    stream_bytes: int
+    #: The series "line length", and the bytes read at each point.
+    line_lengths: tuple[int, ...]
+    line_length_bytes: int
+    #: Bytes of UTF-8 text decoded.
+    text_bytes: int
+    #: Bytes sent through a TLS stream, and full handshakes done, per measurement.
+    tls_bytes: int
+    handshakes: int
+    #: The size of the single ``send`` whose peak memory is measured.
+    tls_send_bytes: int
+
+
+FULL = Profile(
+    name="full",
+    rounds=7,
+    warmup=True,
+    footprint_rounds=3,
+    fresh_interpreter=True,
+    pipe_items=50_000,
+    fan_items=20_000,
+    waiters=(1, 10, 100, 1000, 10_000),
+    waiter_items=10_000,
+    buffered_items=1_000_000,
+    stream_bytes=16 * MiB,
+    line_lengths=tuple(KiB * 4**i for i in range(8)),  # 1 KiB .. 16 MiB
+    line_length_bytes=32 * MiB,
+    text_bytes=8 * MiB,
+    tls_bytes=64 * MiB,
+    handshakes=300,
+    tls_send_bytes=256 * MiB,
+)
+
+QUICK = Profile(
+    name="quick",
+    rounds=3,
+    warmup=True,
+    footprint_rounds=1,
+    fresh_interpreter=True,
+    pipe_items=10_000,
+    fan_items=4_000,
+    waiters=(1, 10, 100, 1000, 10_000),
+    waiter_items=2_000,
+    buffered_items=1_000_000,
+    stream_bytes=2 * MiB,
+    line_lengths=tuple(KiB * 4**i for i in range(8)),
+    line_length_bytes=16 * MiB,
+    text_bytes=1 * MiB,
+    tls_bytes=16 * MiB,
+    handshakes=60,
+    tls_send_bytes=64 * MiB,
+)
+
+SMOKE = Profile(
+    name="smoke",
+    rounds=2,
+    warmup=False,
+    footprint_rounds=1,
+    fresh_interpreter=False,
+    pipe_items=200,
+    fan_items=200,
+    waiters=(1, 10),
+    waiter_items=50,
+    buffered_items=10_000,
+    stream_bytes=128 * KiB,
+    line_lengths=(KiB, 128 * KiB),
+    line_length_bytes=256 * KiB,
+    text_bytes=16 * KiB,
+    tls_bytes=128 * KiB,
+    handshakes=2,
+    tls_send_bytes=1 * MiB,
+)

@@ -1,0 +1,302 @@
+"""Buffered byte streams: lines with ``receive_until``, frames with ``receive_exactly``, and
+the cost per byte as lines grow from 1 KiB to 16 MiB.
+
+Every variant reads the same pre-built 64 KiB chunks from a :class:`ChunkSource` (asyncio's
+StreamReader gets them through ``feed_data``), so the transport costs the same for all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from time import perf_counter
+from typing import Protocol
+
+from anyio.abc import ByteReceiveStream
+
+from ..backends import Backend
+from ..harness import Measure, Role, Unit, Workload
+from ..profiles import KiB, MiB
+from .common import Context, asyncio_variants, expect, implementation_variants, plain_variant
+from .source import CHUNK, ChunkSource, chunked
+
+__all__ = ["Buffered", "frames", "line_length_series", "lines"]
+
+LINE_MIN, LINE_MAX = 60, 99  # bytes per line, newline included
+FRAME_PAYLOAD = 100
+HEADER = 4
+SEED = 6  # the issue's number: the same data on every run
+
+
+class Buffered(Protocol):
+    """The part of a buffered byte receive stream the jobs use."""
+
+    async def receive_exactly(self, nbytes: int, /) -> bytes: ...
+
+    async def receive_until(self, delimiter: bytes, /, max_bytes: int) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
+#: ``BufferedByteReceiveStream``: wraps a byte receive stream.
+BufferedClass = Callable[[ByteReceiveStream], Buffered]
+
+
+# -- the data ---------------------------------------------------------------------------------
+
+
+def line_data(total: int) -> tuple[list[bytes], int, int]:
+    """Lines of 60-99 bytes (newline included) of printable ASCII, about ``total`` bytes in
+    all, cut into 64 KiB chunks; returns the chunks, the line count and the bytes of the
+    lines without their newlines."""
+    rng = random.Random(SEED)
+    letters = bytes(range(33, 127))
+    lines = []
+    size = 0
+    while size < total:
+        length = rng.randint(LINE_MIN, LINE_MAX)
+        lines.append(bytes(rng.choices(letters, k=length - 1)) + b"\n")
+        size += length
+    return chunked(b"".join(lines)), len(lines), size - len(lines)
+
+
+def frame_data(total: int) -> tuple[list[bytes], int]:
+    """Frames of a 4-byte big-endian length (100) and a 100-byte payload, about ``total``
+    bytes in all, cut into 64 KiB chunks; returns the chunks and the frame count."""
+    count = total // (HEADER + FRAME_PAYLOAD)
+    rng = random.Random(SEED)
+    header = FRAME_PAYLOAD.to_bytes(HEADER, "big")
+    data = b"".join(header + rng.randbytes(FRAME_PAYLOAD) for _ in range(count))
+    return chunked(data), count
+
+
+def long_line_chunks(length: int, total: int) -> list[bytes]:
+    """Lines of ``length`` bytes (newline included; a power of two), ``total`` bytes in all.
+
+    The chunk list repeats at most two bytes objects, so even 32 MiB of 16 MiB lines costs
+    no memory to hold.
+    """
+    if length <= CHUNK:
+        line = b"x" * (length - 1) + b"\n"
+        return [line * (CHUNK // length)] * (total // CHUNK)
+    filler, last = b"x" * CHUNK, b"x" * (CHUNK - 1) + b"\n"
+    return ([filler] * (length // CHUNK - 1) + [last]) * (total // length)
+
+
+# -- the jobs ---------------------------------------------------------------------------------
+
+
+async def read_lines(
+    buffered: BufferedClass, chunks: Sequence[bytes], count: int, size: int, max_bytes: int
+) -> float:
+    """``count`` calls of ``receive_until(b"\\n", max_bytes)``; returns the seconds taken."""
+    stream = buffered(ChunkSource(chunks))
+    received = 0
+    start = perf_counter()
+    for _ in range(count):
+        received += len(await stream.receive_until(b"\n", max_bytes))
+    elapsed = perf_counter() - start
+    await stream.aclose()
+    expect(received == size, f"{size} bytes of lines, got {received}")
+    return elapsed
+
+
+async def read_frames(buffered: BufferedClass, chunks: Sequence[bytes], count: int) -> float:
+    """``count`` frames read as ``receive_exactly(4)`` then ``receive_exactly(length)``."""
+    stream = buffered(ChunkSource(chunks))
+    received = 0
+    start = perf_counter()
+    for _ in range(count):
+        header = await stream.receive_exactly(HEADER)
+        received += len(await stream.receive_exactly(int.from_bytes(header, "big")))
+    elapsed = perf_counter() - start
+    await stream.aclose()
+    expect(received == count * FRAME_PAYLOAD, f"{count} frames, got {received} payload bytes")
+    return elapsed
+
+
+async def stream_reader(
+    chunks: Sequence[bytes], count: int, read: Callable[[asyncio.StreamReader], Awaitable[int]]
+) -> tuple[float, int]:
+    """asyncio.StreamReader fed one chunk at a time by a task that yields after each
+    ``feed_data``, so the reader empties its buffer between chunks; ``read`` is called
+    ``count`` times and returns the payload bytes it got."""
+    reader = asyncio.StreamReader()
+
+    async def feed() -> None:
+        for chunk in chunks:
+            reader.feed_data(chunk)
+            await asyncio.sleep(0)
+        reader.feed_eof()
+
+    received = 0
+    start = perf_counter()
+    feeder = asyncio.get_running_loop().create_task(feed())
+    for _ in range(count):
+        received += await read(reader)
+    elapsed = perf_counter() - start
+    await feeder
+    return elapsed, received
+
+
+async def reader_lines(chunks: Sequence[bytes], count: int, size: int) -> float:
+    async def line(reader: asyncio.StreamReader) -> int:
+        return len(await reader.readuntil(b"\n")) - 1
+
+    elapsed, received = await stream_reader(chunks, count, line)
+    expect(received == size, f"{size} bytes of lines, got {received}")
+    return elapsed
+
+
+async def reader_frames(chunks: Sequence[bytes], count: int) -> float:
+    async def frame(reader: asyncio.StreamReader) -> int:
+        header = await reader.readexactly(HEADER)
+        return len(await reader.readexactly(int.from_bytes(header, "big")))
+
+    elapsed, received = await stream_reader(chunks, count, frame)
+    expect(received == count * FRAME_PAYLOAD, f"{count} frames, got {received} payload bytes")
+    return elapsed
+
+
+def find_lines(chunks: Sequence[bytes], count: int, size: int) -> float:
+    """The floor for lines: each chunk appended to a ``bytearray``, ``bytearray.find`` for
+    each newline, one ``bytes`` object per line, the consumed lines deleted once per chunk.
+
+    This is the least any buffered reader must do: keep what it has not returned yet, find
+    the delimiter, and hand out an immutable copy of the line.
+    """
+    received = lines = 0
+    start = perf_counter()
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        begin = 0
+        while (end := buffer.find(b"\n", begin)) >= 0:
+            received += len(bytes(buffer[begin:end]))
+            lines += 1
+            begin = end + 1
+        del buffer[:begin]
+    elapsed = perf_counter() - start
+    expect(lines == count and received == size, f"{count} lines, got {lines}")
+    return elapsed
+
+
+def slice_frames(chunks: Sequence[bytes], count: int) -> float:
+    """The floor for frames: each chunk appended to a ``bytearray``, headers and payloads
+    sliced out of it as ``bytes``, the consumed frames deleted once per chunk."""
+    received = frames = 0
+    start = perf_counter()
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        begin = 0
+        while len(buffer) - begin >= HEADER:
+            length = int.from_bytes(bytes(buffer[begin : begin + HEADER]), "big")
+            if len(buffer) - begin - HEADER < length:
+                break
+            received += len(bytes(buffer[begin + HEADER : begin + HEADER + length]))
+            frames += 1
+            begin += HEADER + length
+        del buffer[:begin]
+    elapsed = perf_counter() - start
+    expect(frames == count, f"{count} frames, got {frames}")
+    expect(received == count * FRAME_PAYLOAD, f"{count} frames, got {received} payload bytes")
+    return elapsed
+
+
+# -- the workloads ----------------------------------------------------------------------------
+
+
+def _implementation(
+    buffered: BufferedClass, backend: Backend, job: Callable[[BufferedClass], Awaitable[float]]
+) -> Measure:
+    return partial(backend.run, partial(job, buffered))
+
+
+def lines(ctx: Context) -> Workload:
+    chunks, count, size = line_data(ctx.profile.stream_bytes)
+    job = partial(read_lines, chunks=chunks, count=count, size=size, max_bytes=KiB)
+    return Workload(
+        title=f'receive_until(b"\\n") over 64 KiB chunks, lines of {LINE_MIN}-{LINE_MAX} bytes',
+        unit=Unit("µs/line", 1e6),
+        size=f"{count:,} lines, {ctx.profile.stream_bytes // KiB:,} KiB",
+        rounds=ctx.profile.rounds,
+        variants=(
+            *implementation_variants(
+                ctx, lambda i: i.buffered, count, partial(_implementation, job=job)
+            ),
+            *asyncio_variants(
+                ctx,
+                'asyncio.StreamReader.readuntil(b"\\n")',
+                Role.PEER,
+                count,
+                lambda backend: partial(backend.run, partial(reader_lines, chunks, count, size)),
+            ),
+            plain_variant(
+                "floor: bytearray.find loop",
+                Role.FLOOR,
+                count,
+                partial(find_lines, chunks, count, size),
+            ),
+        ),
+    )
+
+
+def frames(ctx: Context) -> Workload:
+    chunks, count = frame_data(ctx.profile.stream_bytes)
+    job = partial(read_frames, chunks=chunks, count=count)
+    return Workload(
+        title=f"receive_exactly({HEADER}) + receive_exactly({FRAME_PAYLOAD}) over 64 KiB chunks",
+        unit=Unit("µs/frame", 1e6),
+        size=f"{count:,} frames, {ctx.profile.stream_bytes // KiB:,} KiB",
+        rounds=ctx.profile.rounds,
+        variants=(
+            *implementation_variants(
+                ctx, lambda i: i.buffered, count, partial(_implementation, job=job)
+            ),
+            *asyncio_variants(
+                ctx,
+                "asyncio.StreamReader.readexactly",
+                Role.PEER,
+                count,
+                lambda backend: partial(backend.run, partial(reader_frames, chunks, count)),
+            ),
+            plain_variant(
+                "floor: bytearray slicing loop",
+                Role.FLOOR,
+                count,
+                partial(slice_frames, chunks, count),
+            ),
+        ),
+    )
+
+
+def line_length_series(ctx: Context) -> Workload:
+    total = ctx.profile.line_length_bytes
+    variants = []
+    for length in ctx.profile.line_lengths:
+        count = total // length
+        job = partial(
+            read_lines,
+            chunks=long_line_chunks(length, total),
+            count=count,
+            size=count * (length - 1),
+            max_bytes=2 * length,
+        )
+        variants += implementation_variants(
+            ctx, lambda i: i.buffered, total, partial(_implementation, job=job), point=length
+        )
+    return Workload(
+        title='receive_until(b"\\n") cost per byte as lines grow',
+        unit=Unit("ns/byte", 1e9),
+        size=f"{total // MiB} MiB of lines at each length, 64 KiB chunks",
+        rounds=ctx.profile.rounds,
+        variants=tuple(variants),
+        point_label="line length",
+        notes=(
+            "growth: cost at this length / cost at the shortest, same variant and backend; "
+            "a linear implementation stays near 1.",
+        ),
+    )

@@ -1,0 +1,150 @@
+"""What every workload family needs: the run's context and the ways to make its variants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..backends import TRIO, Backend
+from ..harness import Measure, Role, Variant
+from ..implementations import Implementation, Unavailable, load
+from ..profiles import Profile
+
+__all__ = [
+    "Context",
+    "WrongResult",
+    "asyncio_variants",
+    "expect",
+    "implementation_variants",
+    "plain_variant",
+    "probe_variants",
+    "trio_variant",
+]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a workload builder needs: the sizes, the loops and the implementations to time."""
+
+    profile: Profile
+    backends: tuple[Backend, ...]
+    implementations: tuple[Implementation, ...]
+
+
+class WrongResult(AssertionError):
+    """A variant did not do the whole job (lost or extra items, wrong byte count): its
+    time would mean nothing, so the variant is reported as failed."""
+
+
+def expect(condition: bool, what: str) -> None:
+    """Check a variant's output after the clock stopped.
+
+    :raises WrongResult: ``condition`` is false; ``what`` says what was expected.
+    """
+    if not condition:
+        raise WrongResult(what)
+
+
+def implementation_variants(
+    ctx: Context,
+    family: Callable[[Implementation], str],
+    count: int,
+    make: Callable[[Any, Backend], Measure],
+    point: int | None = None,
+) -> list[Variant]:
+    """One variant per implementation and backend.
+
+    ``family`` picks the implementation's import path (``lambda impl: impl.memory``);
+    ``make(loaded, backend)`` returns the measure for the loaded attribute on that backend.
+    An attribute that cannot be loaded, or a backend that is missing, gives an unavailable
+    variant with the reason.
+    """
+    return _per_implementation(
+        ctx, family, count, lambda _path, loaded, backend: make(loaded, backend), point
+    )
+
+
+def probe_variants(
+    ctx: Context,
+    family: Callable[[Implementation], str],
+    count: int,
+    make: Callable[[str, Backend], Measure],
+) -> list[Variant]:
+    """Like :func:`implementation_variants`, for measures that run in a fresh interpreter:
+    ``make(path, backend)`` gets the import path, which the child process loads itself."""
+    return _per_implementation(
+        ctx, family, count, lambda path, _loaded, backend: make(path, backend), None
+    )
+
+
+def _per_implementation(
+    ctx: Context,
+    family: Callable[[Implementation], str],
+    count: int,
+    make: Callable[[str, Any, Backend], Measure],
+    point: int | None,
+) -> list[Variant]:
+    variants = []
+    for implementation in ctx.implementations:
+        path = family(implementation)
+        try:
+            loaded: object = load(path)
+            reason = None
+        except Unavailable as exc:
+            loaded, reason = None, str(exc)
+        for backend in ctx.backends:
+            why = reason or backend.missing
+            variants.append(
+                Variant(
+                    label=implementation.label,
+                    backend=backend.name,
+                    role=implementation.role,
+                    count=count,
+                    measure=None if why else make(path, loaded, backend),
+                    unavailable=why,
+                    point=point,
+                )
+            )
+    return variants
+
+
+def asyncio_variants(
+    ctx: Context, label: str, role: Role, count: int, make: Callable[[Backend], Measure]
+) -> list[Variant]:
+    """One variant of native asyncio code per asyncio-flavoured backend (asyncio, uvloop)."""
+    return [
+        Variant(
+            label=label,
+            backend=backend.name,
+            role=role,
+            count=count,
+            measure=None if backend.missing else make(backend),
+            unavailable=backend.missing,
+        )
+        for backend in ctx.backends
+        if backend.is_asyncio
+    ]
+
+
+def trio_variant(
+    ctx: Context, label: str, role: Role, count: int, measure: Measure
+) -> list[Variant]:
+    """A variant of native Trio code, when the trio backend is part of the run."""
+    if TRIO not in ctx.backends:
+        return []
+    return [
+        Variant(
+            label=label,
+            backend=TRIO.name,
+            role=role,
+            count=count,
+            measure=None if TRIO.missing else measure,
+            unavailable=TRIO.missing,
+        )
+    ]
+
+
+def plain_variant(label: str, role: Role, count: int, measure: Measure) -> Variant:
+    """A variant of plain code that needs no event loop (most floors)."""
+    return Variant(label=label, backend="-", role=role, count=count, measure=measure)

@@ -1,0 +1,404 @@
+"""Memory object streams: pipes, rendezvous, many waiters, and the cost of a buffered item.
+
+The async jobs below are written once against the small protocols :class:`Sender` and
+:class:`Receiver`, which AnyIO's, streamspec's and Trio's memory streams all satisfy, so the
+same code times each of them. asyncio's Queue has another shape and gets its own job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import math
+import tracemalloc
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
+from time import perf_counter
+from typing import Protocol, TypeVar
+
+import anyio
+import trio
+
+from ..backends import TRIO, Backend, by_name
+from ..harness import Measure, Role, Unit, Workload
+from ..implementations import load
+from ..probe import run_probe
+from .common import (
+    Context,
+    asyncio_variants,
+    expect,
+    implementation_variants,
+    plain_variant,
+    probe_variants,
+    trio_variant,
+)
+
+__all__ = [
+    "Receiver",
+    "Sender",
+    "buffered_bytes_probe",
+    "buffered_item_cost",
+    "buffered_pipe",
+    "rendezvous",
+    "rendezvous_fan",
+    "waiters_series",
+]
+
+T_co = TypeVar("T_co", covariant=True)
+T_contra = TypeVar("T_contra", contravariant=True)
+
+PER_ITEM = Unit("µs/item", 1e6)
+BYTES_PER_ITEM = Unit("B/item", 1)
+BUFFER = 100
+FAN_TASKS = 10
+
+
+class Sender(Protocol[T_contra]):
+    """The part of a memory stream's send end (or a Trio send channel) the jobs use."""
+
+    async def send(self, item: T_contra, /) -> None: ...
+
+    def send_nowait(self, item: T_contra, /) -> None: ...
+
+    def clone(self) -> Sender[T_contra]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Receiver(Protocol[T_co]):
+    """The part of a memory stream's receive end (or a Trio receive channel) the jobs use."""
+
+    def __aiter__(self) -> AsyncIterator[T_co]: ...
+
+    def clone(self) -> Receiver[T_co]: ...
+
+    async def aclose(self) -> None: ...
+
+
+#: Makes a stream of ints with the given buffer size: ``create_memory_object_stream[int]``
+#: or ``trio.open_memory_channel[int]``.
+Factory = Callable[[float], tuple[Sender[int], Receiver[int]]]
+
+
+def _trio_channel(buffer: float) -> tuple[Sender[int], Receiver[int]]:
+    return trio.open_memory_channel[int](buffer)
+
+
+# -- the jobs ---------------------------------------------------------------------------------
+
+
+async def pipe(factory: Factory, items: int, buffer: int) -> float:
+    """One producer sends ``items`` ints to one consumer; returns the seconds taken."""
+    send, receive = factory(buffer)
+    received = 0
+
+    async def produce() -> None:
+        try:
+            for item in range(items):
+                await send.send(item)
+        finally:
+            await send.aclose()
+
+    start = perf_counter()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(produce)
+        async for _ in receive:
+            received += 1
+    elapsed = perf_counter() - start
+    await receive.aclose()
+    expect(received == items, f"{items} items received, got {received}")
+    return elapsed
+
+
+async def fan(factory: Factory, items: int, tasks: int) -> float:
+    """``tasks`` producers (clones) send ``items`` ints in all to ``tasks`` consumers
+    (clones) through a rendezvous; consumers stop when the last producer closes its clone."""
+    send, receive = factory(0)
+    share, rest = divmod(items, tasks)
+    expect(rest == 0, f"items ({items}) divisible by the producers ({tasks})")
+    counts: list[int] = []
+
+    async def produce(clone: Sender[int]) -> None:
+        try:
+            for item in range(share):
+                await clone.send(item)
+        finally:
+            await clone.aclose()
+
+    async def consume(clone: Receiver[int]) -> None:
+        count = 0
+        try:
+            async for _ in clone:
+                count += 1
+        finally:
+            await clone.aclose()
+        counts.append(count)
+
+    start = perf_counter()
+    async with anyio.create_task_group() as tg:
+        for _ in range(tasks):
+            tg.start_soon(produce, send.clone())
+            tg.start_soon(consume, receive.clone())
+        await send.aclose()
+        await receive.aclose()
+    elapsed = perf_counter() - start
+    expect(sum(counts) == items, f"{items} items received, got {sum(counts)}")
+    return elapsed
+
+
+async def many_waiters(factory: Factory, waiters: int, items: int) -> float:
+    """``waiters`` receivers block on one rendezvous stream; then one sender hands them
+    ``items`` ints. Times from the first send until the last item is received."""
+    send, receive = factory(0)
+    received = 0
+    all_received = anyio.Event()
+
+    async def consume(clone: Receiver[int]) -> None:
+        nonlocal received
+        try:
+            async for _ in clone:
+                received += 1
+                if received == items:
+                    all_received.set()
+        finally:
+            await clone.aclose()
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(waiters):
+            tg.start_soon(consume, receive.clone())
+        await receive.aclose()
+        await anyio.wait_all_tasks_blocked()
+        start = perf_counter()
+        try:
+            for item in range(items):
+                await send.send(item)
+            await all_received.wait()
+            elapsed = perf_counter() - start
+        finally:
+            await send.aclose()
+    expect(received == items, f"{items} items received, got {received}")
+    return elapsed
+
+
+async def queue_pipe(items: int, checkpoint: bool) -> float:
+    """asyncio.Queue(100) between one producer and one consumer; with ``checkpoint``, both
+    also yield to the loop once per item (what a checkpointing stream does, at least)."""
+    queue: asyncio.Queue[int | None] = asyncio.Queue(BUFFER)
+    received = 0
+
+    async def produce() -> None:
+        for item in range(items):
+            await queue.put(item)
+            if checkpoint:
+                await asyncio.sleep(0)
+        await queue.put(None)
+
+    start = perf_counter()
+    producer = asyncio.get_running_loop().create_task(produce())
+    while await queue.get() is not None:
+        received += 1
+        if checkpoint:
+            await asyncio.sleep(0)
+    await producer
+    elapsed = perf_counter() - start
+    expect(received == items, f"{items} items received, got {received}")
+    return elapsed
+
+
+# -- the workloads ----------------------------------------------------------------------------
+
+
+def _on(backend: Backend, job: Callable[[], Awaitable[float]]) -> Measure:
+    return partial(backend.run, job)
+
+
+def _implementation(
+    factory: Factory, backend: Backend, job: Callable[[Factory], Awaitable[float]]
+) -> Measure:
+    return _on(backend, partial(job, factory))
+
+
+def buffered_pipe(ctx: Context) -> Workload:
+    items = ctx.profile.pipe_items
+    job = partial(pipe, items=items, buffer=BUFFER)
+    return Workload(
+        title=f"1 producer, 1 consumer, buffer {BUFFER}",
+        unit=PER_ITEM,
+        size=f"{items:,} items",
+        rounds=ctx.profile.rounds,
+        variants=(
+            *implementation_variants(
+                ctx, lambda i: i.memory, items, partial(_implementation, job=job)
+            ),
+            *trio_variant(
+                ctx,
+                f"trio.open_memory_channel({BUFFER})",
+                Role.PEER,
+                items,
+                partial(trio.run, partial(job, _trio_channel)),
+            ),
+            *asyncio_variants(
+                ctx,
+                f"asyncio.Queue({BUFFER}), no yields",
+                Role.CONTEXT,
+                items,
+                lambda backend: _on(backend, partial(queue_pipe, items, checkpoint=False)),
+            ),
+            *asyncio_variants(
+                ctx,
+                f"floor: asyncio.Queue({BUFFER}) + sleep(0)",
+                Role.FLOOR,
+                items,
+                lambda backend: _on(backend, partial(queue_pipe, items, checkpoint=True)),
+            ),
+        ),
+        notes=(
+            "floor: asyncio.Queue where producer and consumer each await asyncio.sleep(0) "
+            "per item, so it yields on every put and get like a checkpointing stream.",
+        ),
+    )
+
+
+def rendezvous(ctx: Context) -> Workload:
+    items = ctx.profile.pipe_items
+    job = partial(pipe, items=items, buffer=0)
+    return Workload(
+        title="1 producer, 1 consumer, buffer 0 (rendezvous)",
+        unit=PER_ITEM,
+        size=f"{items:,} items",
+        rounds=ctx.profile.rounds,
+        variants=(
+            *implementation_variants(
+                ctx, lambda i: i.memory, items, partial(_implementation, job=job)
+            ),
+            *trio_variant(
+                ctx,
+                "trio.open_memory_channel(0)",
+                Role.PEER,
+                items,
+                partial(trio.run, partial(job, _trio_channel)),
+            ),
+        ),
+        notes=("no floor: asyncio has no rendezvous queue (asyncio.Queue(0) is unbounded).",),
+    )
+
+
+def rendezvous_fan(ctx: Context) -> Workload:
+    items = ctx.profile.fan_items
+    job = partial(fan, items=items, tasks=FAN_TASKS)
+    return Workload(
+        title=f"{FAN_TASKS} producers, {FAN_TASKS} consumers, buffer 0, clones closed at the end",
+        unit=PER_ITEM,
+        size=f"{items:,} items in all",
+        rounds=ctx.profile.rounds,
+        variants=(
+            *implementation_variants(
+                ctx, lambda i: i.memory, items, partial(_implementation, job=job)
+            ),
+            *trio_variant(
+                ctx,
+                "trio.open_memory_channel(0)",
+                Role.PEER,
+                items,
+                partial(trio.run, partial(job, _trio_channel)),
+            ),
+        ),
+    )
+
+
+def waiters_series(ctx: Context) -> Workload:
+    variants = []
+    for waiters in ctx.profile.waiters:
+        items = max(ctx.profile.waiter_items, 2 * waiters)
+        job = partial(many_waiters, waiters=waiters, items=items)
+        variants += implementation_variants(
+            ctx, lambda i: i.memory, items, partial(_implementation, job=job), point=waiters
+        )
+    return Workload(
+        title="cost per item with N receivers waiting on one rendezvous stream",
+        unit=PER_ITEM,
+        size=(
+            f"{ctx.profile.waiter_items:,} items (or 2 per waiter, if more), "
+            "timed from the first send to the last receive"
+        ),
+        rounds=ctx.profile.rounds,
+        variants=tuple(variants),
+        point_label="waiters",
+        notes=("growth: cost at this N / cost at the smallest N, same variant and backend.",),
+    )
+
+
+def buffered_item_cost(ctx: Context) -> Workload:
+    items = ctx.profile.buffered_items
+    target = f"{__name__}:buffered_bytes_probe"
+
+    def measure(kind: str, backend: str, path: str = "-") -> Measure:
+        return partial(
+            run_probe, target, kind, backend, str(items), path, fresh=ctx.profile.fresh_interpreter
+        )
+
+    variants = probe_variants(
+        ctx, lambda i: i.memory, items, lambda path, backend: measure("stream", backend.name, path)
+    )
+    return Workload(
+        title="memory held by items buffered in one memory object stream (buffer inf)",
+        unit=BYTES_PER_ITEM,
+        size=f"{items:,} items (the same int), tracemalloc in a fresh interpreter per variant",
+        rounds=ctx.profile.footprint_rounds,
+        variants=(
+            *variants,
+            *trio_variant(
+                ctx, "trio.open_memory_channel(inf)", Role.PEER, items, measure("trio", TRIO.name)
+            ),
+            *asyncio_variants(
+                ctx,
+                "asyncio.Queue()",
+                Role.PEER,
+                items,
+                lambda backend: measure("queue", backend.name),
+            ),
+            plain_variant("floor: collections.deque", Role.FLOOR, items, measure("deque", "-")),
+        ),
+    )
+
+
+# -- the memory probe, run in a fresh interpreter ---------------------------------------------
+
+
+def buffered_bytes_probe(args: Sequence[str]) -> float:
+    """Bytes allocated while ``items`` ints are buffered: ``kind backend items path``.
+
+    ``kind`` is "stream" (the memory stream factory at ``path``), "trio", "queue" or "deque".
+    """
+    kind, backend_name, items_text, path = args
+    items = int(items_text)
+    if kind == "deque":
+        return _traced(lambda: collections.deque[int]().append, items)
+    backend = by_name(backend_name)
+
+    async def fill() -> float:
+        if kind == "queue":
+            queue: asyncio.Queue[int] = asyncio.Queue()
+            return _traced(lambda: queue.put_nowait, items)
+        factory: Factory = _trio_channel if kind == "trio" else load(path)  # type: ignore[assignment]
+        send, receive = factory(math.inf)
+        try:
+            return _traced(lambda: send.send_nowait, items)
+        finally:
+            await send.aclose()
+            await receive.aclose()
+
+    return trio.run(fill) if kind == "trio" else backend.run(fill)
+
+
+def _traced(make_put: Callable[[], Callable[[int], None]], items: int) -> float:
+    """Bytes still allocated after calling the ``put`` that ``make_put`` returns ``items``
+    times; the container is made before tracing starts, so only its growth counts."""
+    put = make_put()
+    tracemalloc.start()
+    before, _ = tracemalloc.get_traced_memory()
+    for _ in range(items):
+        put(0)
+    after, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return float(after - before)

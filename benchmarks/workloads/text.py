@@ -1,0 +1,116 @@
+"""Text streams: decoding UTF-8 with multibyte characters, in 512-byte and 64 KiB chunks."""
+
+from __future__ import annotations
+
+import codecs
+import random
+from collections.abc import AsyncIterator, Callable, Sequence
+from functools import partial
+from time import perf_counter
+from typing import Protocol
+
+from ..backends import Backend
+from ..harness import Measure, Role, Unit, Workload
+from ..profiles import KiB
+from .common import Context, expect, implementation_variants, plain_variant
+from .source import ChunkSource, chunked
+
+__all__ = ["TextReceiver", "decode_512", "decode_64k"]
+
+SEED = 6
+#: Characters drawn for the text, by UTF-8 length: mostly ASCII, as real text is, with
+#: enough 2-, 3- and 4-byte characters that most chunk boundaries cut through one.
+ALPHABET = (
+    ("abcdefghijklmnopqrstuvwxyz ,.", 70),
+    ("éèàüößñçøå", 15),
+    ("日本語中文字符한국어", 10),
+    ("🙂🚀🎉🐍", 5),
+)
+
+
+class TextReceiver(Protocol):
+    """The part of a text receive stream the job uses."""
+
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
+    async def aclose(self) -> None: ...
+
+
+#: ``TextReceiveStream``: wraps a byte receive stream, decoding with ``encoding``.
+TextClass = Callable[..., TextReceiver]
+
+
+def text_data(total: int, chunk: int) -> tuple[list[bytes], int]:
+    """About ``total`` bytes of UTF-8 text cut into ``chunk``-byte pieces, and how many
+    characters it holds."""
+    rng = random.Random(SEED)
+    pools = [pool for pool, _ in ALPHABET]
+    weights = [weight for _, weight in ALPHABET]
+    characters = []
+    size = 0
+    while size < total:
+        character = rng.choice(rng.choices(pools, weights)[0])
+        characters.append(character)
+        size += len(character.encode())
+    return chunked("".join(characters).encode(), chunk), len(characters)
+
+
+async def decode(text_class: TextClass, chunks: Sequence[bytes], characters: int) -> float:
+    """Iterate a text stream over the chunks to its end; returns the seconds taken."""
+    stream = text_class(ChunkSource(chunks), encoding="utf-8")
+    received = 0
+    start = perf_counter()
+    async for text in stream:
+        received += len(text)
+    elapsed = perf_counter() - start
+    await stream.aclose()
+    expect(received == characters, f"{characters} characters, got {received}")
+    return elapsed
+
+
+def incremental_decoder(chunks: Sequence[bytes], characters: int) -> float:
+    """The floor: one codecs incremental decoder fed every chunk, then told it is final."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    received = 0
+    start = perf_counter()
+    for chunk in chunks:
+        received += len(decoder.decode(chunk))
+    received += len(decoder.decode(b"", final=True))
+    elapsed = perf_counter() - start
+    expect(received == characters, f"{characters} characters, got {received}")
+    return elapsed
+
+
+def _implementation(
+    text_class: TextClass, backend: Backend, chunks: Sequence[bytes], characters: int
+) -> Measure:
+    return partial(backend.run, partial(decode, text_class, chunks, characters))
+
+
+def _decoding(ctx: Context, chunk: int, label: str) -> Workload:
+    chunks, characters = text_data(ctx.profile.text_bytes, chunk)
+    count = len(chunks)
+    make = partial(_implementation, chunks=chunks, characters=characters)
+    return Workload(
+        title=f"TextReceiveStream decoding UTF-8 in {label} chunks",
+        unit=Unit("µs/chunk", 1e6),
+        size=f"{count:,} chunks, {ctx.profile.text_bytes // KiB:,} KiB, {characters:,} characters",
+        rounds=ctx.profile.rounds,
+        variants=(
+            *implementation_variants(ctx, lambda i: i.text, count, make),
+            plain_variant(
+                "floor: codecs incremental decoder",
+                Role.FLOOR,
+                count,
+                partial(incremental_decoder, chunks, characters),
+            ),
+        ),
+    )
+
+
+def decode_512(ctx: Context) -> Workload:
+    return _decoding(ctx, 512, "512-byte")
+
+
+def decode_64k(ctx: Context) -> Workload:
+    return _decoding(ctx, 64 * KiB, "64 KiB")

@@ -1,0 +1,385 @@
+"""TLS streams over an in-memory transport: bulk transfer, full handshakes, and the peak
+memory of one large ``send``.
+
+Client and server talk through two of AnyIO's memory object streams, stapled: the same
+transport for every variant, so only the TLS layer differs. The floor is the ``ssl``
+module's own SSLObject and MemoryBIO pair, pumped by hand in a tight loop with no event loop.
+Certificates come from trustme; the server issues no session tickets and no session is ever
+reused, so every handshake is a full one.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+import tracemalloc
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from time import perf_counter
+from typing import Any, Protocol
+
+import anyio
+import trustme
+from anyio.streams.stapled import StapledObjectStream
+
+from ..backends import Backend, by_name
+from ..harness import Measure, Role, Unit, Workload
+from ..implementations import load
+from ..probe import run_probe
+from ..profiles import KiB, MiB
+from .common import Context, expect, implementation_variants, plain_variant, probe_variants
+
+__all__ = [
+    "TLSClass",
+    "TLSEnd",
+    "bulk_transfer",
+    "full_handshakes",
+    "send_peak",
+    "send_peak_probe",
+]
+
+HOSTNAME = "localhost"
+#: Bytes per ``send`` in the bulk transfer, and per ``receive``.
+CHUNK = 64 * KiB
+#: Items the transport holds in each direction, like a socket's buffer.
+TRANSPORT_BUFFER = 16
+#: Seconds allowed for the closing handshake before the ends are closed by force.
+CLOSE_TIMEOUT = 10.0
+
+
+class TLSEnd(Protocol):
+    """The part of a TLS stream the jobs use."""
+
+    async def send(self, item: bytes, /) -> None: ...
+
+    async def receive(self, max_bytes: int = ..., /) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
+class TLSClass(Protocol):
+    """``TLSStream``: its ``wrap`` does the handshake over a transport stream."""
+
+    async def wrap(
+        self,
+        transport_stream: Any,
+        *,
+        server_side: bool | None = ...,
+        hostname: str | None = ...,
+        ssl_context: ssl.SSLContext | None = ...,
+    ) -> TLSEnd: ...
+
+
+@dataclass(frozen=True)
+class Contexts:
+    client: ssl.SSLContext
+    server: ssl.SSLContext
+
+
+@functools.cache
+def contexts() -> Contexts:
+    """A client context trusting a fresh trustme CA, and a server context with a certificate
+    for ``localhost`` from it; made once per process."""
+    authority = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.options |= ssl.OP_NO_TICKET  # no resumption: every handshake is a full one
+    authority.issue_cert(HOSTNAME).configure_cert(server)
+    client = ssl.create_default_context()
+    authority.configure_trust(client)
+    return Contexts(client, server)
+
+
+# -- the streams' side ------------------------------------------------------------------------
+
+
+def transport_pair() -> tuple[StapledObjectStream[bytes], StapledObjectStream[bytes]]:
+    """Two connected in-memory transports: (the client's end, the server's end)."""
+    to_server, from_client = anyio.create_memory_object_stream[bytes](TRANSPORT_BUFFER)
+    to_client, from_server = anyio.create_memory_object_stream[bytes](TRANSPORT_BUFFER)
+    return StapledObjectStream(to_server, from_server), StapledObjectStream(to_client, from_client)
+
+
+async def handshake(
+    tls: TLSClass, client_transport: object, server_transport: object
+) -> tuple[TLSEnd, TLSEnd]:
+    """Wrap both transports at once (each side's handshake needs the other's)."""
+    servers: list[TLSEnd] = []
+
+    async def accept() -> None:
+        servers.append(
+            await tls.wrap(server_transport, server_side=True, ssl_context=contexts().server)
+        )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(accept)
+        client = await tls.wrap(
+            client_transport, server_side=False, hostname=HOSTNAME, ssl_context=contexts().client
+        )
+    return client, servers[0]
+
+
+async def close_both(client: TLSEnd, server: TLSEnd) -> None:
+    """Close both ends at once, so each one's ``close_notify`` meets the other's."""
+    with anyio.move_on_after(CLOSE_TIMEOUT):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.aclose)
+            tg.start_soon(server.aclose)
+
+
+@asynccontextmanager
+async def connected(tls: TLSClass) -> AsyncIterator[tuple[TLSEnd, TLSEnd]]:
+    """A client and a server TLS stream, handshake done; both closed on exit."""
+    client_transport, server_transport = transport_pair()
+    try:
+        client, server = await handshake(tls, client_transport, server_transport)
+        try:
+            yield client, server
+        finally:
+            await close_both(client, server)
+    finally:
+        await client_transport.aclose()
+        await server_transport.aclose()
+
+
+async def receive_all(server: TLSEnd, total: int) -> int:
+    received = 0
+    while received < total:
+        received += len(await server.receive(CHUNK))
+    return received
+
+
+async def bulk(tls: TLSClass, chunk: bytes, sends: int) -> float:
+    """The client sends ``chunk`` ``sends`` times while the server receives it all; returns
+    the seconds from the first send to the last byte received."""
+    total = len(chunk) * sends
+
+    async with connected(tls) as (client, server):
+
+        async def send_all() -> None:
+            for _ in range(sends):
+                await client.send(chunk)
+
+        start = perf_counter()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(send_all)
+            received = await receive_all(server, total)
+        elapsed = perf_counter() - start
+    expect(received == total, f"{total} bytes, got {received}")
+    return elapsed
+
+
+async def handshakes(tls: TLSClass, count: int) -> float:
+    """``count`` full handshakes, each over fresh transports; returns the seconds spent in
+    them (closing each connection is not timed)."""
+    elapsed = 0.0
+    for _ in range(count):
+        client_transport, server_transport = transport_pair()
+        try:
+            start = perf_counter()
+            client, server = await handshake(tls, client_transport, server_transport)
+            elapsed += perf_counter() - start
+            await close_both(client, server)
+        finally:
+            await client_transport.aclose()
+            await server_transport.aclose()
+    return elapsed
+
+
+async def one_send_peak(tls: TLSClass, payload: bytes) -> float:
+    """The peak of memory allocated (tracemalloc) while one ``send(payload)`` crosses to the
+    server, above what was allocated when it started."""
+    async with connected(tls) as (client, server):
+        tracemalloc.start()
+        try:
+            baseline, _ = tracemalloc.get_traced_memory()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(client.send, payload)
+                received = await receive_all(server, len(payload))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        growth = peak - baseline
+    expect(received == len(payload), f"{len(payload)} bytes, got {received}")
+    return growth
+
+
+# -- the floor: ssl's own objects, pumped by hand ---------------------------------------------
+
+
+@dataclass
+class BioPair:
+    """A client and a server SSLObject joined by MemoryBIOs that the caller pumps."""
+
+    client: ssl.SSLObject
+    server: ssl.SSLObject
+    client_in: ssl.MemoryBIO
+    client_out: ssl.MemoryBIO
+    server_in: ssl.MemoryBIO
+    server_out: ssl.MemoryBIO
+
+    @classmethod
+    def handshaken(cls) -> BioPair:
+        """A new pair, with the full handshake done."""
+        client_in, client_out, server_in, server_out = (ssl.MemoryBIO() for _ in range(4))
+        pair = cls(
+            client=contexts().client.wrap_bio(client_in, client_out, server_hostname=HOSTNAME),
+            server=contexts().server.wrap_bio(server_in, server_out, server_side=True),
+            client_in=client_in,
+            client_out=client_out,
+            server_in=server_in,
+            server_out=server_out,
+        )
+        done = {pair.client: False, pair.server: False}
+        while not all(done.values()):
+            for end in done:
+                if not done[end]:
+                    try:
+                        end.do_handshake()
+                        done[end] = True
+                    except ssl.SSLWantReadError:
+                        pass
+                pair.server_in.write(pair.client_out.read())
+                pair.client_in.write(pair.server_out.read())
+        return pair
+
+    def deliver(self, data: bytes | memoryview) -> int:
+        """Encrypt ``data`` on the client, move it across, decrypt it on the server; returns
+        the plaintext bytes the server read."""
+        self.client.write(data)
+        self.server_in.write(self.client_out.read())
+        received = 0
+        try:
+            while True:
+                received += len(self.server.read(CHUNK))
+        except ssl.SSLWantReadError:
+            return received
+
+
+def pump_bulk(chunk: bytes, sends: int) -> float:
+    pair = BioPair.handshaken()
+    received = 0
+    start = perf_counter()
+    for _ in range(sends):
+        received += pair.deliver(chunk)
+    elapsed = perf_counter() - start
+    expect(received == len(chunk) * sends, f"{len(chunk) * sends} bytes, got {received}")
+    return elapsed
+
+
+def pump_handshakes(count: int) -> float:
+    start = perf_counter()
+    for _ in range(count):
+        BioPair.handshaken()
+    return perf_counter() - start
+
+
+def pump_send_peak(payload: bytes) -> float:
+    """The peak of memory allocated (tracemalloc) while the payload crosses a BioPair in
+    64 KiB slices."""
+    pair = BioPair.handshaken()
+    tracemalloc.start()
+    try:
+        baseline, _ = tracemalloc.get_traced_memory()
+        view = memoryview(payload)
+        received = sum(pair.deliver(view[at : at + CHUNK]) for at in range(0, len(payload), CHUNK))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    growth = peak - baseline
+    expect(received == len(payload), f"{len(payload)} bytes, got {received}")
+    return growth
+
+
+# -- the workloads ----------------------------------------------------------------------------
+
+
+def bulk_transfer(ctx: Context) -> Workload:
+    total = ctx.profile.tls_bytes
+    chunk = bytes(range(256)) * (CHUNK // 256)
+    sends = total // CHUNK
+
+    def implementation(tls: TLSClass, backend: Backend) -> Measure:
+        return partial(backend.run, partial(bulk, tls, chunk, sends))
+
+    return Workload(
+        title="TLS bulk transfer, client to server, 64 KiB sends",
+        unit=Unit("MiB/s", 1 / MiB, rate=True),
+        size=f"{total // MiB} MiB",
+        rounds=ctx.profile.rounds,
+        variants=(
+            *implementation_variants(ctx, lambda i: i.tls, total, implementation),
+            plain_variant(
+                "floor: SSLObject + MemoryBIO pump",
+                Role.FLOOR,
+                total,
+                partial(pump_bulk, chunk, sends),
+            ),
+        ),
+    )
+
+
+def full_handshakes(ctx: Context) -> Workload:
+    count = ctx.profile.handshakes
+
+    def implementation(tls: TLSClass, backend: Backend) -> Measure:
+        return partial(backend.run, partial(handshakes, tls, count))
+
+    return Workload(
+        title="TLS full handshakes (no session resumption), in sequence",
+        unit=Unit("handshakes/s", 1, rate=True),
+        size=f"{count:,} handshakes",
+        rounds=ctx.profile.rounds,
+        variants=(
+            *implementation_variants(ctx, lambda i: i.tls, count, implementation),
+            plain_variant(
+                "floor: SSLObject + MemoryBIO pump",
+                Role.FLOOR,
+                count,
+                partial(pump_handshakes, count),
+            ),
+        ),
+    )
+
+
+def send_peak(ctx: Context) -> Workload:
+    size = ctx.profile.tls_send_bytes
+    target = f"{__name__}:send_peak_probe"
+
+    def measure(kind: str, backend: str, path: str = "-") -> Measure:
+        return partial(
+            run_probe, target, kind, backend, str(size), path, fresh=ctx.profile.fresh_interpreter
+        )
+
+    return Workload(
+        title="peak memory of one send() through TLS (both ends in one process)",
+        unit=Unit("x payload", 1),
+        size=f"one {size // MiB} MiB send; tracemalloc peak in a fresh interpreter per variant",
+        rounds=ctx.profile.footprint_rounds,
+        variants=(
+            *probe_variants(
+                ctx, lambda i: i.tls, size, lambda path, backend: measure("tls", backend.name, path)
+            ),
+            plain_variant(
+                "ssl.SSLObject, 64 KiB slices", Role.PEER, size, measure("sslobject", "-")
+            ),
+        ),
+        notes=(
+            "x payload: peak of Python allocations (tracemalloc) during the send / payload size; "
+            "the payload is allocated before tracing starts. OpenSSL's own buffers (the "
+            "MemoryBIOs' contents) are invisible to tracemalloc, but ciphertext read out of "
+            "them into bytes is counted. The SSLObject row shows what 64 KiB slices cost.",
+        ),
+    )
+
+
+def send_peak_probe(args: Sequence[str]) -> float:
+    """Peak RSS growth of one send: ``kind backend size path``, ``kind`` being "tls" (the
+    TLSStream class at ``path``, on ``backend``) or "sslobject"."""
+    kind, backend_name, size_text, path = args
+    payload = b"\xab" * int(size_text)  # written, so its pages are resident before the baseline
+    if kind == "sslobject":
+        return pump_send_peak(payload)
+    tls: TLSClass = load(path)  # type: ignore[assignment]
+    return by_name(backend_name).run(partial(one_send_peak, tls, payload))

@@ -1,0 +1,142 @@
+"""The benchmark harness runs every workload end to end at tiny sizes.
+
+Times are never asserted on: only that every variant that applies was measured (a number per
+round), that ratios and the summary come out, and that a broken or missing implementation
+becomes an error cell instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from benchmarks.backends import BACKENDS
+from benchmarks.harness import Role, Row, Unit, Variant, Workload, WorkloadResult, interleave
+from benchmarks.implementations import ANYIO, IMPLEMENTATIONS, Implementation
+from benchmarks.probe import run_probe
+from benchmarks.profiles import SMOKE
+from benchmarks.report import summary_table, table, to_json
+from benchmarks.run import main, run_workloads, select
+from benchmarks.targets import TARGETS, check
+from benchmarks.workloads import WORKLOADS, Context
+
+
+@pytest.fixture(scope="module")
+def results() -> list[WorkloadResult]:
+    ctx = Context(profile=SMOKE, backends=BACKENDS, implementations=IMPLEMENTATIONS)
+    return run_workloads(list(WORKLOADS), ctx)
+
+
+def _numeric(row: Row) -> bool:
+    return (
+        row.status == "ok"
+        and len(row.costs) > 0
+        and all(cost is not None and math.isfinite(cost) and cost >= 0 for cost in row.costs)
+        and row.median is not None
+    )
+
+
+def test_every_workload_measures_every_implementation_on_every_backend(
+    results: list[WorkloadResult],
+) -> None:
+    assert [result.workload_id for result in results] == list(WORKLOADS)
+    for result in results:
+        broken = [
+            f"{row.variant.label} on {row.variant.backend}: {row.status}"
+            for row in result.rows
+            if not _numeric(row)
+        ]
+        assert broken == [], result.workload_id
+        for implementation in IMPLEMENTATIONS:
+            measured = {
+                (row.variant.backend, row.variant.point)
+                for row in result.rows
+                if row.variant.label == implementation.label
+            }
+            backends = {backend for backend, _ in measured}
+            assert backends == {backend.name for backend in BACKENDS}, result.workload_id
+
+
+def test_ratios_summary_and_json(results: list[WorkloadResult]) -> None:
+    for result in results:
+        text = table(result)
+        assert result.workload_id in text
+        checks = check(result)
+        assert {item.backend for item in checks} == {backend.name for backend in BACKENDS}
+        for item in checks:
+            assert item.value is not None
+            assert not item.verdict.startswith("error"), (result.workload_id, item.verdict)
+            if result.workload_id in TARGETS:
+                assert item.verdict in ("pass", "FAIL"), (result.workload_id, item)
+    # Every workload with a floor gives streamspec a ratio to it on asyncio.
+    for result in results:
+        if any(row.variant.role is Role.FLOOR for row in result.rows):
+            (on_asyncio,) = [item for item in check(result) if item.backend == "asyncio"]
+            assert on_asyncio.figures, result.workload_id
+    summary = summary_table(results)
+    assert all(workload_id in summary for workload_id in WORKLOADS)
+    document = json.loads(json.dumps(to_json({"command": "test"}, results)))
+    assert len(document["workloads"]) == len(WORKLOADS)
+    assert len(document["summary"]) == len(WORKLOADS) * len(BACKENDS)
+
+
+def test_missing_and_failing_implementations_become_error_cells() -> None:
+    missing = Implementation(
+        label="not yet",
+        role=Role.SUBJECT,
+        memory="streamspec.does_not_exist:create_memory_object_stream",
+        buffered="streamspec.does_not_exist:BufferedByteReceiveStream",
+        text="streamspec.does_not_exist:TextReceiveStream",
+        tls="streamspec.does_not_exist:TLSStream",
+    )
+    ctx = Context(profile=SMOKE, backends=BACKENDS, implementations=(missing, ANYIO))
+    (result,) = run_workloads(["mem-rendezvous"], ctx)
+    statuses = {row.variant.label: row.status for row in result.rows}
+    assert statuses["not yet"] == "n/a (not built yet)"
+    assert statuses[ANYIO.label] == "ok"
+    assert "n/a (not built yet)" in table(result)
+    assert all(item.verdict.startswith("error") for item in check(result))
+
+    def explode() -> float:
+        raise RuntimeError("half-written")
+
+    calls: list[str] = []
+
+    def fine() -> float:
+        calls.append("fine")
+        return 1.0
+
+    workload = Workload(
+        title="one variant fails",
+        unit=Unit("s", 1),
+        size="1",
+        rounds=3,
+        variants=(
+            Variant("broken", "asyncio", Role.SUBJECT, 1, explode),
+            Variant("fine", "asyncio", Role.REFERENCE, 1, fine),
+        ),
+    )
+    result = interleave("failing", workload, warmup=False)
+    assert result.rows[0].status == "failed: RuntimeError: half-written"
+    assert result.rows[1].costs == [1.0, 1.0, 1.0]
+    assert len(calls) == 3
+    assert "failed: RuntimeError: half-written" in table(result)
+
+
+def test_command_line_selection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert select(["text-*"]) == ["text-512", "text-64k"]
+    assert select(["rendezvous"]) == ["mem-rendezvous", "mem-rendezvous-10x10"]
+    with pytest.raises(ValueError, match="nothing"):
+        select(["nothing"])
+    assert main(["--list"]) == 0
+    assert capsys.readouterr().out.split() == list(WORKLOADS)
+
+
+def test_probe_in_a_fresh_interpreter() -> None:
+    target = "benchmarks.workloads.memory:buffered_bytes_probe"
+    grown = run_probe(target, "deque", "-", "10000", "-")
+    assert grown > 0
+    assert math.isfinite(grown)
