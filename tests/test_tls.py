@@ -448,6 +448,41 @@ async def test_ragged_eof(
                     await client.receive()
 
 
+@pytest.mark.parametrize("standard_compatible", [True, False])
+async def test_ragged_eof_is_told_apart_even_when_openssl_hides_it(
+    ca: trustme.CA, server_context: ssl.SSLContext, standard_compatible: bool
+) -> None:
+    # With OP_IGNORE_UNEXPECTED_EOF, OpenSSL reports a cut connection as if the peer had sent
+    # close_notify. The stream still tells a cut from a clean close.
+    client_context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(client_context)
+    client_context.options |= ssl.OP_IGNORE_UNEXPECTED_EOF
+    options = {"client_compatible": standard_compatible}
+    async with tls_pair("memory", server_context, client_context, **options) as (client, server):
+        await server.send(b"cut")
+        await server.transport_stream.aclose()
+        with anyio.fail_after(5):
+            assert await client.receive() == b"cut"
+            expected = anyio.BrokenResourceError if standard_compatible else anyio.EndOfStream
+            with pytest.raises(expected):
+                await client.receive()
+    async with tls_pair("memory", server_context, client_context, **options) as (client, server):
+        await server.send(b"clean")
+        await server.aclose()  # close_notify, then the transport's end
+        with anyio.fail_after(5):
+            assert await receive_all(client) == b"clean"
+
+
+async def test_aclose_does_not_wait_for_the_peers_close_notify(
+    transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair(transport_kind, server_context, client_context) as (client, server):
+        with anyio.fail_after(5):
+            await client.aclose()  # the server is not receiving, so it cannot answer
+            assert await receive_all(server) == b""
+            await server.aclose()  # its close_notify cannot be delivered: not an error
+
+
 async def test_a_handshake_cut_short_is_broken_even_when_lenient(
     server_context: ssl.SSLContext,
 ) -> None:
