@@ -1,7 +1,7 @@
 """TLS over any byte stream: :class:`TLSStream`, and :class:`TLSListener` for servers.
 
 A drop-in for :mod:`anyio.streams.tls` (same names, signatures, exceptions and attribute keys),
-with the differences listed in the guide's "Guarantees beyond AnyIO".
+with the differences the TLS guide (``docs/guide/tls.rst``) lists.
 
 How a :class:`TLSStream` works. One :class:`ssl.SSLObject` does the TLS; two
 :class:`ssl.MemoryBIO` buffers connect it to the transport: ``incoming`` holds ciphertext read
