@@ -43,6 +43,7 @@ __all__ = [
     "Op",
     "Program",
     "Step",
+    "EXAMPLES",
     "format_program",
     "normalize",
     "programs",
@@ -304,14 +305,45 @@ def _format_outcome(outcome: Outcome) -> str:
 
 # -- the strategy -----------------------------------------------------------------------------
 
-#: Operations weighted towards the ones that move items; closes and cancels are rarer, so a
-#: program usually does something before the stream ends.
+#: Operations weighted towards the ones that move items and make clones; closes and cancels
+#: are rarer, so a program usually does something before the stream ends.
 _WEIGHTED_KINDS: Sequence[str] = (
     "send", "send", "send", "send_nowait", "send_nowait",
     "receive", "receive", "receive", "receive_nowait", "receive_nowait",
-    "clone_send", "clone_receive",
+    "clone_send", "clone_send", "clone_receive", "clone_receive",
     "close_send", "close_receive", "aclose_send", "aclose_receive",
     "cancel", "cancel",
+)  # fmt: skip
+
+
+def _program(size: float, *spec: tuple[str, int]) -> Program:
+    return Program(size, tuple(Op(kind, target) for kind, target in spec))
+
+
+#: Programs that every run of ``MEM-MODEL`` tries before drawing any: one per rule of the
+#: module docstring, so that no run can miss the basic cases by the luck of the draw.
+EXAMPLES: tuple[Program, ...] = (
+    # FIFO through the buffer, the freed slot going to the oldest waiting sender.
+    _program(2, ("send", 0), ("send", 0), ("send", 0), ("send", 0), ("receive", 0),
+             ("receive_nowait", 0), ("receive_nowait", 0), ("receive_nowait", 0)),
+    # Waiting receivers own the next items, oldest first; nowait forms both ways.
+    _program(0, ("clone_receive", 0), ("receive", 1), ("receive", 0), ("send_nowait", 0),
+             ("send", 0), ("send_nowait", 0), ("receive_nowait", 0)),
+    # Closing a receive handle wakes its own waiter only; the last one breaks the senders.
+    _program(0, ("clone_receive", 0), ("receive", 0), ("receive", 1), ("close_receive", 0),
+             ("receive", 0), ("clone_receive", 0), ("send", 0), ("send", 0),
+             ("aclose_receive", 1), ("send_nowait", 0)),
+    # Closing a send handle withdraws its own waiter only; the last one ends the stream
+    # after the buffer drains.
+    _program(1, ("clone_send", 0), ("send", 0), ("send", 0), ("send", 1), ("close_send", 0),
+             ("receive", 0), ("receive", 0), ("clone_send", 0), ("receive", 0),
+             ("aclose_send", 1), ("receive_nowait", 0), ("receive", 0)),
+    # Cancelling waiting tasks: their items are never delivered, their turn is given up.
+    _program(0, ("send", 0), ("send", 0), ("cancel", 0), ("receive", 0), ("receive", 0),
+             ("cancel", 3), ("send_nowait", 0), ("receive_nowait", 0)),
+    # Clones of closed handles, closing twice, unbounded buffers.
+    _program(math.inf, ("send", 0), ("close_send", 0), ("clone_send", 0), ("close_send", 0),
+             ("receive", 0), ("receive", 0), ("aclose_receive", 0), ("clone_receive", 0)),
 )  # fmt: skip
 
 

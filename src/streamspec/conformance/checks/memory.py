@@ -23,10 +23,11 @@ from typing import Any
 import anyio
 from anyio import BrokenResourceError, ClosedResourceError, EndOfStream, WouldBlock
 from anyio.abc import TaskGroup
-from hypothesis import given
+from hypothesis import example, given
 
 from ..model import (
     BLOCKED,
+    EXAMPLES,
     KINDS,
     OK,
     Outcome,
@@ -34,6 +35,7 @@ from ..model import (
     Step,
     format_program,
     format_step,
+    normalize,
     programs,
     run_model,
 )
@@ -351,6 +353,12 @@ async def mem_clone(ctx: Context) -> None:
         if got != "to clone":
             raise _fail(f"a receive clone got {got!r}, not 'to clone'")
         await send.aclose()
+        _raises(
+            receive2.receive_nowait,
+            WouldBlock,
+            "receive_nowait() on an empty stream after the original send end closed, while "
+            "its clone is open,",
+        )
         try:
             await send2.send("after original closed")
         except Exception as exc:
@@ -796,6 +804,7 @@ async def _run_program(ctx: Context, program: Program) -> None:
     send, receive = factory(program.max_buffer_size)
     ends: dict[str, list[Any]] = {"send": [send], "receive": [receive]}
     tasks: list[Op] = []
+    disagreement = ""
     try:
         async with anyio.create_task_group() as tg:
             for index, op in enumerate(program.ops):
@@ -809,14 +818,17 @@ async def _run_program(ctx: Context, program: Program) -> None:
                 )
                 actual = Step(step, woken)
                 if actual != expected[index]:
-                    raise AssertionError(
+                    disagreement = (
                         f"step {index} ({op.label(index)}): the model predicts "
                         f"{format_step(expected[index])}, the stream did "
                         f"{format_step(actual)}\nprogram:\n{format_program(program, index)}"
                     )
+                    break
             tg.cancel_scope.cancel()
     finally:
         await close_quietly(*ends["send"], *ends["receive"])
+    if disagreement:
+        raise AssertionError(disagreement)
 
 
 def _task_step(program: Program, task: int) -> int:
@@ -867,5 +879,8 @@ def mem_model(ctx: Context) -> None:
     @given(program=programs())
     def agrees_with_model(program: Program) -> None:
         ctx.run(_run_program, ctx, program)
+
+    for program in reversed(EXAMPLES):
+        agrees_with_model = example(program=normalize(program))(agrees_with_model)
 
     agrees_with_model()
