@@ -314,7 +314,8 @@ class Undecodable:
 @st.composite
 def undecodable_texts(draw: st.DrawFn, errors: tuple[str, ...]) -> Undecodable:
     """Draw encoded characters with at least one undecodable sequence spliced in between two
-    of them, a chunking of the bytes, and one of the ``errors`` policies."""
+    of them (after the byte-order mark, where the codec has one), a chunking of the bytes,
+    and one of the ``errors`` policies."""
     encoding = draw(st.sampled_from(tuple(_GARBAGE)))
     policy = draw(st.sampled_from(errors))
     chars = draw(_texts(encoding, max_size=8))
@@ -322,8 +323,15 @@ def undecodable_texts(draw: st.DrawFn, errors: tuple[str, ...]) -> Undecodable:
     for _ in range(draw(st.integers(1, 3))):
         garbage = draw(st.sampled_from(_GARBAGE[encoding]))
         parts.insert(draw(st.integers(0, len(parts))), garbage)
-    data = b"".join(parts)
+    # A codec with a byte-order mark starts with it: an incremental UTF-16 or UTF-32 decoder
+    # refuses a stream without one, whatever the errors policy.
+    data = _bom(encoding) + b"".join(parts)
     return Undecodable(encoding, policy, data, draw(chunked(data)).chunks)
+
+
+def _bom(encoding: str) -> bytes:
+    """What ``encoding`` writes before any text: a byte-order mark, or nothing."""
+    return codecs.getincrementalencoder(encoding)().encode("")
 
 
 #: Characters the encoding cannot represent.
