@@ -1,0 +1,215 @@
+"""Memory object streams under cancel scopes: nothing lost, nothing duplicated. [MEM-CANCEL-NO-LOSS]
+
+The rule: a ``send()`` that raised the cancellation delivered nothing, one that returned
+delivered its item exactly once; a ``receive()`` that raised took no item. The hard cases are
+the races, where the scope is cancelled right after the other side completed the handover but
+before the waiting task resumed. Native ``Task.cancel()`` is in test_memory_native_cancel.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+from anyio import CancelScope, WouldBlock
+from anyio.abc import TaskGroup
+
+from streamspec.memory import create_memory_object_stream
+
+pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def bounded_task_group() -> AsyncIterator[TaskGroup]:
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            yield tg
+
+
+async def test_a_cancelled_waiting_receiver_takes_nothing_and_stops_waiting() -> None:
+    send, receive = create_memory_object_stream[str](0)
+    outcomes: list[Any] = []
+    scope = CancelScope()
+
+    async def receiver() -> None:
+        with scope:
+            outcomes.append(await receive.receive())
+        outcomes.append(("cancelled", scope.cancelled_caught))
+
+    with send, receive:
+        async with bounded_task_group() as tg:
+            tg.start_soon(receiver)
+            await anyio.wait_all_tasks_blocked()
+            assert receive.statistics().tasks_waiting_receive == 1
+            scope.cancel()
+            # The waiter no longer counts, and no longer owns the next item.
+            assert receive.statistics().tasks_waiting_receive == 0
+            with pytest.raises(WouldBlock):
+                send.send_nowait("nobody waits")
+        assert outcomes == [("cancelled", True)]
+        assert receive.statistics().tasks_waiting_receive == 0
+
+
+async def test_a_cancelled_waiting_sender_delivers_nothing() -> None:
+    send, receive = create_memory_object_stream[str](1)
+    send.send_nowait("buffered")
+    outcomes: list[Any] = []
+    scope = CancelScope()
+
+    async def sender() -> None:
+        with scope:
+            await send.send("withdrawn")
+            outcomes.append("sent")
+        outcomes.append(("cancelled", scope.cancelled_caught))
+
+    with send, receive:
+        async with bounded_task_group() as tg:
+            tg.start_soon(sender)
+            await anyio.wait_all_tasks_blocked()
+            scope.cancel()
+            assert send.statistics().tasks_waiting_send == 0
+            assert receive.receive_nowait() == "buffered"
+            with pytest.raises(WouldBlock):
+                receive.receive_nowait()
+        assert outcomes == [("cancelled", True)]
+        assert send.statistics().current_buffer_used == 0
+
+
+async def test_a_cancelled_waiting_receiver_is_skipped_for_the_next() -> None:
+    send, receive = create_memory_object_stream[str](0)
+    first = CancelScope()
+    outcomes: list[Any] = []
+
+    async def cancelled_receiver() -> None:
+        with first:
+            outcomes.append(await receive.receive())
+
+    async def receiver() -> None:
+        outcomes.append(await receive.receive())
+
+    with send, receive:
+        async with bounded_task_group() as tg:
+            tg.start_soon(cancelled_receiver)
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(receiver)
+            await anyio.wait_all_tasks_blocked()
+            first.cancel()
+            send.send_nowait("for the second")
+        assert outcomes == ["for the second"]
+
+
+async def test_a_cancelled_waiting_sender_is_skipped_for_the_next() -> None:
+    send, receive = create_memory_object_stream[str](1)
+    send.send_nowait("buffered")
+    first = CancelScope()
+
+    async def cancelled_sender() -> None:
+        with first:
+            await send.send("withdrawn")
+
+    with send, receive:
+        async with bounded_task_group() as tg:
+            tg.start_soon(cancelled_sender)
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(send.send, "second")
+            await anyio.wait_all_tasks_blocked()
+            first.cancel()
+            assert receive.receive_nowait() == "buffered"
+            assert receive.receive_nowait() == "second"
+            with pytest.raises(WouldBlock):
+                receive.receive_nowait()
+
+
+@pytest.mark.parametrize("size", [0, 1])
+async def test_a_receiver_cancelled_after_the_handover_keeps_the_item(size: int) -> None:
+    send, receive = create_memory_object_stream[str](size)
+    scope = CancelScope()
+    outcomes: list[Any] = []
+
+    async def receiver() -> None:
+        with scope:
+            outcomes.append(await receive.receive())
+            await anyio.lowlevel.checkpoint()  # where the cancellation lands
+
+    with send, receive:
+        async with bounded_task_group() as tg:
+            tg.start_soon(receiver)
+            await anyio.wait_all_tasks_blocked()
+            send.send_nowait("handed over")
+            scope.cancel()  # before the receiver resumed
+        # Exactly once: either the receiver returned it, or it is still in the stream.
+        with suppress(WouldBlock):
+            outcomes.append(receive.receive_nowait())
+        assert outcomes == ["handed over"]
+        assert scope.cancelled_caught
+
+
+@pytest.mark.parametrize("size", [0, 1])
+async def test_a_sender_cancelled_after_the_handover_reports_success(size: int) -> None:
+    send, receive = create_memory_object_stream[str](size)
+    for number in range(size):
+        send.send_nowait(f"buffered {number}")
+    scope = CancelScope()
+    outcomes: list[Any] = []
+
+    async def sender() -> None:
+        with scope:
+            await send.send("handed over")
+            outcomes.append("send returned")
+            await anyio.lowlevel.checkpoint()  # where the cancellation lands
+
+    with send, receive:
+        async with bounded_task_group() as tg:
+            tg.start_soon(sender)
+            await anyio.wait_all_tasks_blocked()
+            received = [receive.receive_nowait() for _ in range(size)]
+            if size:
+                received.append(receive.receive_nowait())  # from the refilled slot
+            else:
+                received.append(receive.receive_nowait())  # straight from the sender
+            scope.cancel()  # before the sender resumed
+        assert received[-1] == "handed over"
+        assert outcomes == ["send returned"]
+        assert scope.cancelled_caught
+        with pytest.raises(WouldBlock):
+            receive.receive_nowait()
+
+
+async def test_a_task_group_cancelled_while_items_flow_loses_nothing() -> None:
+    send, receive = create_memory_object_stream[int](0)
+    sent: list[int] = []
+    received: list[int] = []
+
+    async def producer(offset: int) -> None:
+        number = offset
+        while True:
+            await send.send(number)
+            sent.append(number)
+            number += 10
+
+    async def consumer() -> None:
+        while True:
+            received.append(await receive.receive())
+
+    with send, receive:
+        async with bounded_task_group() as tg:
+            for offset in range(3):
+                tg.start_soon(producer, offset)
+            for _ in range(3):
+                tg.start_soon(consumer)
+            while len(received) < 200:
+                await anyio.lowlevel.checkpoint()
+            tg.cancel_scope.cancel()
+        # Whatever a cancelled receiver did not take is still in the stream.
+        leftovers: list[int] = []
+        while True:
+            try:
+                leftovers.append(receive.receive_nowait())
+            except WouldBlock:
+                break
+        assert sorted(received + leftovers) == sorted(sent)
+        assert len(set(received)) == len(received)
