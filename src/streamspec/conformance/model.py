@@ -329,6 +329,8 @@ EXAMPLES: tuple[Program, ...] = (
     # Waiting receivers own the next items, oldest first; nowait forms both ways.
     _program(0, ("clone_receive", 0), ("receive", 1), ("receive", 0), ("send_nowait", 0),
              ("send", 0), ("send_nowait", 0), ("receive_nowait", 0)),
+    # ... and with room in the buffer too: the item goes to the waiter, not the buffer.
+    _program(1, ("receive", 0), ("send", 0), ("send_nowait", 0), ("receive_nowait", 0)),
     # Closing a receive handle wakes its own waiter only; the last one breaks the senders.
     _program(0, ("clone_receive", 0), ("receive", 0), ("receive", 1), ("close_receive", 0),
              ("receive", 0), ("clone_receive", 0), ("send", 0), ("send", 0),
