@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 check: $(STAMP)
-	$(BIN)/streamspec rules
+	$(BIN)/streamspec check
 
 test: lint typecheck pytest docs
 
