@@ -1,0 +1,198 @@
+"""The pure model of a memory object stream: each rule as a tiny program and its outcomes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+
+from streamspec.conformance.model import (
+    BLOCKED,
+    EXAMPLES,
+    Model,
+    Op,
+    Program,
+    Step,
+    format_program,
+    normalize,
+    programs,
+    run_model,
+)
+
+OK = ("ok",)
+CANCELLED = ("cancelled",)
+
+
+def value(item: object) -> tuple[object, ...]:
+    return ("value", item)
+
+
+def error(name: str) -> tuple[object, ...]:
+    return ("error", name)
+
+
+def steps(size: float, *ops: tuple[str, int]) -> list[Step]:
+    program = Program(size, tuple(Op(kind, target) for kind, target in ops))
+    assert normalize(program) == program, "the test program names a handle that does not exist"
+    return run_model(program)
+
+
+def test_buffer_zero_send_waits_for_a_receiver() -> None:
+    assert steps(0, ("send_nowait", 0), ("send", 0), ("receive", 0)) == [
+        Step(error("WouldBlock")),
+        Step(BLOCKED),
+        Step(value(1), ((0, OK),)),
+    ]
+
+
+def test_buffer_n_accepts_n_then_waits_and_refuses() -> None:
+    assert steps(2, ("send", 0), ("send_nowait", 0), ("send_nowait", 0), ("send", 0)) == [
+        Step(OK),
+        Step(OK),
+        Step(error("WouldBlock")),
+        Step(BLOCKED),
+    ]
+
+
+def test_unbounded_buffer_never_waits() -> None:
+    assert all(s.outcome == OK for s in steps(math.inf, *[("send", 0)] * 10))
+
+
+def test_freed_slot_goes_to_the_oldest_waiting_sender() -> None:
+    result = steps(1, ("send", 0), ("send", 0), ("send", 0), ("receive", 0), ("receive", 0))
+    assert result[3] == Step(value(0), ((1, OK),))
+    assert result[4] == Step(value(1), ((2, OK),))
+
+
+def test_receive_nowait_takes_a_waiting_senders_item_or_raises() -> None:
+    assert steps(0, ("receive_nowait", 0), ("send", 0), ("receive_nowait", 0)) == [
+        Step(error("WouldBlock")),
+        Step(BLOCKED),
+        Step(value(1), ((0, OK),)),
+    ]
+
+
+def test_waiting_receivers_get_items_oldest_first_even_with_room() -> None:
+    result = steps(1, ("clone_receive", 0), ("receive", 1), ("receive", 0), ("send", 0))
+    assert result[1:] == [Step(BLOCKED), Step(BLOCKED), Step(OK, ((0, value(3)),))]
+
+
+def test_clone_of_a_closed_handle_raises() -> None:
+    assert steps(0, ("close_send", 0), ("clone_send", 0), ("clone_receive", 0))[1:] == [
+        Step(error("ClosedResourceError")),
+        Step(OK),
+    ]
+
+
+def test_closing_a_handle_wakes_only_its_own_waiters() -> None:
+    result = steps(0, ("clone_receive", 0), ("receive", 0), ("receive", 1), ("close_receive", 0))
+    assert result[3] == Step(OK, ((0, error("ClosedResourceError")),))
+    result = steps(0, ("clone_send", 0), ("send", 0), ("send", 1), ("aclose_send", 0))
+    assert result[3] == Step(OK, ((0, error("ClosedResourceError")),))
+
+
+def test_operations_on_a_closed_handle_raise() -> None:
+    result = steps(1, ("close_receive", 0), ("receive", 0), ("receive_nowait", 0))
+    assert [s.outcome for s in result[1:]] == [error("ClosedResourceError")] * 2
+    result = steps(1, ("clone_send", 0), ("close_send", 0), ("send", 0), ("send_nowait", 0))
+    assert [s.outcome for s in result[2:]] == [error("ClosedResourceError")] * 2
+
+
+def test_a_withdrawn_senders_item_is_never_delivered() -> None:
+    result = steps(0, ("clone_send", 0), ("send", 0), ("close_send", 0), ("receive_nowait", 0))
+    assert result[3] == Step(error("WouldBlock"))
+
+
+def test_last_send_handle_ends_the_stream_after_the_buffer_drains() -> None:
+    result = steps(
+        2,
+        ("send", 0),
+        ("clone_send", 0),
+        ("close_send", 0),
+        ("receive", 0),
+        ("receive", 0),
+        ("close_send", 1),
+        ("receive_nowait", 0),
+    )
+    assert result[3] == Step(value(0))
+    assert result[4] == Step(BLOCKED)
+    assert result[5] == Step(OK, ((2, error("EndOfStream")),))
+    assert result[6] == Step(error("EndOfStream"))
+
+
+def test_last_receive_handle_breaks_every_sender() -> None:
+    result = steps(
+        0,
+        ("clone_receive", 0),
+        ("clone_send", 0),
+        ("send", 0),
+        ("send", 1),
+        ("close_receive", 0),
+        ("aclose_receive", 1),
+        ("send_nowait", 0),
+    )
+    assert result[4] == Step(OK)
+    broken = error("BrokenResourceError")
+    assert result[5] == Step(OK, ((0, broken), (1, broken)))
+    assert result[6] == Step(broken)
+
+
+def test_closed_handle_check_comes_before_broken_stream() -> None:
+    assert steps(0, ("close_receive", 0), ("close_send", 0), ("send", 0))[2] == Step(
+        error("ClosedResourceError")
+    )
+
+
+def test_closing_twice_does_nothing() -> None:
+    result = steps(0, ("receive", 0), ("close_send", 0), ("close_send", 0))
+    assert result[1:] == [Step(OK, ((0, error("EndOfStream")),)), Step(OK)]
+
+
+def test_cancelled_waiters_lose_their_turn_and_their_item() -> None:
+    result = steps(0, ("send", 0), ("cancel", 0), ("receive_nowait", 0))
+    assert result[1:] == [Step(OK, ((0, CANCELLED),)), Step(error("WouldBlock"))]
+    result = steps(0, ("receive", 0), ("cancel", 0), ("send_nowait", 0))
+    assert result[1:] == [Step(OK, ((0, CANCELLED),)), Step(error("WouldBlock"))]
+
+
+def test_cancelling_a_finished_task_does_nothing() -> None:
+    assert steps(1, ("send", 0), ("cancel", 0)) == [Step(OK), Step(OK)]
+
+
+def test_normalize_maps_indices_onto_existing_handles_and_tasks() -> None:
+    raw = Program(0, (Op("cancel", 2), Op("send", 3), Op("clone_send", 0), Op("send", 3)))
+    assert normalize(raw).ops == (Op("send", 0), Op("clone_send", 0), Op("send", 1))
+
+
+def test_normalize_counts_only_clones_that_succeed() -> None:
+    raw = Program(0, (Op("close_send", 0), Op("clone_send", 0), Op("send", 1)))
+    assert normalize(raw).ops[2] == Op("send", 0)
+
+
+def test_op_rejects_unknown_kinds_and_negative_targets() -> None:
+    with pytest.raises(ValueError, match="kind"):
+        Op("teleport")
+    with pytest.raises(ValueError, match="target"):
+        Op("send", -1)
+
+
+def test_examples_are_normalized() -> None:
+    for program in EXAMPLES:
+        assert normalize(program) == program
+
+
+def test_format_program_marks_the_step() -> None:
+    text = format_program(Program(math.inf, (Op("send", 0), Op("receive", 0))), mark=1)
+    assert "create_memory_object_stream(math.inf)" in text
+    assert text.splitlines()[2].endswith("r0.receive()  <--")
+
+
+@given(programs())
+def test_drawn_programs_run_on_the_model(program: Program) -> None:
+    assert normalize(program) == program
+    model = Model(program.max_buffer_size)
+    for index, op in enumerate(program.ops):
+        model.apply(op, index)
+    assert len(model.buffer) <= program.max_buffer_size
+    assert not (model.buffer and model.waiting_receivers)
