@@ -24,8 +24,10 @@ The rules the model encodes (DESIGN decision 6 and the seed's "Memory object str
 * ``cancel`` of a waiting task removes it from its queue (its item, if a sender, is never
   delivered); cancelling a task that already finished does nothing.
 
-Programs name handles by index: ``("send", 0)`` is the first send handle, clones are appended
-in order. Blocking operations run in tasks, numbered from 0 in the order they start.
+Programs name handles by index: ``Op("send", 0)`` sends on the first send handle, and clones
+are appended in order. ``send`` and ``receive`` run in tasks of their own, numbered from 0 in
+the order they start (whether or not they have to wait); ``cancel`` names such a task.
+:func:`programs` draws programs; :data:`EXAMPLES` are the programs every run tries first.
 """
 
 from __future__ import annotations
@@ -39,14 +41,21 @@ from hypothesis import strategies as st
 
 __all__ = [
     "BLOCKED",
+    "CANCELLED",
+    "EXAMPLES",
+    "KINDS",
+    "OK",
     "Model",
     "Op",
+    "Outcome",
     "Program",
     "Step",
-    "EXAMPLES",
     "format_program",
+    "format_step",
     "normalize",
+    "ops",
     "programs",
+    "run_model",
 ]
 
 End = Literal["send", "receive"]

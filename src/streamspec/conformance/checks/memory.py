@@ -689,6 +689,7 @@ async def mem_statistics(ctx: Context) -> None:
         _check_stats(
             [send, receive], (2, 2, 2, 1, 0, 0), "after a receive let the waiting sender in"
         )
+        _expect(sender, ("value", None), "after a receive freed a slot")
         await _drain(receive)
         receiver = await start(tg, "receive()", receive.receive)
         _check_stats([send, receive], (0, 2, 2, 1, 0, 1), "with a receiver waiting")
@@ -705,7 +706,6 @@ async def mem_statistics(ctx: Context) -> None:
             (0, 2, 1, 2, 0, 0),
             "after cloning the receive end and closing a send clone",
         )
-        del sender
 
 
 @check("MEM-SYNC-CLOSE", needs=_NEEDS)
