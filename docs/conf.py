@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# The rule catalogue page is generated from the catalogue data by a local extension.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
+
 project = "streamspec"
 author = "the streamspec developers"
 copyright = "2026, the streamspec developers"
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.intersphinx", "sphinx.ext.viewcode"]
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.viewcode",
+    "rule_catalogue",
+]
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_default_options = {"members": True, "show-inheritance": True}
@@ -14,4 +25,4 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 nitpicky = False
 html_theme = "alabaster"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_ext"]
