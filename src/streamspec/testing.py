@@ -302,13 +302,15 @@ class _End(Generic[T]):
     async def aclose(self) -> None:
         """Close this end: the peer receives what was sent, then EndOfStream; the peer's
         sends raise BrokenResourceError; tasks blocked on this end get ClosedResourceError."""
-        if self._closed:
-            return
-        self._closed = True
-        self.outgoing._eof = True
-        self.incoming._receiver_gone = True
-        self.outgoing._notify()
-        self.incoming._notify()
+        if not self._closed:
+            self._closed = True
+            self.outgoing._eof = True
+            self.incoming._receiver_gone = True
+            self.outgoing._notify()
+            self.incoming._notify()
+        # A checkpoint like every async operation, taken after closing, so that a cancelled
+        # aclose() still closes. [RES-ACLOSE-CANCELLED]
+        await anyio.lowlevel.checkpoint()
 
     def vanish(self) -> None:
         """Close this end without telling the peer.
