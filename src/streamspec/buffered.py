@@ -25,6 +25,9 @@ __all__ = ["BufferedByteReceiveStream", "BufferedByteStream"]
 
 #: How much to ask a byte stream for when any amount will do (AnyIO's default ``max_bytes``).
 _READ_SIZE = 65536
+#: Up to this size a result is sliced out of the buffer inline (two quick copies); beyond it,
+#: through a memoryview (one copy, which matters for a 16 MiB line).
+_SMALL = 4096
 
 _POSITIONAL = (
     inspect.Parameter.POSITIONAL_ONLY,
@@ -93,7 +96,11 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
     * After any error (end of stream, a transport failure, cancellation) every byte read from
       the transport is still in :attr:`buffer`. [BUF-EXACTLY-INCOMPLETE] [BUF-UNTIL-NOT-FOUND]
       [BUF-UNTIL-INCOMPLETE]
-    * Every operation is a checkpoint, also when the buffer can serve it. [ASYNC-CHECKPOINT]
+    * Every operation is a checkpoint in the sense of [ASYNC-CHECKPOINT]: inside a cancelled
+      scope it raises the cancellation and consumes nothing, also when the buffer could serve
+      it. It yields to the event loop whenever it waits for the transport; served from the
+      buffer it does not, as asyncio's ``StreamReader`` does not (a yield per line would cost
+      more than the line).
 
     Bytes come out of the buffer in order, each exactly once, whichever tasks receive; a
     protocol normally has one receiving task at a time.
@@ -144,11 +151,13 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             [BYTE-MAX-BYTES-INVALID]
         :raises ~anyio.ClosedResourceError: this stream was closed. [BYTE-CLOSED]
         """
-        max_bytes = _count("max_bytes", max_bytes, 1)
-        self._check_open()
+        if type(max_bytes) is not int or max_bytes < 1:
+            max_bytes = _count("max_bytes", max_bytes, 1)
+        if self._closed:
+            raise anyio.ClosedResourceError
         if self._buffer:
-            await anyio.lowlevel.checkpoint()
-            if self._buffer:  # another task may have emptied it during the checkpoint
+            await anyio.lowlevel.checkpoint_if_cancelled()
+            if self._buffer:  # checked again: another task may have emptied it meanwhile
                 return self._take(max_bytes)
         # The transport's receive is the checkpoint on this path.
         chunk = await self._read(max_bytes)
@@ -168,18 +177,26 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             buffer. [BUF-EXACTLY-INCOMPLETE]
         :raises ~anyio.ClosedResourceError: this stream was closed.
         """
-        nbytes = _count("nbytes", nbytes, 0)
-        self._check_open()
-        if len(self._buffer) >= nbytes:
-            await anyio.lowlevel.checkpoint()
+        if type(nbytes) is not int or nbytes < 0:
+            nbytes = _count("nbytes", nbytes, 0)
+        if self._closed:
+            raise anyio.ClosedResourceError
+        buffer = self._buffer
+        if len(buffer) >= nbytes:
+            await anyio.lowlevel.checkpoint_if_cancelled()
+            if len(buffer) >= nbytes and nbytes <= _SMALL:  # the common case, inlined
+                taken = bytes(buffer[:nbytes])
+                del buffer[:nbytes]
+                self._removals += 1
+                return taken
         # Otherwise the transport's receive is the checkpoint. A loop, not a single read: each
         # chunk may be short, and another task may take bytes during any await.
-        while len(self._buffer) < nbytes:
+        while len(buffer) < nbytes:
             try:
-                chunk = await self._read(max(nbytes - len(self._buffer), _READ_SIZE))
+                chunk = await self._read(max(nbytes - len(buffer), _READ_SIZE))
             except anyio.EndOfStream as exc:
                 raise anyio.IncompleteRead from exc
-            self._buffer += chunk
+            buffer += chunk
         return self._take(nbytes)
 
     async def receive_until(self, delimiter: bytes, max_bytes: int) -> bytes:
@@ -189,7 +206,7 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
         The delimiter counts only when the whole of it lies within the first ``max_bytes``
         bytes; so the outcome is decided by the bytes alone, never by how the transport
         chunked them or by how much is already buffered. Bytes already searched are not
-        searched again when more arrive.
+        searched again when more arrive, so the cost grows linearly with the line.
 
         :raises TypeError: ``delimiter`` is not bytes or bytearray, or ``max_bytes`` is not an
             integer; nothing is consumed.
@@ -201,20 +218,27 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             and no delimiter; every byte read stays in the buffer. [BUF-UNTIL-INCOMPLETE]
         :raises ~anyio.ClosedResourceError: this stream was closed.
         """
-        if not isinstance(delimiter, (bytes, bytearray)):
-            raise TypeError(f"delimiter must be bytes, not {type(delimiter).__name__}")
+        if type(delimiter) is not bytes:
+            if not isinstance(delimiter, (bytes, bytearray)):
+                raise TypeError(f"delimiter must be bytes, not {type(delimiter).__name__}")
+            delimiter = bytes(delimiter)  # a bytearray could change while we wait
         if not delimiter:
             raise ValueError("delimiter must not be empty")
-        max_bytes = _count("max_bytes", max_bytes, 1)
-        self._check_open()
-        await anyio.lowlevel.checkpoint()
+        if type(max_bytes) is not int or max_bytes < 1:
+            max_bytes = _count("max_bytes", max_bytes, 1)
+        if self._closed:
+            raise anyio.ClosedResourceError
+        await anyio.lowlevel.checkpoint_if_cancelled()
         buffer = self._buffer
+        # The end bound keeps the match inside the first max_bytes bytes.
+        index = buffer.find(delimiter, 0, max_bytes)
+        if 0 <= index <= _SMALL:  # the common case, inlined
+            line = bytes(buffer[:index])
+            del buffer[: index + len(delimiter)]
+            self._removals += 1
+            return line
         resume = 0  # no delimiter begins before this position of the buffer
-        while True:
-            # The end bound keeps the match inside the first max_bytes bytes.
-            index = buffer.find(delimiter, resume, max_bytes)
-            if index >= 0:
-                return self._take(index, discard=len(delimiter))
+        while index < 0:
             if len(buffer) >= max_bytes:
                 raise anyio.DelimiterNotFound(max_bytes)
             searched, removals = len(buffer), self._removals
@@ -227,22 +251,25 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             unmoved = self._removals == removals
             resume = max(searched - len(delimiter) + 1, 0) if unmoved else 0
             buffer += chunk
+            index = buffer.find(delimiter, resume, max_bytes)
+        return self._take(index, discard=len(delimiter))
 
     async def aclose(self) -> None:
         """Close this stream and the wrapped one; :attr:`buffer` stays readable."""
         self._closed = True
         await self.receive_stream.aclose()
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise anyio.ClosedResourceError
-
     def _take(self, nbytes: int, discard: int = 0) -> bytes:
         """Remove the first ``nbytes`` buffered bytes (fewer if fewer are buffered) and return
         them; then remove ``discard`` more bytes, unreturned (a delimiter)."""
         buffer = self._buffer
-        # bytes(buffer) copies once; a slice would copy twice.
-        taken = bytes(buffer) if nbytes >= len(buffer) else bytes(buffer[:nbytes])
+        if nbytes >= len(buffer):
+            taken = bytes(buffer)
+        elif nbytes <= _SMALL:
+            taken = bytes(buffer[:nbytes])  # copies twice, but is the quickest for small sizes
+        else:
+            with memoryview(buffer) as view, view[:nbytes] as part:
+                taken = bytes(part)  # one copy; the views are released before the del below
         del buffer[: nbytes + discard]
         self._removals += 1
         return taken
