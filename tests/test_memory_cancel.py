@@ -213,3 +213,46 @@ async def test_a_task_group_cancelled_while_items_flow_loses_nothing() -> None:
                 break
         assert sorted(received + leftovers) == sorted(sent)
         assert len(set(received)) == len(received)
+
+
+@pytest.mark.parametrize("side", ["receivers", "senders"])
+async def test_cancelling_some_of_many_waiters_keeps_the_others_in_order(side: str) -> None:
+    # Enough waiters, cancelled out of order, to make the queue sweep abandoned entries.
+    send, receive = create_memory_object_stream[int](0)
+    scopes = [CancelScope() for _ in range(60)]
+    outcomes: dict[int, Any] = {}
+
+    async def waiter(number: int) -> None:
+        with scopes[number]:
+            if side == "receivers":
+                outcomes[number] = await receive.receive()
+            else:
+                await send.send(number)
+                outcomes[number] = "sent"
+
+    def waiting() -> int:
+        stats = send.statistics()
+        return stats.tasks_waiting_receive + stats.tasks_waiting_send
+
+    with send, receive:
+        async with bounded_task_group() as tg:
+            for number in range(60):
+                tg.start_soon(waiter, number)
+                while waiting() <= number:  # parked in the order started
+                    await anyio.lowlevel.checkpoint()
+            survivors = [number for number in range(60) if number % 3 == 1]
+            for number in [*range(59, -1, -3), *range(0, 60, 3)]:
+                scopes[number].cancel()
+            await anyio.wait_all_tasks_blocked()
+            stats = send.statistics()
+            assert stats.tasks_waiting_receive + stats.tasks_waiting_send == len(survivors)
+            if side == "receivers":
+                for item in range(len(survivors)):
+                    send.send_nowait(item)
+            else:
+                received = [receive.receive_nowait() for _ in survivors]
+                assert received == survivors
+        if side == "receivers":
+            assert outcomes == {number: index for index, number in enumerate(survivors)}
+        else:
+            assert outcomes == dict.fromkeys(survivors, "sent")

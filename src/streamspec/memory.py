@@ -33,8 +33,9 @@ import numbers
 import operator
 import warnings
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeAlias
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 from anyio import BrokenResourceError, ClosedResourceError, EndOfStream, WouldBlock
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
@@ -63,6 +64,7 @@ _NOTHING: Literal[_Nothing.NOTHING] = _Nothing.NOTHING
 _ParkedReceiver: TypeAlias = "tuple[Token, MemoryObjectReceiveStream[Any]]"
 #: A parked sender: its token, the item it offers and the handle it parked on.
 _ParkedSender: TypeAlias = "tuple[Token, Any, MemoryObjectSendStream[Any]]"
+_Entry = TypeVar("_Entry", bound="tuple[Any, ...]")
 
 
 class _StreamState(Generic[T]):
@@ -82,8 +84,8 @@ class _StreamState(Generic[T]):
         self.max_buffer_size = max_buffer_size
         self.open_send_streams = 0
         self.open_receive_streams = 0
-        self.parked_receivers: deque[_ParkedReceiver] = deque()
-        self.parked_senders: deque[_ParkedSender] = deque()
+        self.parked_receivers: _WaitQueue[_ParkedReceiver] = _WaitQueue()
+        self.parked_senders: _WaitQueue[_ParkedSender] = _WaitQueue()
 
     def offer(self, item: T) -> bool:
         """Hand ``item`` to the oldest parked receiver, else buffer it if there is room.
@@ -141,31 +143,63 @@ class _StreamState(Generic[T]):
             max_buffer_size=self.max_buffer_size,
             open_send_streams=self.open_send_streams,
             open_receive_streams=self.open_receive_streams,
-            tasks_waiting_send=_count_parked(self.parked_senders),
-            tasks_waiting_receive=_count_parked(self.parked_receivers),
+            tasks_waiting_send=self.parked_senders.waiting(),
+            tasks_waiting_receive=self.parked_receivers.waiting(),
         )
 
 
-def _count_parked(queue: deque[Any]) -> int:
-    # A cancelled waiter stays queued until its task resumes and withdraws; it is not waiting.
-    return sum(1 for entry in queue if not entry[0].done())
+class _WaitQueue(deque[_Entry]):
+    """Parked tasks, oldest first; each entry starts with the task's token, ends with its handle.
 
+    A task whose wait was cancelled leaves its entry behind with a done token, which every
+    waker skips. Removing the entry at once would scan the queue on every cancellation, which
+    turns cancelling thousands of waiters (a task group's scope, say) quadratic. Instead the
+    queue counts abandoned entries and sweeps them out in one pass once they may make up half
+    of it: each cancellation costs O(1) amortised, and dead entries never outnumber live ones
+    for long.
+    """
 
-def _withdraw(queue: deque[Any], entry: tuple[Any, ...]) -> None:
-    # The entry may already be gone: a waker or a close pops done entries it comes across.
-    with contextlib.suppress(ValueError):
-        queue.remove(entry)
+    __slots__ = ("_abandoned",)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._abandoned = 0
 
-def _release_parked(queue: deque[Any], owner: object | None, error: type[BaseException]) -> None:
-    """Wake the parked tasks of ``owner`` (all of them if None) with ``error``, dequeued."""
-    kept = [entry for entry in queue if owner is not None and entry[-1] is not owner]
-    released = [entry[0] for entry in queue if owner is None or entry[-1] is owner]
-    queue.clear()
-    queue.extend(kept)
-    for token in released:
-        if not token.done():
-            token.set_exception(error())
+    def waiting(self) -> int:
+        """How many parked tasks still wait (abandoned entries do not count)."""
+        return sum(1 for entry in self if not entry[0].done())
+
+    def leave(self, entry: _Entry) -> None:
+        """Withdraw ``entry``, whose task's wait raised without being handed anything."""
+        token = entry[0]
+        if token.cancelled():
+            self._abandoned += 1
+            if self._abandoned * 2 > len(self):
+                self._sweep(lambda _entry: False)
+        elif not token.done():
+            # Interrupted by something other than a cancellation (rare): nothing marks the
+            # entry dead, so it must go now.
+            with contextlib.suppress(ValueError):
+                self.remove(entry)
+        # Otherwise a waker or a close resolved the token and already dequeued the entry.
+
+    def release(self, owner: object | None, error: type[BaseException]) -> None:
+        """Wake the tasks parked on handle ``owner`` (all of them if None) with ``error``."""
+        released = self._sweep(lambda entry: owner is None or entry[-1] is owner)
+        for entry in released:
+            entry[0].set_exception(error())
+
+    def _sweep(self, selected: Callable[[_Entry], bool]) -> list[_Entry]:
+        """Drop abandoned entries and remove and return the live ones ``selected`` picks."""
+        picked: list[_Entry] = []
+        kept: list[_Entry] = []
+        for entry in self:
+            if not entry[0].done():
+                (picked if selected(entry) else kept).append(entry)
+        self.clear()
+        self.extend(kept)
+        self._abandoned = 0
+        return picked
 
 
 def _warn_unclosed(handle: object) -> None:
@@ -232,8 +266,8 @@ class MemoryObjectReceiveStream(ObjectReceiveStream[T_co]):
             handed = value_despite_interrupt(token)
             if handed is not NO_VALUE:
                 state.give_back(handed)
-            elif not token.done() or token.cancelled():
-                _withdraw(state.parked_receivers, entry)
+            else:
+                state.parked_receivers.leave(entry)
             raise
 
     def receive_nowait(self) -> T_co:
@@ -275,9 +309,9 @@ class MemoryObjectReceiveStream(ObjectReceiveStream[T_co]):
         state = self._state
         state.open_receive_streams -= 1
         if state.parked_receivers:
-            _release_parked(state.parked_receivers, self, ClosedResourceError)
+            state.parked_receivers.release(self, ClosedResourceError)
         if not state.open_receive_streams and state.parked_senders:
-            _release_parked(state.parked_senders, None, BrokenResourceError)
+            state.parked_senders.release(None, BrokenResourceError)
 
     async def aclose(self) -> None:
         """Close this handle as :meth:`close` does, then checkpoint.
@@ -367,8 +401,7 @@ class MemoryObjectSendStream(ObjectSendStream[T_contra]):
             await token
         except BaseException as exc:
             if value_despite_interrupt(token) is NO_VALUE:
-                if not token.done() or token.cancelled():
-                    _withdraw(state.parked_senders, entry)
+                state.parked_senders.leave(entry)
                 raise
             # A receiver took the item: the send happened, so it must not raise.
             if not backend.defer_cancellation(exc):
@@ -409,9 +442,9 @@ class MemoryObjectSendStream(ObjectSendStream[T_contra]):
         state = self._state
         state.open_send_streams -= 1
         if state.parked_senders:
-            _release_parked(state.parked_senders, self, ClosedResourceError)
+            state.parked_senders.release(self, ClosedResourceError)
         if not state.open_send_streams and state.parked_receivers:
-            _release_parked(state.parked_receivers, None, EndOfStream)
+            state.parked_receivers.release(None, EndOfStream)
 
     async def aclose(self) -> None:
         """Close this handle as :meth:`close` does, then checkpoint.
