@@ -1,0 +1,43 @@
+"""A TLS stream whose client accepts a certificate for any host name: breaks [TLS-HOSTNAME].
+
+The classic shortcut taken "so that it works with IP addresses": the client side switches
+hostname checking off in the context it is given. The certificate chain is still verified, so
+an untrusted issuer is still refused; only the host name goes unchecked.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+from anyio.abc import AnyByteStream
+from anyio.streams.tls import TLSStream
+
+from streamspec.conformance.target import Target
+
+__all__ = ["BREAKS", "target"]
+
+
+class HostnameBlindTLSStream(TLSStream):
+    @classmethod
+    async def wrap(
+        cls,
+        transport_stream: AnyByteStream,
+        *,
+        server_side: bool | None = None,
+        hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        standard_compatible: bool = True,
+    ) -> TLSStream:
+        if ssl_context is not None and not server_side:
+            ssl_context.check_hostname = False  # the bug
+        return await super().wrap(
+            transport_stream,
+            server_side=server_side,
+            hostname=hostname,
+            ssl_context=ssl_context,
+            standard_compatible=standard_compatible,
+        )
+
+
+target = Target(name="broken_tls_hostname", tls_stream=HostnameBlindTLSStream)
+BREAKS: tuple[str, ...] = ("TLS-HOSTNAME",)
