@@ -325,6 +325,16 @@ async def test_bad_arguments_are_refused_naming_them_and_consume_nothing(
     assert source.handed_out == b""
 
 
+async def test_anyio_4_16_takes_negative_sizes_and_empty_delimiters() -> None:
+    """DESIGN decision 8 divergence: AnyIO validates neither, and consumes bytes for them
+    (ours raises ValueError, test above)."""
+    stream = anyio.streams.buffered.BufferedByteReceiveStream(ChunkSource([]))
+    stream.feed_data(b"abc")
+    assert await stream.receive_exactly(-1) == b"ab"  # all but the last byte
+    assert await stream.receive_until(b"", 5) == b""
+    assert stream.buffer == b"c"
+
+
 @pytest.mark.parametrize("method", ["receive", "exactly", "until"])
 async def test_every_receive_is_a_checkpoint_even_from_the_buffer(method: str) -> None:
     stream = BufferedByteReceiveStream(ChunkSource([]))
