@@ -85,6 +85,8 @@ async def test_byte_stream_refuses_max_bytes_below_one_without_receiving() -> No
     receive = Half("receive", [b"in"])
     with pytest.raises(ValueError, match="max_bytes"):
         await StapledByteStream(Half("send"), receive).receive(0)
+    with pytest.raises(TypeError, match="max_bytes"):
+        await StapledByteStream(Half("send"), receive).receive("1")  # type: ignore[arg-type]
     assert receive.max_bytes == []
 
 

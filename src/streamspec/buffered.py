@@ -40,11 +40,16 @@ def _takes_max_bytes(stream: AnyByteReceiveStream) -> bool:
     """Tell a byte stream, whose ``receive()`` takes ``max_bytes``, from an object stream of
     bytes, whose ``receive()`` takes nothing.
 
-    Judged by the signature, because a conforming stream need not inherit from any AnyIO
-    class (only *our* classes do, DESIGN decision 5). A ``receive`` that cannot be introspected
-    is taken to be the argument-free kind, which is the safe guess: it is never passed an
-    argument it might not accept.
+    A stream that declares itself by inheriting from one of AnyIO's two classes is taken at
+    its word. Otherwise it is judged by the signature, because a conforming stream need not
+    inherit from any AnyIO class (only *our* classes do, DESIGN decision 5). A ``receive``
+    that cannot be introspected is taken to be the argument-free kind, which is the safe
+    guess: it is never passed an argument it might not accept.
     """
+    if isinstance(stream, anyio.abc.ByteReceiveStream):
+        return True
+    if isinstance(stream, anyio.abc.ObjectReceiveStream):
+        return False
     try:
         parameters = inspect.signature(stream.receive).parameters.values()
     except (TypeError, ValueError):

@@ -8,6 +8,7 @@ all of them are closed even when closing one fails (:func:`aclose_all`).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -82,7 +83,14 @@ class StapledByteStream(anyio.abc.ByteStream):
 
         :raises ValueError: ``max_bytes`` is less than 1; the receive half is not called.
             [BYTE-MAX-BYTES-INVALID]
+        :raises TypeError: ``max_bytes`` is not an integer; the receive half is not called.
         """
+        if type(max_bytes) is not int:
+            try:
+                max_bytes = operator.index(max_bytes)
+            except TypeError:
+                message = f"max_bytes must be an integer, not {type(max_bytes).__name__}"
+                raise TypeError(message) from None
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be a positive integer, not {max_bytes!r}")
         return await self.receive_stream.receive(max_bytes)
