@@ -22,6 +22,8 @@ from streamspec.adapters.trio import (
     from_trio_stream,
     to_trio_stream,
 )
+from streamspec.conformance.runner import Outcome, run_checks
+from streamspec.conformance.targets_trio import TRIO
 from streamspec.testing import Split, byte_stream_pair
 
 pytestmark = pytest.mark.anyio
@@ -229,3 +231,19 @@ async def test_round_trip_keeps_the_contract() -> None:
         await back.aclose()
         with pytest.raises(anyio.ClosedResourceError):
             await back.receive()
+
+
+# -- the built-in trio target ------------------------------------------------------------------
+
+
+def test_trio_target_passes_on_trio_and_is_not_provided_elsewhere() -> None:
+    rules = ["BYTE-EOF", "BYTE-PEER-CLOSED", "BYTE-CLOSED-WAKES", "OBJ-EOF", "OBJ-CLOSED"]
+    results = run_checks(TRIO, backends=["trio", "asyncio"], rules=rules)
+    outcomes = {(result.rule.id, result.backend): result for result in results}
+    assert len(outcomes) == 2 * len(rules)
+    for rule in rules:
+        on_trio = outcomes[rule, "trio"]
+        assert on_trio.outcome is Outcome.PASSED, on_trio
+        elsewhere = outcomes[rule, "asyncio"]
+        assert elsewhere.outcome is Outcome.NOT_PROVIDED, elsewhere
+        assert "trio backend" in elsewhere.message
