@@ -185,7 +185,7 @@ def test_a_property_check_past_its_budget_is_reported_hung(release: threading.Ev
 
     result = run_check(fake("OBJ-FIFO", never_ends), FAKE, BACKENDS["asyncio"], budget=0.3)
     assert result.outcome is Outcome.FAILED
-    assert result.message == "hung: the check did not finish within its budget of 0.3 s"
+    assert result.message.startswith("hung: the check did not finish within its budget of 0.3 s")
 
 
 def test_rules_without_a_check_are_not_provided(monkeypatch: pytest.MonkeyPatch) -> None:

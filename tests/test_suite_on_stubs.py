@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import Phase, settings
 
 from streamspec.conformance import RULES, Outcome, Target, run_checks
 from streamspec.conformance.registry import all_checks
@@ -22,6 +23,13 @@ NAMES = sorted(path.stem for path in STUBS.glob("broken_*.py"))
 BACKENDS = ["asyncio", "trio"]
 #: Rules that cannot apply on a backend (their check reports them as not provided there).
 NOT_APPLICABLE = {("MEM-NATIVE-CANCEL-NO-LOSS", "trio")}
+#: The ci profile without shrinking: a stub only has to fail, and shrinking the failures of
+#: some property checks takes minutes.
+settings.register_profile(
+    "stubs-no-shrink",
+    parent=settings.get_profile("ci"),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 
 
 def load(name: str) -> ModuleType:
@@ -54,7 +62,7 @@ def test_the_stub_declares_what_it_breaks(name: str) -> None:
 def test_the_suite_rejects_the_stub_for_each_rule_it_breaks(name: str) -> None:
     stub = load(name)
     breaks: tuple[str, ...] = stub.BREAKS
-    results = run_checks(stub.target, rules=breaks, backends=BACKENDS)
+    results = run_checks(stub.target, rules=breaks, backends=BACKENDS, profile="stubs-no-shrink")
     gc.collect()  # so that what the stub leaked is reported (and ignored) here
     seen = {(r.rule.id, r.backend): r for r in results}
     expected = {(rule_id, backend) for rule_id in breaks for backend in BACKENDS}

@@ -402,7 +402,10 @@ def _watch_until_done(
                 "from cancellation"
             )
         if now - started > budget:
-            return f"hung: the check did not finish within its budget of {budget:g} s"
+            return (
+                f"hung: the check did not finish within its budget of {budget:g} s (it hangs, "
+                "or Hypothesis was still shrinking a failing example)"
+            )
 
 
 def _judge(
