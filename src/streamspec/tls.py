@@ -101,6 +101,41 @@ def _peer_address(stream: AnyByteStream) -> object:
         return "a client"
 
 
+class _Mutex:
+    """A lock for the tasks of one stream (at most a sender, a receiver and a closer), used as
+    ``if lock.locked(): await lock.wait_free()`` then ``lock.take()`` and, in a ``finally``,
+    ``lock.release()``. Taking it when it is free costs a flag and no coroutine, which shows
+    in bulk transfers; a task that finds it taken waits for a release and checks again.
+    Cancelling a waiting task leaves nothing to undo."""
+
+    __slots__ = ("_held", "_released")
+
+    def __init__(self) -> None:
+        self._held = False
+        self._released: anyio.Event | None = None
+
+    def locked(self) -> bool:
+        return self._held
+
+    async def wait_free(self) -> None:
+        """Return once the lock is free; take it before the next ``await``."""
+        while self._held:
+            if self._released is None:
+                self._released = anyio.Event()
+            await self._released.wait()
+
+    def take(self) -> None:
+        """Take the lock, which must be free."""
+        assert not self._held, "the TLS stream's lock was taken while held"
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        if self._released is not None:
+            self._released.set()
+            self._released = None
+
+
 class _Guard:
     """Lets one task at a time in; another one gets :exc:`~anyio.BusyResourceError`. Like
     :class:`anyio.ResourceGuard`, but it can be asked whether it is taken."""
@@ -165,8 +200,8 @@ class TLSStream(anyio.abc.ByteStream):
         self._outgoing = outgoing
         self._eof_looks_clean = eof_looks_clean
         self._read_transport = _transport_reader(transport_stream)
-        self._flush_lock = anyio.Lock(fast_acquire=True)
-        self._pull_lock = anyio.Lock(fast_acquire=True)
+        self._flush_lock = _Mutex()
+        self._pull_lock = _Mutex()
         self._chunks_pulled = 0  # lets a task waiting on the pull lock see that another read
         self._receive_guard = _Guard("receiving from")
         self._send_guard = _Guard("sending to")
@@ -281,12 +316,16 @@ class TLSStream(anyio.abc.ByteStream):
         """
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
-        await anyio.lowlevel.checkpoint_if_cancelled()
         with self._receive_guard:
-            waited = False
+            # When nothing can be returned without reading the transport (the usual case in a
+            # busy stream), the transport's receive() comes first and is the checkpoint, as
+            # every AnyIO stream's is; the cancellation check is then left to it.
+            waited = self._must_read_transport()
+            if not waited:
+                await anyio.lowlevel.checkpoint_if_cancelled()
             while True:
                 self._check_usable()
-                data = self._take_unread(max_bytes) or self._decrypt(max_bytes)
+                data = (self._unread and self._take_unread(max_bytes)) or self._decrypt(max_bytes)
                 if data:
                     break
                 self._check_usable()  # the data may have ended in a failure
@@ -296,8 +335,7 @@ class TLSStream(anyio.abc.ByteStream):
                     # A key update or handshake answer is waiting, and no send is underway
                     # to carry it (rule 3).
                     await self._flush()
-                await self._pull()
-                waited = True
+                waited = await self._pull() or waited
             if not waited:
                 await anyio.lowlevel.cancel_shielded_checkpoint()
             return data
@@ -325,17 +363,28 @@ class TLSStream(anyio.abc.ByteStream):
             if self._close_notify_sent:
                 raise anyio.ClosedResourceError("send_eof() was called on this TLS stream")
             plaintext = memoryview(item).cast("B")
-            if not plaintext:
+            size = len(plaintext)
+            if not size:
                 await anyio.lowlevel.cancel_shielded_checkpoint()
                 return
             try:
-                for start in range(0, len(plaintext), _SEND_SLICE):
-                    piece = plaintext[start : start + _SEND_SLICE]
-                    await self._drive(self._ssl_object.write, piece, phase=Phase.SEND)
-                    await self._flush()
+                if size <= _SEND_SLICE:  # the usual case, without slicing
+                    await self._encrypt_and_flush(plaintext)
+                else:
+                    for start in range(0, size, _SEND_SLICE):
+                        await self._encrypt_and_flush(plaintext[start : start + _SEND_SLICE])
             except BaseException as exc:
                 self._break(exc)
                 raise
+
+    async def _encrypt_and_flush(self, piece: memoryview) -> None:
+        try:
+            self._ssl_object.write(piece)
+        except ssl.SSLWantReadError:  # it needs the peer's bytes first (a renegotiation)
+            await self._drive(self._ssl_object.write, piece, phase=Phase.SEND)
+        except ssl.SSLError as exc:
+            raise await self._failure(exc, Phase.SEND) from None
+        await self._flush()
 
     async def send_eof(self) -> None:
         """End the sending direction with a TLS 1.3 ``close_notify`` and keep receiving, as
@@ -501,6 +550,21 @@ class TLSStream(anyio.abc.ByteStream):
 
     # -- decrypting -----------------------------------------------------------------------------
 
+    def _must_read_transport(self) -> bool:
+        """Whether ``receive()`` can do nothing but read the transport: there is no plaintext
+        or ciphertext to decrypt, no end or failure to report, nothing to flush first."""
+        incoming = self._incoming
+        return not (
+            self._unread
+            or incoming.pending
+            or incoming.eof
+            or self._ssl_object.pending()
+            or self._outgoing.pending
+            or self._closed
+            or self._broken_by is not None
+            or self._peer_finished
+        )
+
     def _take_unread(self, max_bytes: int) -> bytes:
         data = bytes(self._unread[:max_bytes])
         del self._unread[:max_bytes]
@@ -515,10 +579,17 @@ class TLSStream(anyio.abc.ByteStream):
         """
         pieces: list[bytes] = []
         size = 0
+        incoming, ssl_object = self._incoming, self._ssl_object
         while size < max_bytes and not self._peer_finished and self._broken_by is None:
+            if not (incoming.pending or incoming.eof or ssl_object.pending()):
+                # Nothing to decrypt: no ciphertext waits (OpenSSL reads no further ahead than
+                # the record it is assembling), no plaintext is buffered, and no end of the
+                # transport is to be reported. A read would only raise SSLWantReadError,
+                # whose cost shows in bulk transfers.
+                break
             exc: ssl.SSLError | None = None
             try:
-                piece = self._ssl_object.read(min(max_bytes - size, _RECORD_PLAINTEXT))
+                piece = ssl_object.read(min(max_bytes - size, _RECORD_PLAINTEXT))
             except ssl.SSLWantReadError:
                 break
             except ssl.SSLError as error:
@@ -553,47 +624,62 @@ class TLSStream(anyio.abc.ByteStream):
                 await self._flush()  # rule 3
                 await self._pull()
             except ssl.SSLError as exc:
-                failure = classify(
-                    exc,
-                    transport_ended=self._transport_ended,
-                    eof_looks_clean=self._eof_looks_clean,
-                )
-                if phase is Phase.HANDSHAKE and failure is Failure.PROTOCOL:
-                    await self._send_alert()
-                raise translate(
-                    exc, failure, phase, standard_compatible=self.standard_compatible
-                ) from None
+                raise await self._failure(exc, phase) from None
 
-    async def _pull(self) -> None:
-        """Read the transport's next chunk into ``incoming`` (rule 2)."""
+    async def _failure(self, exc: ssl.SSLError, phase: Phase) -> BaseException:
+        """What to raise for ``exc``, which the ``ssl`` object raised during ``phase``. A
+        handshake that failed on our side first sends the alert OpenSSL wrote."""
+        failure = classify(
+            exc, transport_ended=self._transport_ended, eof_looks_clean=self._eof_looks_clean
+        )
+        if phase is Phase.HANDSHAKE and failure is Failure.PROTOCOL:
+            await self._send_alert()
+        return translate(exc, failure, phase, standard_compatible=self.standard_compatible)
+
+    async def _pull(self) -> bool:
+        """Read the transport's next chunk into ``incoming`` (rule 2). Returns whether this
+        call read the transport (rather than finding that another task just had)."""
         chunks_seen = self._chunks_pulled
-        async with self._pull_lock:
-            if self._chunks_pulled != chunks_seen or self._transport_ended:
-                return
-            try:
-                chunk = await self._read_transport()
-            except anyio.EndOfStream:
-                self._incoming.write_eof()
-                self._transport_ended = True
-            except Exception as exc:
-                raise self._transport_error(exc) from exc
-            else:
-                self._incoming.write(chunk)
-            self._chunks_pulled += 1
+        lock = self._pull_lock
+        if lock.locked():
+            await lock.wait_free()
+        if self._chunks_pulled != chunks_seen or self._transport_ended:
+            return False
+        lock.take()
+        try:
+            chunk = await self._read_transport()
+        except anyio.EndOfStream:
+            self._incoming.write_eof()
+            self._transport_ended = True
+        except Exception as exc:
+            raise self._transport_error(exc) from exc
+        else:
+            self._incoming.write(chunk)
+        finally:
+            lock.release()
+        self._chunks_pulled += 1
+        return True
 
     async def _flush(self) -> None:
-        """Send everything in ``outgoing`` (rule 1)."""
-        if not self._outgoing.pending:
+        """Send everything in ``outgoing`` (rule 1). A task that finds another one sending
+        waits for it: the holder may have sent this task's bytes too."""
+        outgoing = self._outgoing
+        if not outgoing.pending:
             return
-        async with self._flush_lock:
-            while self._outgoing.pending:
-                try:
-                    await self.transport_stream.send(self._outgoing.read())
-                except BaseException as exc:
-                    self._break(exc)
-                    if isinstance(exc, Exception):
-                        raise self._transport_error(exc) from exc
-                    raise
+        lock = self._flush_lock
+        if lock.locked():
+            await lock.wait_free()
+        lock.take()
+        try:
+            while outgoing.pending:
+                await self.transport_stream.send(outgoing.read())
+        except BaseException as exc:
+            self._break(exc)
+            if isinstance(exc, Exception):
+                raise self._transport_error(exc) from exc
+            raise
+        finally:
+            lock.release()
 
     async def _send_alert(self) -> None:
         """Send the alert OpenSSL wrote for a failed handshake, if the transport takes it."""
