@@ -5,6 +5,7 @@ The runs are restricted to a few TLS rules, which take a fraction of a second ea
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from streamspec._cli import main
+from streamspec.conformance import load_target, run_checks
 from streamspec.conformance.catalogue import RULES
+from streamspec.conformance.report import Progress
 
 QUICK = ["--rule", "TLS-HOSTNAME", "--rule", "TLS-UNTRUSTED"]
 
@@ -190,3 +193,35 @@ def test_the_console_script_runs_the_check_command(tmp_path: Path) -> None:
         "streamspec check: error: unknown role nope; roles are resource, byte, object, memory, "
         "stapled, buffered, text, tls, listener"
     ]
+
+
+def test_on_a_terminal_progress_keeps_one_line_and_shows_failures() -> None:
+    results = run_checks(
+        load_target("stubs.broken_tls_hostname:target"),
+        rules=["TLS-UNTRUSTED", "TLS-HOSTNAME"],
+        backends=["asyncio"],
+    )
+    stream = io.StringIO()
+    progress = Progress(stream, total=2, tty=True)
+    for result in results:
+        progress.started(result.rule, result.backend)
+        progress.finished(result)
+    progress.close()
+    text = stream.getvalue()
+    assert text.startswith("\r\x1b[K[1/2] TLS-HOSTNAME on asyncio ...")
+    assert "\r\x1b[K[1/2] TLS-HOSTNAME on asyncio: failed 0.0s\n" in text
+    assert "\r\x1b[K[2/2] TLS-UNTRUSTED on asyncio ..." in text
+    assert "TLS-UNTRUSTED on asyncio: passed" not in text  # a pass only moves the line on
+    assert text.endswith("\r\x1b[K")
+
+
+def test_a_closed_pipe_ends_the_output_quietly() -> None:
+    completed = subprocess.run(
+        f"{sys.executable} -m streamspec._cli rules | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.stdout == "resource: closeable resources and typed attributes\n"
+    assert completed.stderr == ""

@@ -8,6 +8,7 @@ role or rule), which is reported in one line without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -183,9 +184,16 @@ def _validate_profile(name: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args = _parser().parse_args(argv)
-    if args.command == "rules":
-        return _rules()
-    return _check(args)
+    try:
+        if args.command == "rules":
+            return _rules()
+        return _check(args)
+    except BrokenPipeError:
+        # The reader went away (`streamspec rules | head`): stop quietly, and keep Python
+        # from complaining again when it flushes stdout at exit.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _EXIT_FAILED
 
 
 if __name__ == "__main__":
