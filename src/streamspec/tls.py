@@ -30,7 +30,7 @@ import contextlib
 import functools
 import logging
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -189,8 +189,6 @@ class TLSStream(anyio.abc.ByteStream):
         ssl_object: ssl.SSLObject,
         incoming: ssl.MemoryBIO,
         outgoing: ssl.MemoryBIO,
-        *,
-        eof_looks_clean: bool,
     ) -> None:
         """Not public: use :meth:`wrap`, which also does the handshake."""
         self.transport_stream = transport_stream
@@ -198,7 +196,6 @@ class TLSStream(anyio.abc.ByteStream):
         self._ssl_object = ssl_object
         self._incoming = incoming
         self._outgoing = outgoing
-        self._eof_looks_clean = eof_looks_clean
         self._read_transport = _transport_reader(transport_stream)
         self._flush_lock = _Mutex()
         self._pull_lock = _Mutex()
@@ -288,7 +285,6 @@ class TLSStream(anyio.abc.ByteStream):
             ssl_object,
             incoming,
             outgoing,
-            eof_looks_clean=bool(ssl_context.options & ssl.OP_IGNORE_UNEXPECTED_EOF),
         )
         await stream._drive(ssl_object.do_handshake, phase=Phase.HANDSHAKE)
         await stream._flush()
@@ -367,24 +363,26 @@ class TLSStream(anyio.abc.ByteStream):
             if not size:
                 await anyio.lowlevel.cancel_shielded_checkpoint()
                 return
+            # Slices of a big item are made one at a time, as they are encrypted (rule 4).
+            pieces: Iterable[memoryview] = (
+                (plaintext,)
+                if size <= _SEND_SLICE
+                else (plaintext[at : at + _SEND_SLICE] for at in range(0, size, _SEND_SLICE))
+            )
             try:
-                if size <= _SEND_SLICE:  # the usual case, without slicing
-                    await self._encrypt_and_flush(plaintext)
-                else:
-                    for start in range(0, size, _SEND_SLICE):
-                        await self._encrypt_and_flush(plaintext[start : start + _SEND_SLICE])
+                for piece in pieces:
+                    # Written inline, not through _drive(): a coroutine call per send shows in
+                    # bulk transfers, and the write almost never needs the peer's bytes.
+                    try:
+                        self._ssl_object.write(piece)
+                    except ssl.SSLWantReadError:  # it needs the peer's bytes (a renegotiation)
+                        await self._drive(self._ssl_object.write, piece, phase=Phase.SEND)
+                    except ssl.SSLError as exc:
+                        raise await self._failure(exc, Phase.SEND) from None
+                    await self._flush()
             except BaseException as exc:
                 self._break(exc)
                 raise
-
-    async def _encrypt_and_flush(self, piece: memoryview) -> None:
-        try:
-            self._ssl_object.write(piece)
-        except ssl.SSLWantReadError:  # it needs the peer's bytes first (a renegotiation)
-            await self._drive(self._ssl_object.write, piece, phase=Phase.SEND)
-        except ssl.SSLError as exc:
-            raise await self._failure(exc, Phase.SEND) from None
-        await self._flush()
 
     async def send_eof(self) -> None:
         """End the sending direction with a TLS 1.3 ``close_notify`` and keep receiving, as
@@ -550,6 +548,13 @@ class TLSStream(anyio.abc.ByteStream):
 
     # -- decrypting -----------------------------------------------------------------------------
 
+    def _eof_looks_clean(self) -> bool:
+        """Whether OpenSSL reports the transport's end as a ``close_notify`` (see
+        :func:`classify`). Looked up when needed: reading a context's options costs more than
+        the rest of setting up a stream. (OpenSSL copies the options when the ``ssl`` object is
+        made; changing the context's options while its streams are open is not supported.)"""
+        return bool(self._ssl_object.context.options & ssl.OP_IGNORE_UNEXPECTED_EOF)
+
     def _must_read_transport(self) -> bool:
         """Whether ``receive()`` can do nothing but read the transport: there is no plaintext
         or ciphertext to decrypt, no end or failure to report, nothing to flush first."""
@@ -603,7 +608,7 @@ class TLSStream(anyio.abc.ByteStream):
 
     def _end_of_peer_data(self, exc: ssl.SSLError | None) -> None:
         failure = classify(
-            exc, transport_ended=self._transport_ended, eof_looks_clean=self._eof_looks_clean
+            exc, transport_ended=self._transport_ended, eof_looks_clean=self._eof_looks_clean()
         )
         outcome = translate(
             exc, failure, Phase.RECEIVE, standard_compatible=self.standard_compatible
@@ -630,7 +635,7 @@ class TLSStream(anyio.abc.ByteStream):
         """What to raise for ``exc``, which the ``ssl`` object raised during ``phase``. A
         handshake that failed on our side first sends the alert OpenSSL wrote."""
         failure = classify(
-            exc, transport_ended=self._transport_ended, eof_looks_clean=self._eof_looks_clean
+            exc, transport_ended=self._transport_ended, eof_looks_clean=self._eof_looks_clean()
         )
         if phase is Phase.HANDSHAKE and failure is Failure.PROTOCOL:
             await self._send_alert()
