@@ -269,6 +269,34 @@ async def test_concurrent_receives_are_refused(
                 await client.send(b"wake")
 
 
+async def test_a_send_cancelled_before_it_starts_leaves_the_stream_intact(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, client_context) as (client, server):
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await client.send(b"never sent")
+        assert scope.cancelled_caught
+        with anyio.fail_after(5):
+            await client.send(b"sent")
+            assert await server.receive() == b"sent"
+
+
+async def test_receive_is_a_checkpoint_even_with_data_at_hand(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, client_context) as (client, server):
+        with anyio.fail_after(5):
+            await client.send(b"0123456789" * 5000)  # several records
+            assert await server.receive(10) == b"0123456789"  # the rest is decrypted or near
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await server.receive(10)
+        assert scope.cancelled_caught
+        with anyio.fail_after(5):  # and nothing was lost
+            assert await receive_exactly(server, 49990) == b"0123456789" * 4999
+
+
 async def test_a_huge_send_holds_little_ciphertext(
     server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
