@@ -56,6 +56,7 @@ __all__ = [
     "ops",
     "programs",
     "run_model",
+    "task_steps",
 ]
 
 End = Literal["send", "receive"]
@@ -298,9 +299,22 @@ def format_program(program: Program, mark: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def format_step(step: Step) -> str:
+def task_steps(program: Program) -> list[int]:
+    """The step that started each task, by task number."""
+    return [index for index, op in enumerate(program.ops) if KINDS[op.kind][1]]
+
+
+def format_step(step: Step, program: Program | None = None) -> str:
+    """What a step did, in words; with ``program``, tasks are named by the step that started
+    them (``task 2 (step 3: s0.send(3))``)."""
+    starts = task_steps(program) if program is not None else []
     parts = [_format_outcome(step.outcome)]
-    parts += [f"task {task} -> {_format_outcome(outcome)}" for task, outcome in step.woken]
+    for task, outcome in step.woken:
+        name = f"task {task}"
+        if task < len(starts) and program is not None:
+            start = starts[task]
+            name += f" (step {start}: {program.ops[start].label(start)})"
+        parts.append(f"{name} -> {_format_outcome(outcome)}")
     return "; ".join(parts)
 
 

@@ -38,6 +38,7 @@ from ..model import (
     normalize,
     programs,
     run_model,
+    task_steps,
 )
 from ..registry import Context, NotProvided, check
 from ..subjects import close_quietly
@@ -804,6 +805,7 @@ async def _run_program(ctx: Context, program: Program) -> None:
     send, receive = factory(program.max_buffer_size)
     ends: dict[str, list[Any]] = {"send": [send], "receive": [receive]}
     tasks: list[Op] = []
+    starts = task_steps(program)
     disagreement = ""
     try:
         async with anyio.create_task_group() as tg:
@@ -812,7 +814,7 @@ async def _run_program(ctx: Context, program: Program) -> None:
                 step = await _apply(tg, ends, tasks, index, op)
                 own = len(tasks) - 1 if KINDS[op.kind][1] else None
                 woken = tuple(
-                    (n, _observed(t, program.ops[_task_step(program, n)].kind))
+                    (n, _observed(t, program.ops[starts[n]].kind))
                     for n, t in enumerate(tasks)
                     if t.done and n not in finished and n != own
                 )
@@ -820,8 +822,9 @@ async def _run_program(ctx: Context, program: Program) -> None:
                 if actual != expected[index]:
                     disagreement = (
                         f"step {index} ({op.label(index)}): the model predicts "
-                        f"{format_step(expected[index])}, the stream did "
-                        f"{format_step(actual)}\nprogram:\n{format_program(program, index)}"
+                        f"{format_step(expected[index], program)}, the stream did "
+                        f"{format_step(actual, program)}\n"
+                        f"program:\n{format_program(program, index)}"
                     )
                     break
             tg.cancel_scope.cancel()
@@ -829,12 +832,6 @@ async def _run_program(ctx: Context, program: Program) -> None:
         await close_quietly(*ends["send"], *ends["receive"])
     if disagreement:
         raise AssertionError(disagreement)
-
-
-def _task_step(program: Program, task: int) -> int:
-    """The step that started task number ``task``."""
-    starts = [i for i, op in enumerate(program.ops) if KINDS[op.kind][1]]
-    return starts[task]
 
 
 async def _apply(
