@@ -15,6 +15,7 @@ import trio.testing
 from anyio.abc import SocketAttribute
 from typing_extensions import assert_type
 
+import streamspec.conformance.checks  # noqa: F401  (registered, and rewritten, at collection)
 from streamspec import ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream
 from streamspec._checked import checked
 from streamspec.adapters.trio import (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -12,10 +13,21 @@ import pytest
 from anyio.abc import SocketAttribute
 from typing_extensions import assert_type
 
-from streamspec import ByteReceiveStream, ByteSendStream, ByteStream, ObjectStream
+import streamspec.conformance.checks  # noqa: F401  (registered, and rewritten, at collection)
+from streamspec import (
+    ByteReceiveStream,
+    ByteSendStream,
+    ByteStream,
+    ObjectReceiveStream,
+    ObjectSendStream,
+    ObjectStream,
+)
 from streamspec._checked import StreamContractError, checked
+from streamspec.conformance.runner import Outcome, run_checks
+from streamspec.conformance.target import Target
 from streamspec.memory import create_memory_object_stream
 from streamspec.stapled import StapledObjectStream
+from streamspec.testing import byte_stream_pair
 
 pytestmark = pytest.mark.anyio
 
@@ -270,3 +282,49 @@ def test_bad_arguments() -> None:
         checked(SendsSomething(), kind="text")  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="receive"):
         checked(object())  # type: ignore[call-overload]
+
+
+# -- the wrapper is transparent: a conforming stream still passes the whole suite ------------
+
+
+@asynccontextmanager
+async def checked_pair() -> AsyncIterator[tuple[ByteStream, ByteStream]]:
+    left, right = byte_stream_pair(split=2)
+    wrapped_left, wrapped_right = checked(left), checked(right)
+    try:
+        yield wrapped_left, wrapped_right
+    finally:
+        await wrapped_left.aclose()
+        await wrapped_right.aclose()
+
+
+ObjectEnds = tuple[ObjectSendStream[Any], ObjectReceiveStream[Any]]
+
+
+@asynccontextmanager
+async def checked_objects() -> AsyncIterator[
+    tuple[ObjectSendStream[Any], ObjectReceiveStream[Any]]
+]:
+    send, receive = create_memory_object_stream[Any](1)
+    wrapped_send, wrapped_receive = checked(send), checked(receive)
+    try:
+        yield wrapped_send, wrapped_receive
+    finally:
+        await wrapped_send.aclose()
+        await wrapped_receive.aclose()
+
+
+def test_checked_streams_pass_the_conformance_suite() -> None:
+    target = Target(
+        name="checked", byte_stream_pair=checked_pair, object_stream_pair=checked_objects
+    )
+    results = run_checks(target, backends=["asyncio", "trio"], roles=["resource", "byte", "object"])
+    assert results
+    # A one-way object stream has no send_eof(), so that one rule is not provided.
+    failures = [
+        r
+        for r in results
+        if r.outcome is not Outcome.PASSED
+        and not (r.rule.id == "OBJ-SEND-EOF" and r.outcome is Outcome.NOT_PROVIDED)
+    ]
+    assert not failures, "\n".join(f"{r.rule.id} {r.backend}: {r.message}" for r in failures)

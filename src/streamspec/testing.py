@@ -102,7 +102,7 @@ def drawn_split(data: DataObject, *, max_cuts: int = 8) -> Callable[[bytes], lis
 
     def split(sent: bytes) -> list[int]:
         if len(sent) < 2:
-            return []
+            return [len(sent)] if sent else []
         offsets = st.integers(min_value=1, max_value=len(sent) - 1)
         cuts = sorted(data.draw(st.sets(offsets, max_size=max_cuts), label="cut offsets"))
         return [end - start for start, end in zip([0, *cuts], [*cuts, len(sent)], strict=True)]
