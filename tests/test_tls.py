@@ -7,6 +7,7 @@ memory object streams, on every backend. Certificates come from trustme.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import math
 import ssl
@@ -17,6 +18,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import anyio.streams.tls
 import pytest
 import trustme
 from anyio.abc import SocketAttribute
@@ -381,10 +383,28 @@ async def test_tls12_channel_binding_and_no_alpn(
         assert server.extra(TLSAttribute.channel_binding_tls_unique) == binding
 
 
-async def test_the_stream_is_anyios_kind() -> None:
+def test_the_classes_are_anyios_kind_with_anyios_signatures() -> None:
     assert issubclass(TLSStream, anyio.abc.ByteStream)
     assert issubclass(TLSListener, anyio.abc.Listener)
     assert streamspec.tls.TLSAttribute is TLSAttribute
+
+    def shape(function: Any) -> list[tuple[str, Any, Any]]:
+        return [
+            (parameter.name, parameter.kind, parameter.default)
+            for parameter in inspect.signature(function).parameters.values()
+        ]
+
+    for ours, theirs in (
+        (TLSStream, anyio.streams.tls.TLSStream),
+        (TLSListener, anyio.streams.tls.TLSListener),
+    ):
+        public = {name for name in dir(theirs) if not name.startswith("_")}
+        assert public <= set(dir(ours))
+        for name in public:
+            if callable(getattr(theirs, name)):
+                assert shape(getattr(ours, name)) == shape(getattr(theirs, name)), name
+    assert shape(TLSListener) == shape(anyio.streams.tls.TLSListener)
+    assert isinstance(inspect.getattr_static(TLSListener, "handle_handshake_error"), staticmethod)
 
 
 # -- verification -------------------------------------------------------------------------------
