@@ -87,11 +87,11 @@ def _outcome_text(op: Op) -> str:
 
 def _expect(op: Op, expected: Outcome, what: str, size: float | None = None) -> None:
     if op.outcome != expected:
-        wanted = _outcome_text(_Fake(op.label, expected))
+        wanted = _outcome_text(_Done(op.label, expected))
         raise _fail(f"{what}: {op.label} {_outcome_text(op)}, expected it {wanted}", size)
 
 
-class _Fake(Op):
+class _Done(Op):
     def __init__(self, label: str, outcome: Outcome) -> None:
         super().__init__(label)
         self.outcome = outcome
@@ -576,7 +576,7 @@ async def _receiver_cancelled_then_send(
     except WouldBlock:
         pass
     else:
-        ledger.sends[1] = _Fake("send_nowait(1)", ("value", None))
+        ledger.sends[1] = _Done("send_nowait(1)", ("value", None))
 
 
 async def _send_then_receiver_cancelled(
@@ -586,7 +586,7 @@ async def _send_then_receiver_cancelled(
     op = await start(tg, "receive()", receive.receive, native=native)
     ledger.receives.append(op)
     send.send_nowait(2)
-    ledger.sends[2] = _Fake("send_nowait(2)", ("value", None))
+    ledger.sends[2] = _Done("send_nowait(2)", ("value", None))
     op.cancel()
 
 
@@ -617,7 +617,7 @@ async def _fill(send: Any, ledger: _Ledger) -> None:
         send.send_nowait(0)
     except WouldBlock:
         return
-    ledger.sends[0] = _Fake("send_nowait(0)", ("value", None))
+    ledger.sends[0] = _Done("send_nowait(0)", ("value", None))
 
 
 async def _take_all(receive: Any, ledger: _Ledger) -> None:
