@@ -19,10 +19,14 @@ import anyio.abc
 import pytest
 from anyio.abc import SocketAttribute
 
+import streamspec.conformance.checks  # noqa: F401  (registered, and rewritten, at collection)
 from streamspec import ByteReceiveStream, ByteStream
 from streamspec._checked import checked
 from streamspec.adapters.asyncio import from_asyncio_streams, to_asyncio_streams
 from streamspec.buffered import BufferedByteReceiveStream
+from streamspec.conformance.registry import NotProvided
+from streamspec.conformance.runner import Outcome, run_checks
+from streamspec.conformance.target import ByteStreamPairFactory, Target
 from streamspec.testing import byte_stream_pair, lockstep_byte_stream_pair
 
 pytestmark = pytest.mark.anyio
@@ -269,3 +273,43 @@ async def test_bad_limit() -> None:
     left, _ = byte_stream_pair()
     with pytest.raises(ValueError, match="limit"):
         await to_asyncio_streams(left, limit=0)
+
+
+# -- the conformance suite over the adapters ---------------------------------------------------
+
+
+def require_asyncio() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise NotProvided("asyncio streams outside an asyncio backend") from None
+
+
+@asynccontextmanager
+async def adapted_tcp_pair() -> AsyncIterator[tuple[ByteStream, ByteStream]]:
+    require_asyncio()
+    async with adapted_pair() as pair:
+        yield pair
+
+
+@asynccontextmanager
+async def round_trip_pair() -> AsyncIterator[tuple[ByteStream, ByteStream]]:
+    """Our doubles, seen through asyncio's streams, seen as byte streams again."""
+    require_asyncio()
+    left, right = byte_stream_pair(split=3)
+    there = from_asyncio_streams(*await to_asyncio_streams(left))
+    back = from_asyncio_streams(*await to_asyncio_streams(right))
+    try:
+        yield there, back
+    finally:
+        await there.aclose()
+        await back.aclose()
+
+
+@pytest.mark.parametrize("factory", [adapted_tcp_pair, round_trip_pair], ids=["tcp", "round-trip"])
+def test_adapters_pass_the_conformance_suite(factory: ByteStreamPairFactory) -> None:
+    target = Target(name="asyncio adapters", byte_stream_pair=factory)
+    results = run_checks(target, backends=["asyncio", "uvloop"], roles=["resource", "byte"])
+    assert results
+    failures = [r for r in results if r.outcome is not Outcome.PASSED]
+    assert not failures, "\n".join(f"{r.rule.id} {r.backend}: {r.message}" for r in failures)

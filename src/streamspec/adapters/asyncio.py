@@ -125,13 +125,20 @@ class StreamReaderWriterByteStream(anyio.abc.ByteStream):
     async def aclose(self) -> None:
         """Close the writer (and so the connection), and wait until it is closed.
 
-        A failure while closing (the peer reset the connection, say) is not raised.
+        The bytes already written are flushed first. A failure while closing (the peer reset
+        the connection, say) is not raised; a cancelled ``aclose()`` aborts the connection,
+        dropping what was not sent yet.
         """
         if not self._closed:
             self._closed = True
             self._writer.close()
-        with suppress(OSError):
-            await self._writer.wait_closed()
+        try:
+            # Shielded: cancelling a wait on the writer's close future would cancel the future
+            # itself, and every later wait_closed() would then raise CancelledError at once.
+            await asyncio.shield(_wait_closed(self._writer))
+        except asyncio.CancelledError:
+            self._writer.transport.abort()  # cancelled: drop what is unsent, close now
+            raise
         await anyio.lowlevel.checkpoint()
 
     @property
@@ -156,6 +163,11 @@ class StreamReaderWriterByteStream(anyio.abc.ByteStream):
     def _check_open(self) -> None:
         if self._closed:
             raise anyio.ClosedResourceError
+
+
+async def _wait_closed(writer: asyncio.StreamWriter) -> None:
+    with suppress(OSError):  # the peer reset the connection: it is closed all the same
+        await writer.wait_closed()
 
 
 def from_asyncio_streams(
