@@ -531,6 +531,20 @@ async def test_aclose_does_not_wait_for_the_peers_close_notify(
             await server.aclose()  # its close_notify cannot be delivered: not an error
 
 
+async def test_aclose_with_unread_data_still_ends_the_stream_cleanly(
+    transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair(transport_kind, server_context, client_context) as (client, server):
+        with anyio.fail_after(5):
+            await server.send(b"never read")
+            assert await client.receive(1) == b"n"  # the rest waits, decrypted or not
+            await server.send(b"nor this")
+            await anyio.wait_all_tasks_blocked()
+            await client.aclose()
+            with pytest.raises(anyio.EndOfStream):  # a close_notify, not a cut
+                await server.receive()
+
+
 async def test_a_handshake_cut_short_is_broken_even_when_lenient(
     server_context: ssl.SSLContext,
 ) -> None:

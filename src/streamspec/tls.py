@@ -321,7 +321,7 @@ class TLSStream(anyio.abc.ByteStream):
                 await anyio.lowlevel.checkpoint_if_cancelled()
             while True:
                 self._check_usable()
-                data = (self._unread and self._take_unread(max_bytes)) or self._decrypt(max_bytes)
+                data = self._take_unread(max_bytes) if self._unread else self._decrypt(max_bytes)
                 if data:
                     break
                 self._check_usable()  # the data may have ended in a failure
@@ -418,6 +418,7 @@ class TLSStream(anyio.abc.ByteStream):
             # shutdown leaves alone.
             while chunk := self._decrypt(_SEND_SLICE):
                 self._unread += chunk
+            self._check_usable()  # what was decrypted may have been a fatal alert
             try:
                 self._ssl_object.unwrap()
             except ssl.SSLWantReadError:
