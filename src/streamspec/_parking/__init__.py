@@ -22,6 +22,10 @@ The contract a stream relies on, on every backend:
 from __future__ import annotations
 
 import asyncio
+import sys
+from asyncio import AbstractEventLoop, Task
+from collections.abc import Callable
+from typing import Any
 
 from ._asyncio import ASYNCIO
 from ._base import NO_VALUE, Backend, Token, value_despite_interrupt
@@ -29,6 +33,15 @@ from ._base import NO_VALUE, Backend, Token, value_despite_interrupt
 __all__ = ["NO_VALUE", "Backend", "Token", "current_backend", "value_despite_interrupt"]
 
 _trio: Backend | None = None
+
+_get_running_loop = asyncio._get_running_loop
+_current_task: Callable[[AbstractEventLoop], Task[Any] | None]
+if sys.version_info >= (3, 12):
+    _current_task = asyncio.current_task  # implemented in C
+else:
+    # asyncio.current_task() is a Python wrapper around this lookup before 3.12; calling the
+    # lookup directly saves a third of the cost of a non-blocking send or receive.
+    _current_task = asyncio.tasks._current_tasks.get  # type: ignore[attr-defined]
 
 
 def _load_trio() -> Backend:
@@ -48,6 +61,7 @@ def current_backend() -> Backend:
     to be Trio, the only other backend AnyIO supports; outside a Trio run, Trio raises
     :exc:`RuntimeError` as soon as the stream needs it.
     """
-    if asyncio._get_running_loop() is not None and asyncio.current_task() is not None:
+    loop = _get_running_loop()
+    if loop is not None and _current_task(loop) is not None:
         return ASYNCIO
     return _trio or _load_trio()
