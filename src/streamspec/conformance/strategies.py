@@ -220,6 +220,9 @@ def _round_trips(char: str, encoding: str) -> bool:
         return False
 
 
+# Cached: Hypothesis turns a sampled alphabet into character ranges when it validates the
+# strategy, which costs milliseconds for thousands of characters, so each is built once.
+@cache
 def _texts(encoding: str, min_size: int = 0, max_size: int = 12) -> st.SearchStrategy[str]:
     return st.text(st.sampled_from(representable_chars(encoding)), min_size=min_size,
                    max_size=max_size)  # fmt: skip
@@ -278,11 +281,18 @@ def truncated_texts(draw: st.DrawFn) -> Truncated:
     of what is left."""
     encoding = draw(st.sampled_from(MULTIBYTE_ENCODINGS))
     complete = draw(_texts(encoding, max_size=6))
-    wide = [c for c in representable_chars(encoding) if len(_bare(c, encoding)) > 1]
-    last = draw(st.sampled_from(wide))
+    last = draw(_wide_chars(encoding))
     whole = (complete + last).encode(encoding)
     data = whole[: len(whole) - draw(st.integers(1, len(_bare(last, encoding)) - 1))]
     return Truncated(encoding, complete, data, draw(chunked(data)).chunks)
+
+
+@cache
+def _wide_chars(encoding: str) -> st.SearchStrategy[str]:
+    """Draw a representable character that takes more than one byte in ``encoding``."""
+    return st.sampled_from(
+        [c for c in representable_chars(encoding) if len(_bare(c, encoding)) > 1]
+    )
 
 
 def _bare(text: str, encoding: str) -> bytes:
