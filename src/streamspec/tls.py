@@ -316,8 +316,10 @@ class TLSStream(anyio.abc.ByteStream):
             # When nothing can be returned without reading the transport (the usual case in a
             # busy stream), the transport's receive() comes first and is the checkpoint, as
             # every AnyIO stream's is; the cancellation check is then left to it.
-            waited = self._must_read_transport()
-            if not waited:
+            if self._must_read_transport():
+                waited = await self._pull()
+            else:
+                waited = False
                 await anyio.lowlevel.checkpoint_if_cancelled()
             while True:
                 self._check_usable()
