@@ -18,6 +18,7 @@ import enum
 import gc
 import statistics
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,10 +105,16 @@ class Workload:
     rounds: int
     #: The name of a series' x axis ("waiting tasks"); None when the workload is no series.
     point_label: str | None = None
+    #: The point whose cost ``growth`` divides by (None: the first point). Points before it
+    #: may cost more per unit for a good reason and are not judged.
+    growth_base: int | None = None
     #: How a series point is shown ("16 MiB" rather than 16777216).
     show_point: Callable[[int], str] = str
     #: Extra lines printed under the table: caveats a reader must know.
     notes: tuple[str, ...] = ()
+    #: Whether a thrown-away warm-up round may run first (when the profile asks for one):
+    #: pointless when every measurement starts a fresh interpreter.
+    warmup: bool = True
 
 
 @dataclass
@@ -149,6 +156,8 @@ class WorkloadResult:
     workload_id: str
     workload: Workload
     rows: list[Row]
+    #: Wall-clock seconds the whole workload took, set-up and warm-up included.
+    seconds: float = 0.0
 
     def reference_for(self, row: Row) -> Row | None:
         """AnyIO on the same backend (at the same point); plain-code rows compare with
@@ -171,6 +180,23 @@ class WorkloadResult:
             and other.median is not None
         ]
         return min(peers, key=lambda other: other.median or 0.0, default=None)
+
+    def growth_base_for(self, row: Row) -> Row | None:
+        """In a series, the same variant and backend at the workload's ``growth_base`` point
+        (the first point when it has none): what ``growth`` divides by. None outside series."""
+        if row.variant.point is None:
+            return None
+        base = self.workload.growth_base
+        same = [
+            other
+            for other in self.rows
+            if other.variant.label == row.variant.label
+            and other.variant.backend == row.variant.backend
+            and other.variant.point is not None
+        ]
+        if base is None:
+            return min(same, key=lambda other: other.variant.point or 0, default=None)
+        return next((other for other in same if other.variant.point == base), None)
 
     def ratio(self, row: Row, to: Row | None) -> float | None:
         """The median over rounds of ``row``'s cost divided by ``to``'s cost that round."""
@@ -208,9 +234,10 @@ def interleave(
     and the first growth of the allocator's arenas. A variant that raises is reported as
     failed, with its traceback on stderr, and is not run again; the others carry on.
     """
+    started = time.perf_counter()
     rows = [Row(variant) for variant in workload.variants]
     active = [row for row in rows if row.variant.measure is not None]
-    total = workload.rounds + (1 if warmup else 0)
+    total = workload.rounds + (1 if warmup and workload.warmup else 0)
     for round_index in range(total):
         counted = round_index >= total - workload.rounds
         progress(f"{workload_id}: round {round_index + 1}/{total}{'' if counted else ' (warm-up)'}")
@@ -220,7 +247,7 @@ def interleave(
             if counted:
                 row.costs.append(cost)
         active = [row for row in active if row.error is None]
-    return WorkloadResult(workload_id, workload, rows)
+    return WorkloadResult(workload_id, workload, rows, time.perf_counter() - started)
 
 
 def _measure_once(workload_id: str, row: Row) -> float | None:

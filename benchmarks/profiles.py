@@ -20,9 +20,17 @@ class Profile:
     rounds: int
     #: Whether a thrown-away warm-up round runs first.
     warmup: bool
+    #: Rounds for the series (waiters, line length), and whether they warm up first: their
+    #: many points make each round long.
+    series_rounds: int
+    series_warmup: bool
     #: Rounds for the memory workloads, one fresh interpreter per variant per round.
     footprint_rounds: int
+    #: The backends memory workloads run on (None: all of them).
+    footprint_backends: tuple[str, ...] | None
     #: Whether memory workloads run each measurement in a fresh interpreter (see probe.py).
+    #: tracemalloc counts only what is allocated while it traces, so in-process figures are
+    #: the same; a fresh interpreter only rules out any doubt, at a second or more each.
     fresh_interpreter: bool
     #: Items through one stream, 1 producer and 1 consumer.
     pipe_items: int
@@ -52,7 +60,10 @@ FULL = Profile(
     name="full",
     rounds=7,
     warmup=True,
+    series_rounds=5,
+    series_warmup=True,
     footprint_rounds=3,
+    footprint_backends=None,
     fresh_interpreter=True,
     pipe_items=50_000,
     fan_items=20_000,
@@ -61,7 +72,7 @@ FULL = Profile(
     buffered_items=1_000_000,
     stream_bytes=16 * MiB,
     line_lengths=tuple(KiB * 4**i for i in range(8)),  # 1 KiB .. 16 MiB
-    line_length_bytes=32 * MiB,
+    line_length_bytes=64 * MiB,
     text_bytes=8 * MiB,
     tls_bytes=64 * MiB,
     handshakes=300,
@@ -71,9 +82,15 @@ FULL = Profile(
 QUICK = Profile(
     name="quick",
     rounds=3,
-    warmup=True,
+    # The median of 3 interleaved rounds absorbs a cold first round; no warm-up saves a
+    # quarter of the run.
+    warmup=False,
+    series_rounds=2,
+    series_warmup=False,
     footprint_rounds=1,
-    fresh_interpreter=True,
+    # uvloop cannot change what a buffer or a send holds; the full run shows it.
+    footprint_backends=("asyncio", "trio"),
+    fresh_interpreter=False,
     pipe_items=10_000,
     fan_items=4_000,
     waiters=(1, 10, 100, 1000, 10_000),
@@ -81,29 +98,32 @@ QUICK = Profile(
     buffered_items=1_000_000,
     stream_bytes=2 * MiB,
     line_lengths=tuple(KiB * 4**i for i in range(8)),
-    line_length_bytes=16 * MiB,
+    line_length_bytes=64 * MiB,
     text_bytes=1 * MiB,
     tls_bytes=16 * MiB,
-    handshakes=60,
-    tls_send_bytes=64 * MiB,
+    handshakes=40,
+    tls_send_bytes=256 * MiB,
 )
 
 SMOKE = Profile(
     name="smoke",
     rounds=2,
     warmup=False,
+    series_rounds=1,
+    series_warmup=False,
     footprint_rounds=1,
+    footprint_backends=None,
     fresh_interpreter=False,
-    pipe_items=200,
-    fan_items=200,
+    pipe_items=100,
+    fan_items=100,
     waiters=(1, 10),
     waiter_items=50,
-    buffered_items=10_000,
-    stream_bytes=128 * KiB,
+    buffered_items=2_000,
+    stream_bytes=64 * KiB,
     line_lengths=(KiB, 128 * KiB),
     line_length_bytes=256 * KiB,
     text_bytes=16 * KiB,
-    tls_bytes=128 * KiB,
+    tls_bytes=64 * KiB,
     handshakes=2,
     tls_send_bytes=1 * MiB,
 )

@@ -40,18 +40,15 @@ class Summary:
     vs_floor: float | None
     #: Cost / the cheapest peer's (Trio's channel, asyncio's class) on the same backend.
     vs_peer: float | None
-    #: Series only: cost at this point / cost at the series' first point (same variant).
+    #: Series only: cost at this point / cost at the series' growth base (same variant).
     growth: float | None
 
 
 def summarise(result: WorkloadResult) -> list[Summary]:
     """The rows of ``result``, grouped by series point, with their medians and ratios."""
     rows = sorted(result.rows, key=lambda row: row.variant.point or 0)
-    first_point: dict[tuple[str, str], Row] = {}
     summaries = []
     for row in rows:
-        key = (row.variant.label, row.variant.backend)
-        first = first_point.setdefault(key, row) if row.variant.point is not None else None
         median = row.median
         summaries.append(
             Summary(
@@ -61,7 +58,7 @@ def summarise(result: WorkloadResult) -> list[Summary]:
                 vs_anyio=result.ratio(row, result.reference_for(row)),
                 vs_floor=result.ratio(row, result.floor_for(row)),
                 vs_peer=result.ratio(row, result.best_peer_for(row)),
-                growth=result.ratio(row, first),
+                growth=result.ratio(row, result.growth_base_for(row)),
             )
         )
     return summaries
@@ -76,7 +73,7 @@ def table(result: WorkloadResult) -> str:
     lines = [
         f"{result.workload_id}: {workload.title}",
         f"  {workload.size}; median of {workload.rounds} interleaved round(s); "
-        f"{unit.label}, {better} is better",
+        f"{unit.label}, {better} is better; took {result.seconds:.0f} s",
         "",
     ]
     columns = ["variant", "backend", unit.label, "spread", "x AnyIO", "x floor", "x peer"]
@@ -205,7 +202,8 @@ def summary_table(results: Sequence[WorkloadResult]) -> str:
     lines = [
         "summary: streamspec against issue 6's targets",
         "  ratios are costs (time or bytes per unit of work), streamspec's / theirs, median of "
-        "per-round ratios; < 1 is cheaper. Series are judged at their largest point.",
+        "per-round ratios; < 1 is cheaper. Series show their largest point; growth is the "
+        "largest cost / the cost at the series' base point (the first, or as its table says).",
         "",
         *_aligned(columns, cells, text_columns=2, left_columns=(7, 8)),
         "",
@@ -224,7 +222,9 @@ def environment(profile: Profile, command: str) -> dict[str, str]:
     mode = (
         f"{profile.name}: {profile.rounds} interleaved rounds"
         + (" after 1 warm-up round" if profile.warmup else "")
-        + f", {profile.footprint_rounds} for memory workloads"
+        + f"; series {profile.series_rounds} rounds"
+        + (" after a warm-up" if profile.series_warmup else "")
+        + f"; {profile.footprint_rounds} for memory workloads (fresh interpreters)"
     )
     if profile.name != "full":
         mode += "; fewer items than the full run (each table says how many)"
@@ -281,6 +281,7 @@ def to_json(meta: dict[str, str], results: Sequence[WorkloadResult]) -> dict[str
                 "unit": result.workload.unit.label,
                 "size": result.workload.size,
                 "rounds": result.workload.rounds,
+                "seconds": result.seconds,
                 "point_label": result.workload.point_label,
                 "notes": list(result.workload.notes),
                 "rows": [_row_json(summary) for summary in summarise(result)],

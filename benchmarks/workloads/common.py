@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "plain_variant",
     "probe_variants",
     "trio_variant",
+    "where",
 ]
 
 
@@ -30,6 +32,13 @@ class Context:
     profile: Profile
     backends: tuple[Backend, ...]
     implementations: tuple[Implementation, ...]
+
+    def for_footprint(self) -> Context:
+        """This context on the backends the profile measures memory on: the event loop
+        does not change what a buffer or a ``send`` holds, so a short run may skip some."""
+        names = self.profile.footprint_backends
+        backends = tuple(b for b in self.backends if names is None or b.name in names)
+        return dataclasses.replace(self, backends=backends)
 
 
 class WrongResult(AssertionError):
@@ -128,7 +137,7 @@ def asyncio_variants(
 
 
 def trio_variant(
-    ctx: Context, label: str, role: Role, count: int, measure: Measure
+    ctx: Context, label: str, role: Role, count: int, measure: Measure, point: int | None = None
 ) -> list[Variant]:
     """A variant of native Trio code, when the trio backend is part of the run."""
     if TRIO not in ctx.backends:
@@ -141,6 +150,7 @@ def trio_variant(
             count=count,
             measure=None if TRIO.missing else measure,
             unavailable=TRIO.missing,
+            point=point,
         )
     ]
 
@@ -148,3 +158,11 @@ def trio_variant(
 def plain_variant(label: str, role: Role, count: int, measure: Measure) -> Variant:
     """A variant of plain code that needs no event loop (most floors)."""
     return Variant(label=label, backend="-", role=role, count=count, measure=measure)
+
+
+def where(ctx: Context) -> str:
+    """How a memory workload's measurements are isolated, for its table's title."""
+    where = ", a fresh interpreter per variant" if ctx.profile.fresh_interpreter else ""
+    if ctx.profile.footprint_backends is not None:
+        where += f"; on {' and '.join(ctx.profile.footprint_backends)} only in this profile"
+    return where

@@ -32,6 +32,9 @@ from .common import (
     probe_variants,
     trio_variant,
 )
+from .common import (
+    where as _where,
+)
 
 __all__ = [
     "Receiver",
@@ -147,35 +150,41 @@ async def fan(factory: Factory, items: int, tasks: int) -> float:
 
 
 async def many_waiters(factory: Factory, waiters: int, items: int) -> float:
-    """``waiters`` receivers block on one rendezvous stream; then one sender hands them
-    ``items`` ints. Times from the first send until the last item is received."""
+    """``waiters`` tasks block in ``receive`` on one rendezvous stream's receive end; then
+    one sender hands them ``items`` ints (at least one each). Times from the first send
+    until the last item is received."""
     send, receive = factory(0)
-    received = 0
-    all_received = anyio.Event()
+    received = ready = 0
+    all_received, all_ready = anyio.Event(), anyio.Event()
 
-    async def consume(clone: Receiver[int]) -> None:
-        nonlocal received
-        try:
-            async for _ in clone:
-                received += 1
-                if received == items:
-                    all_received.set()
-        finally:
-            await clone.aclose()
+    async def consume() -> None:
+        nonlocal received, ready
+        ready += 1
+        if ready == waiters:
+            all_ready.set()
+        # No await between here and the receive: when the last consumer has counted itself,
+        # it blocks in receive before the sender can run again.
+        async for _ in receive:
+            received += 1
+            if received == items:
+                all_received.set()
 
-    async with anyio.create_task_group() as tg:
-        for _ in range(waiters):
-            tg.start_soon(consume, receive.clone())
+    try:
+        async with anyio.create_task_group() as tg:
+            for _ in range(waiters):
+                tg.start_soon(consume)
+            # (wait_all_tasks_blocked would do too, but costs O(tasks) per pass on asyncio.)
+            await all_ready.wait()
+            start = perf_counter()
+            try:
+                for item in range(items):
+                    await send.send(item)
+                await all_received.wait()
+                elapsed = perf_counter() - start
+            finally:
+                await send.aclose()  # every waiter's receive ends
+    finally:
         await receive.aclose()
-        await anyio.wait_all_tasks_blocked()
-        start = perf_counter()
-        try:
-            for item in range(items):
-                await send.send(item)
-            await all_received.wait()
-            elapsed = perf_counter() - start
-        finally:
-            await send.aclose()
     expect(received == items, f"{items} items received, got {received}")
     return elapsed
 
@@ -309,26 +318,39 @@ def rendezvous_fan(ctx: Context) -> Workload:
 def waiters_series(ctx: Context) -> Workload:
     variants = []
     for waiters in ctx.profile.waiters:
-        items = max(ctx.profile.waiter_items, 2 * waiters)
+        items = max(ctx.profile.waiter_items, waiters)
         job = partial(many_waiters, waiters=waiters, items=items)
         variants += implementation_variants(
             ctx, lambda i: i.memory, items, partial(_implementation, job=job), point=waiters
+        )
+        variants += trio_variant(
+            ctx,
+            "trio.open_memory_channel(0)",
+            Role.PEER,
+            items,
+            partial(trio.run, partial(job, _trio_channel)),
+            point=waiters,
         )
     return Workload(
         title="cost per item with N receivers waiting on one rendezvous stream",
         unit=PER_ITEM,
         size=(
-            f"{ctx.profile.waiter_items:,} items (or 2 per waiter, if more), "
+            f"{ctx.profile.waiter_items:,} items (or 1 per waiter, if more), "
             "timed from the first send to the last receive"
         ),
-        rounds=ctx.profile.rounds,
+        rounds=ctx.profile.series_rounds,
         variants=tuple(variants),
         point_label="waiters",
-        notes=("growth: cost at this N / cost at the smallest N, same variant and backend.",),
+        warmup=ctx.profile.series_warmup,
+        notes=(
+            "growth: cost at this N / cost at the smallest N, same variant and backend; "
+            "a cost that does not depend on N stays near 1.",
+        ),
     )
 
 
 def buffered_item_cost(ctx: Context) -> Workload:
+    ctx = ctx.for_footprint()
     items = ctx.profile.buffered_items
     target = f"{__name__}:buffered_bytes_probe"
 
@@ -341,10 +363,11 @@ def buffered_item_cost(ctx: Context) -> Workload:
         ctx, lambda i: i.memory, items, lambda path, backend: measure("stream", backend.name, path)
     )
     return Workload(
-        title="memory held by items buffered in one memory object stream (buffer inf)",
+        title="peak memory of items buffered in one memory object stream (buffer inf)",
         unit=BYTES_PER_ITEM,
-        size=f"{items:,} items (the same int), tracemalloc in a fresh interpreter per variant",
+        size=f"{items:,} items (the same int), tracemalloc peak{_where(ctx)}",
         rounds=ctx.profile.footprint_rounds,
+        warmup=False,
         variants=(
             *variants,
             *trio_variant(
@@ -366,7 +389,7 @@ def buffered_item_cost(ctx: Context) -> Workload:
 
 
 def buffered_bytes_probe(args: Sequence[str]) -> float:
-    """Bytes allocated while ``items`` ints are buffered: ``kind backend items path``.
+    """Peak bytes allocated while ``items`` ints are buffered: ``kind backend items path``.
 
     ``kind`` is "stream" (the memory stream factory at ``path``), "trio", "queue" or "deque".
     """
@@ -392,13 +415,16 @@ def buffered_bytes_probe(args: Sequence[str]) -> float:
 
 
 def _traced(make_put: Callable[[], Callable[[int], None]], items: int) -> float:
-    """Bytes still allocated after calling the ``put`` that ``make_put`` returns ``items``
-    times; the container is made before tracing starts, so only its growth counts."""
+    """The peak of bytes allocated (tracemalloc) while calling the ``put`` that ``make_put``
+    returns ``items`` times; the container is made before tracing starts, so only its
+    growth counts."""
     put = make_put()
     tracemalloc.start()
-    before, _ = tracemalloc.get_traced_memory()
-    for _ in range(items):
-        put(0)
-    after, _ = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return float(after - before)
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for _ in range(items):
+            put(0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return float(peak - before)

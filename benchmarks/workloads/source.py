@@ -32,18 +32,25 @@ class ChunkSource(ByteReceiveStream):
 
     def __init__(self, chunks: Sequence[bytes]) -> None:
         self._chunks = iter(chunks)
-        self._held = b""
+        self._chunk = b""
+        # Where the unread part of the current chunk begins: a short read copies only what
+        # it returns, as a socket's would, never the rest of the chunk.
+        self._offset = 0
 
     async def receive(self, max_bytes: int = CHUNK) -> bytes:
-        chunk = self._held or next(self._chunks, b"")
-        if not chunk:
-            raise anyio.EndOfStream
-        if len(chunk) <= max_bytes:
-            self._held = b""
-            return chunk
-        self._held = chunk[max_bytes:]
-        return chunk[:max_bytes]
+        chunk, offset = self._chunk, self._offset
+        if offset >= len(chunk):
+            chunk, offset = next(self._chunks, b""), 0
+            if not chunk:
+                self._chunk, self._offset = b"", 0
+                raise anyio.EndOfStream
+            if len(chunk) <= max_bytes:
+                self._chunk, self._offset = b"", 0
+                return chunk
+        end = offset + max_bytes
+        self._chunk, self._offset = chunk, end
+        return chunk[offset:end]
 
     async def aclose(self) -> None:
         self._chunks = iter(())
-        self._held = b""
+        self._chunk, self._offset = b"", 0

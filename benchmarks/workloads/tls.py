@@ -29,7 +29,7 @@ from ..harness import Measure, Role, Unit, Workload
 from ..implementations import load
 from ..probe import run_probe
 from ..profiles import KiB, MiB
-from .common import Context, expect, implementation_variants, plain_variant, probe_variants
+from .common import Context, expect, implementation_variants, plain_variant, probe_variants, where
 
 __all__ = [
     "TLSClass",
@@ -344,6 +344,7 @@ def full_handshakes(ctx: Context) -> Workload:
 
 
 def send_peak(ctx: Context) -> Workload:
+    ctx = ctx.for_footprint()
     size = ctx.profile.tls_send_bytes
     target = f"{__name__}:send_peak_probe"
 
@@ -355,8 +356,9 @@ def send_peak(ctx: Context) -> Workload:
     return Workload(
         title="peak memory of one send() through TLS (both ends in one process)",
         unit=Unit("x payload", 1),
-        size=f"one {size // MiB} MiB send; tracemalloc peak in a fresh interpreter per variant",
+        size=f"one {size // MiB} MiB send; tracemalloc peak{where(ctx)}",
         rounds=ctx.profile.footprint_rounds,
+        warmup=False,
         variants=(
             *probe_variants(
                 ctx, lambda i: i.tls, size, lambda path, backend: measure("tls", backend.name, path)
