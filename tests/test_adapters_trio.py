@@ -20,6 +20,7 @@ from streamspec import ByteReceiveStream, ByteSendStream, ByteStream, ObjectRece
 from streamspec._checked import checked
 from streamspec.adapters.trio import (
     from_trio_channel,
+    from_trio_listener,
     from_trio_stream,
     to_trio_stream,
 )
@@ -187,6 +188,39 @@ async def test_channel_closed_receiver_breaks_sender() -> None:
         from_trio_channel(object())  # type: ignore[call-overload]
 
 
+# -- Trio listeners as listeners ----------------------------------------------------------------
+
+
+async def test_listener_serves_adapted_connections_until_closed() -> None:
+    (socket_listener,) = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    listener = from_trio_listener(socket_listener)
+    port = listener.extra(SocketAttribute.local_port)
+    assert listener.extra(SocketAttribute.local_address) == ("127.0.0.1", port)
+    served = anyio.Event()
+
+    async def shout(stream: ByteStream) -> None:
+        async with stream:
+            await stream.send((await stream.receive()).upper())
+        served.set()
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+
+            async def serve() -> None:
+                with pytest.raises(anyio.ClosedResourceError):
+                    await listener.serve(shout, tg)
+
+            tg.start_soon(serve)
+            client = from_trio_stream(
+                await trio.testing.open_stream_to_socket_listener(socket_listener)
+            )
+            async with client:
+                await client.send(b"hi")
+                assert await client.receive() == b"HI"
+            await served.wait()
+            await listener.aclose()
+
+
 # -- byte streams as Trio streams --------------------------------------------------------------
 
 
@@ -238,7 +272,7 @@ async def test_round_trip_keeps_the_contract() -> None:
 
 
 def test_trio_target_passes_on_trio_and_is_not_provided_elsewhere() -> None:
-    rules = ["BYTE-EOF", "BYTE-PEER-CLOSED", "BYTE-CLOSED-WAKES", "OBJ-EOF", "OBJ-CLOSED"]
+    rules = ["BYTE-EOF", "BYTE-CLOSED-WAKES", "OBJ-EOF", "OBJ-CLOSED", "LISTEN-SERVE"]
     results = run_checks(TRIO, backends=["trio", "asyncio"], rules=rules)
     outcomes = {(result.rule.id, result.backend): result for result in results}
     assert len(outcomes) == 2 * len(rules)

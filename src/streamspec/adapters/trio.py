@@ -19,9 +19,10 @@ adapters work under AnyIO's Trio backend only.
 
 from __future__ import annotations
 
+import inspect
 import operator
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from typing import Any, Generic, TypeVar, overload
 
 import anyio
@@ -34,6 +35,7 @@ from ..protocols import (
     ByteReceiveStream,
     ByteSendStream,
     ByteStream,
+    Listener,
     ObjectReceiveStream,
     ObjectSendStream,
 )
@@ -43,9 +45,11 @@ __all__ = [
     "TrioByteReceiveStream",
     "TrioByteSendStream",
     "TrioByteStream",
+    "TrioListener",
     "TrioObjectReceiveStream",
     "TrioObjectSendStream",
     "from_trio_channel",
+    "from_trio_listener",
     "from_trio_stream",
     "to_trio_stream",
 ]
@@ -261,6 +265,61 @@ def from_trio_channel(channel: Any, /) -> Any:
     if isinstance(channel, trio.abc.SendChannel):
         return TrioObjectSendStream(channel)
     raise TypeError(f"channel must be a trio.abc channel, got {type(channel).__name__}")
+
+
+# -- Trio listeners as listeners ----------------------------------------------------------------
+
+
+class TrioListener(anyio.abc.Listener[ByteStream]):
+    """A ``trio.abc.Listener`` of Trio streams as a listener of byte streams."""
+
+    def __init__(self, listener: trio.abc.Listener[trio.abc.Stream]) -> None:
+        self._listener = listener
+
+    async def serve(
+        self, handler: Callable[[ByteStream], Any], task_group: anyio.abc.TaskGroup | None = None
+    ) -> None:
+        """Accept connections until closed, each adapted and handed to ``handler`` in a task.
+
+        :raises ~anyio.ClosedResourceError: the listener was closed, before or during the call.
+        """
+
+        async def run_handler(stream: ByteStream) -> None:
+            result = handler(stream)
+            if inspect.isawaitable(result):
+                await result
+
+        async with AsyncExitStack() as stack:
+            if task_group is None:
+                task_group = await stack.enter_async_context(anyio.create_task_group())
+            while True:
+                with _translated(_FROM_TRIO):
+                    connection = await self._listener.accept()
+                task_group.start_soon(run_handler, TrioByteStream(connection))
+
+    async def aclose(self) -> None:
+        """Stop accepting: a running :meth:`serve` raises ClosedResourceError."""
+        with _translated(_FROM_TRIO):
+            await self._listener.aclose()
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        if not isinstance(self._listener, trio.SocketListener):
+            return {}
+        sock = self._listener.socket
+        attributes: dict[Any, Callable[[], Any]] = {
+            SocketAttribute.family: lambda: sock.family,
+            SocketAttribute.local_address: lambda: _address(sock.getsockname()),
+        }
+        if isinstance(sock.getsockname(), tuple):
+            attributes[SocketAttribute.local_port] = lambda: sock.getsockname()[1]
+        return attributes
+
+
+def from_trio_listener(listener: trio.abc.Listener[trio.abc.Stream], /) -> Listener[ByteStream]:
+    """Adapt a Trio listener (``trio.open_tcp_listeners()``'s, say) to a listener of byte
+    streams."""
+    return TrioListener(listener)
 
 
 # -- byte streams as Trio streams --------------------------------------------------------------

@@ -5,7 +5,8 @@ Trio has none of AnyIO's names, so the target gives explicit factories:
 * ``byte_stream_pair``: a loopback TCP connection of ``trio.SocketStream`` objects;
 * ``one_way_byte_stream``: ``trio.testing.memory_stream_one_way_pair()``;
 * ``object_stream_pair``: ``trio.open_memory_channel(1)`` (one slot, as the suite's other
-  object subjects).
+  object subjects);
+* ``listener``: a ``trio.SocketListener`` on a loopback port.
 
 Trio objects need a Trio event loop. The suite runs every check on every backend it is
 given, so on any other backend these factories raise
@@ -16,18 +17,19 @@ are listed in :data:`TRIO_DIVERGENCES` with the reason.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import trio
 import trio.testing
 
-from ..adapters.trio import from_trio_channel, from_trio_stream
+from ..adapters.trio import from_trio_channel, from_trio_listener, from_trio_stream
 from ..protocols import (
     ByteReceiveStream,
     ByteSendStream,
     ByteStream,
+    Listener,
     ObjectReceiveStream,
     ObjectSendStream,
 )
@@ -94,6 +96,24 @@ async def trio_memory_channel() -> AsyncIterator[
         await _close_quietly(sender, receiver)
 
 
+@asynccontextmanager
+async def trio_tcp_listener() -> AsyncIterator[
+    tuple[Listener[ByteStream], Callable[[], Awaitable[ByteStream]]]
+]:
+    """A Trio TCP listener on a loopback port, and a way to connect to it."""
+    _require_trio()
+    (socket_listener,) = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    listener = from_trio_listener(socket_listener)
+
+    async def connect() -> ByteStream:
+        return from_trio_stream(await trio.testing.open_stream_to_socket_listener(socket_listener))
+
+    try:
+        yield listener, connect
+    finally:
+        await _close_quietly(listener)
+
+
 #: Rules that Trio's streams break as seen through the adapters, found by running
 #: ``streamspec check trio --backend trio``.
 TRIO_DIVERGENCES: tuple[Divergence, ...] = ()
@@ -103,5 +123,6 @@ TRIO = Target(
     byte_stream_pair=trio_socket_stream_pair,
     one_way_byte_stream=trio_memory_one_way_stream,
     object_stream_pair=trio_memory_channel,
+    listener=trio_tcp_listener,
     known_divergences=TRIO_DIVERGENCES,
 )
