@@ -245,6 +245,29 @@ async def test_data_crosses_both_ways_and_close_notify_ends_it(
                 await client.receive()
 
 
+async def test_both_ends_send_and_receive_at_once(
+    transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    # Each end sends more than a socket buffers while the other does the same: this only
+    # finishes if receiving goes on while a send waits for the transport.
+    size = 4 * 1024 * 1024
+    upstream, downstream = bytes(range(251)) * (size // 251), bytes(range(241)) * (size // 241)
+    received: dict[str, bytes] = {}
+
+    async def talk(name: str, stream: TLSStream, payload: bytes, expected: int) -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(stream.send, payload)
+            received[name] = await receive_exactly(stream, expected)
+
+    async with tls_pair(transport_kind, server_context, client_context) as (client, server):
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(talk, "client", client, upstream, len(downstream))
+                tg.start_soon(talk, "server", server, downstream, len(upstream))
+    assert received["server"] == upstream
+    assert received["client"] == downstream
+
+
 async def test_receive_respects_max_bytes_and_loses_nothing(
     server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
