@@ -31,17 +31,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="streamspec", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="streamspec",
+        description="The typed contract for async streams: check an implementation against "
+        "the spec, list the rules.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands.add_parser("rules", help="list the rule catalogue, grouped by role")
     check = commands.add_parser(
         "check",
         help="run the conformance suite against an implementation",
         description="Run the conformance suite against TARGET and print a report by rule.",
+        epilog="Exit status: 0 when no rule failed, 1 when one did (a stale known divergence "
+        "included), 2 for a usage error.",
     )
     check.add_argument(
         "target",
         nargs="?",
+        metavar="TARGET",
         default="streamspec",
         help="'module' or 'module:attribute' naming a Target or an AnyIO-style namespace; "
         "built in: streamspec (the default), anyio",
