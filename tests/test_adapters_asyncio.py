@@ -20,8 +20,7 @@ import pytest
 from anyio.abc import SocketAttribute
 
 import streamspec.conformance.checks  # noqa: F401  (registered, and rewritten, at collection)
-from streamspec import ByteReceiveStream, ByteStream
-from streamspec._checked import checked
+from streamspec import ByteReceiveStream, ByteStream, checked
 from streamspec.adapters.asyncio import from_asyncio_streams, to_asyncio_streams
 from streamspec.buffered import BufferedByteReceiveStream
 from streamspec.conformance.registry import NotProvided

@@ -16,8 +16,7 @@ from anyio.abc import SocketAttribute
 from typing_extensions import assert_type
 
 import streamspec.conformance.checks  # noqa: F401  (registered, and rewritten, at collection)
-from streamspec import ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream
-from streamspec._checked import checked
+from streamspec import ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream, checked
 from streamspec.adapters.trio import (
     from_trio_channel,
     from_trio_listener,

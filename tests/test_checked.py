@@ -21,8 +21,9 @@ from streamspec import (
     ObjectReceiveStream,
     ObjectSendStream,
     ObjectStream,
+    StreamContractError,
+    checked,
 )
-from streamspec._checked import StreamContractError, checked
 from streamspec.conformance.runner import Outcome, run_checks
 from streamspec.conformance.target import Target
 from streamspec.memory import create_memory_object_stream

@@ -25,8 +25,8 @@ from streamspec import (
     ObjectReceiveStream,
     ObjectSendStream,
     ObjectStream,
+    checked,
 )
-from streamspec._checked import checked
 from streamspec.buffered import BufferedByteReceiveStream
 from streamspec.conformance.runner import Outcome, run_checks
 from streamspec.conformance.target import Target

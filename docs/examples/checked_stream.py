@@ -3,7 +3,7 @@
 import anyio
 import anyio.abc
 
-from streamspec._checked import StreamContractError, checked
+from streamspec import StreamContractError, checked
 
 
 class SaysEmpty(anyio.abc.ByteReceiveStream):

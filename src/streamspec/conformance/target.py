@@ -151,6 +151,7 @@ _FIELD_NAMES = frozenset(f.name for f in fields(Target))
 BUILTIN_TARGETS: Mapping[str, str] = {
     "streamspec": "streamspec.conformance.targets:STREAMSPEC",
     "anyio": "streamspec.conformance.targets:ANYIO",
+    "trio": "streamspec.conformance.targets_trio:TRIO",
 }
 
 
