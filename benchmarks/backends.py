@@ -13,9 +13,13 @@ from typing import TypeVar
 
 import anyio
 
-__all__ = ["ASYNCIO", "BACKENDS", "TRIO", "UVLOOP", "Backend", "by_name"]
+__all__ = ["ASYNCIO", "BACKENDS", "MEASURE_TIMEOUT", "TRIO", "UVLOOP", "Backend", "by_name"]
 
 T = TypeVar("T")
+
+#: Seconds one measurement may take before it is cancelled and its variant reported as
+#: failed: an implementation caught mid-change may deadlock, and must not hang the run.
+MEASURE_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,18 @@ class Backend:
             return f"n/a ({needed} not installed)"
         return None
 
-    def run(self, main: Callable[[], Awaitable[T]]) -> T:
-        """Run ``main`` in a new event loop of this backend and return its result."""
+    def run(self, main: Callable[[], Awaitable[T]], timeout: float = MEASURE_TIMEOUT) -> T:
+        """Run ``main`` in a new event loop of this backend and return its result.
+
+        :raises TimeoutError: ``main`` took more than ``timeout`` seconds (it is cancelled).
+        """
+
+        async def guarded() -> T:
+            with anyio.fail_after(timeout):
+                return await main()
+
         options = {"use_uvloop": True} if self.use_uvloop else {}
-        return anyio.run(main, backend=self.anyio_backend, backend_options=options)
+        return anyio.run(guarded, backend=self.anyio_backend, backend_options=options)
 
 
 ASYNCIO = Backend("asyncio", "asyncio")

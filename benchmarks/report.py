@@ -224,7 +224,8 @@ def environment(profile: Profile, command: str) -> dict[str, str]:
         + (" after 1 warm-up round" if profile.warmup else "")
         + f"; series {profile.series_rounds} rounds"
         + (" after a warm-up" if profile.series_warmup else "")
-        + f"; {profile.footprint_rounds} for memory workloads (fresh interpreters)"
+        + f"; {profile.footprint_rounds} for memory workloads"
+        + (" (a fresh interpreter each)" if profile.fresh_interpreter else " (in-process)")
     )
     if profile.name != "full":
         mode += "; fewer items than the full run (each table says how many)"

@@ -97,6 +97,10 @@ def check(result: WorkloadResult) -> list[Check]:
     subject_rows = [row for row in result.rows if row.variant.role is Role.SUBJECT]
     backends = list(dict.fromkeys(row.variant.backend for row in subject_rows))
     targets = TARGETS.get(result.workload_id, ())
+    if not result.workload.variants:  # the workload could not even be built
+        figures: dict[Against, float | None] = dict.fromkeys(Against)
+        verdict = f"error: {result.workload.title}"
+        return [Check(result.workload_id, "-", None, figures, targets, verdict)]
     checks = []
     for backend in backends:
         rows = [row for row in subject_rows if row.variant.backend == backend]

@@ -11,9 +11,10 @@ import json
 import math
 from pathlib import Path
 
+import anyio
 import pytest
 
-from benchmarks.backends import BACKENDS
+from benchmarks.backends import BACKENDS, Backend
 from benchmarks.harness import Role, Row, Unit, Variant, Workload, WorkloadResult, interleave
 from benchmarks.implementations import ANYIO, IMPLEMENTATIONS, Implementation
 from benchmarks.probe import run_probe
@@ -140,3 +141,23 @@ def test_probe_in_a_fresh_interpreter() -> None:
     grown = run_probe(target, "deque", "-", "10000", "-")
     assert grown > 0
     assert math.isfinite(grown)
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
+def test_a_hanging_measurement_times_out(backend: Backend) -> None:
+    with pytest.raises(TimeoutError):
+        backend.run(anyio.sleep_forever, timeout=0.05)
+
+
+def test_a_workload_that_cannot_be_built_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(ctx: Context) -> Workload:
+        raise RuntimeError("half-written workload")
+
+    monkeypatch.setitem(WORKLOADS, "text-512", broken)
+    ctx = Context(profile=SMOKE, backends=BACKENDS, implementations=IMPLEMENTATIONS)
+    (result,) = run_workloads(["text-512"], ctx)
+    assert result.rows == []
+    assert "could not be built: RuntimeError: half-written workload" in table(result)
+    (item,) = check(result)
+    assert item.verdict == "error: could not be built: RuntimeError: half-written workload"
+    assert "error: could not be built" in summary_table([result])

@@ -244,7 +244,7 @@ def buffered_pipe(ctx: Context) -> Workload:
                 f"trio.open_memory_channel({BUFFER})",
                 Role.PEER,
                 items,
-                partial(trio.run, partial(job, _trio_channel)),
+                partial(TRIO.run, partial(job, _trio_channel)),
             ),
             *asyncio_variants(
                 ctx,
@@ -285,7 +285,7 @@ def rendezvous(ctx: Context) -> Workload:
                 "trio.open_memory_channel(0)",
                 Role.PEER,
                 items,
-                partial(trio.run, partial(job, _trio_channel)),
+                partial(TRIO.run, partial(job, _trio_channel)),
             ),
         ),
         notes=("no floor: asyncio has no rendezvous queue (asyncio.Queue(0) is unbounded).",),
@@ -309,7 +309,7 @@ def rendezvous_fan(ctx: Context) -> Workload:
                 "trio.open_memory_channel(0)",
                 Role.PEER,
                 items,
-                partial(trio.run, partial(job, _trio_channel)),
+                partial(TRIO.run, partial(job, _trio_channel)),
             ),
         ),
     )
@@ -328,7 +328,7 @@ def waiters_series(ctx: Context) -> Workload:
             "trio.open_memory_channel(0)",
             Role.PEER,
             items,
-            partial(trio.run, partial(job, _trio_channel)),
+            partial(TRIO.run, partial(job, _trio_channel)),
             point=waiters,
         )
     return Workload(
@@ -411,7 +411,7 @@ def buffered_bytes_probe(args: Sequence[str]) -> float:
             await send.aclose()
             await receive.aclose()
 
-    return trio.run(fill) if kind == "trio" else backend.run(fill)
+    return TRIO.run(fill) if kind == "trio" else backend.run(fill)
 
 
 def _traced(make_put: Callable[[], Callable[[int], None]], items: int) -> float:
