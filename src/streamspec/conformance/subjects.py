@@ -69,6 +69,7 @@ from ..protocols import (
     ObjectSendStream,
     TypedAttributeProvider,
 )
+from .registry import NotProvided
 from .target import Target
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "buffered_channels",
     "close_quietly",
     "leaves",
+    "named",
     "raises",
     "receive_chunks",
     "send_all",
@@ -865,3 +867,27 @@ async def raises(
     except Exception as exc:  # what it raised instead is the observation
         return f"it raised {type(exc).__name__}: {exc}"
     return f"it returned {result!r}"
+
+
+@asynccontextmanager
+async def named(subject: Subject[T]) -> AsyncIterator[T]:
+    """Open ``subject``; an unexpected exception escaping the block becomes an AssertionError
+    that names the subject and says what was raised, so the failure reads as an observation.
+
+    Assertion failures, :class:`~.registry.NotProvided` and Hypothesis's own control-flow
+    exceptions pass through unchanged.
+    """
+    async with subject.open() as opened:
+        try:
+            yield opened
+        except (AssertionError, NotProvided):
+            raise
+        except Exception as exc:
+            if type(exc).__module__.startswith("hypothesis"):
+                raise
+            found = leaves(exc)
+            if all(isinstance(leaf, AssertionError) for leaf in found):
+                # A task group's wrapping of a check's own verdict: unwrap it.
+                raise AssertionError("\n".join(map(str, found))) from exc
+            described = "; ".join(f"{type(leaf).__name__}: {leaf}" for leaf in found)
+            raise AssertionError(f"{subject.name}: unexpectedly raised {described}") from exc

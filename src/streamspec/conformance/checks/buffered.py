@@ -30,6 +30,7 @@ from ..subjects import (
     BufferedChannel,
     Subject,
     buffered_channels,
+    named,
     raises,
     receive_chunks,
     send_all,
@@ -90,7 +91,7 @@ def buf_receive(ctx: Context) -> None:
     ) -> None:
         case, first, sizes = plan
         got: list[bytes] = []
-        async with subject.open() as channel:
+        async with named(subject) as channel:
 
             async def body() -> None:
                 got.append(await channel.receiver.receive_exactly(first))
@@ -122,7 +123,7 @@ def buf_exactly(ctx: Context) -> None:
     async def verify(subject: Subject[BufferedChannel], plan: tuple[Chunked, list[int]]) -> None:
         case, sizes = plan
         got: list[bytes] = []
-        async with subject.open() as channel:
+        async with named(subject) as channel:
 
             async def body() -> None:
                 for size in sizes:
@@ -150,7 +151,7 @@ def buf_exactly(ctx: Context) -> None:
 def buf_exactly_incomplete(ctx: Context) -> None:
     async def verify(subject: Subject[BufferedChannel], case: Chunked) -> None:
         rest = b""
-        async with subject.open() as channel:
+        async with named(subject) as channel:
 
             async def body() -> None:
                 nonlocal rest
@@ -176,7 +177,7 @@ def buf_exactly_incomplete(ctx: Context) -> None:
 async def _until(subject: Subject[BufferedChannel], case: UntilCase) -> tuple[str, bytes, bytes]:
     """Call receive_until over the case, then read the rest: (outcome, returned, rest)."""
     outcome, returned, rest = "", b"", b""
-    async with subject.open() as channel:
+    async with named(subject) as channel:
 
         async def body() -> None:
             nonlocal outcome, returned, rest
@@ -257,7 +258,7 @@ def buf_feed(ctx: Context) -> None:
     async def verify(subject: Subject[BufferedChannel], plan: tuple[Chunked, int, bytes]) -> None:
         case, first, fed = plan
         head, buffered, rest = b"", b"", b""
-        async with subject.open() as channel:
+        async with named(subject) as channel:
 
             async def body() -> None:
                 nonlocal head, buffered, rest
@@ -281,7 +282,7 @@ def buf_feed(ctx: Context) -> None:
 @check("BUF-ARGS")
 async def buf_args(ctx: Context) -> None:
     for subject in _channels(ctx):
-        async with subject.open() as channel:
+        async with named(subject) as channel:
             await _args(subject.name, channel)
 
 

@@ -25,6 +25,7 @@ from ..subjects import (
     Subject,
     byte_channels,
     byte_pairs,
+    named,
     raises,
     receive_chunks,
     transfer,
@@ -76,7 +77,7 @@ def _chunking_property(
 
 
 async def _received(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> list[bytes]:
-    async with subject.open() as channel:
+    async with named(subject) as channel:
         return await transfer(channel.sender, channel.receiver, channel.finish, case.chunks, sizes)
 
 
@@ -121,7 +122,7 @@ def byte_max_bytes(ctx: Context) -> None:
 @check("BYTE-MAX-BYTES-INVALID")
 async def byte_max_bytes_invalid(ctx: Context) -> None:
     for subject in _channels(ctx):
-        async with subject.open() as channel:
+        async with named(subject) as channel:
             await _max_bytes_invalid(subject.name, channel)
 
 
@@ -147,7 +148,7 @@ async def _finish(channel: ByteChannel) -> None:
 @check("BYTE-EOF")
 async def byte_eof(ctx: Context) -> None:
     for subject in _channels(ctx):
-        async with subject.open() as channel:
+        async with named(subject) as channel:
             got = await transfer(channel.sender, channel.receiver, channel.finish, [b"abc", b"de"])
             assert b"".join(got) == b"abcde", f"{subject.name}: received {got!r}"
             for attempt in ("again", "a third time"):
@@ -161,7 +162,7 @@ async def byte_eof(ctx: Context) -> None:
 @check("BYTE-SEND-EOF")
 async def byte_send_eof(ctx: Context) -> None:
     for subject in _pairs(ctx):
-        async with subject.open() as pair:
+        async with named(subject) as pair:
             await _send_eof(subject.name, pair.left, pair.right)
 
 
@@ -202,7 +203,7 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> None:
 @check("BYTE-PEER-CLOSED")
 async def byte_peer_closed(ctx: Context) -> None:
     for subject in _channels(ctx):
-        async with subject.open() as channel:
+        async with named(subject) as channel:
             await _peer_closed(subject.name, channel)
 
 
@@ -239,7 +240,7 @@ async def _peer_closed(name: str, channel: ByteChannel) -> None:
 @check("BYTE-CLOSED")
 async def byte_closed(ctx: Context) -> None:
     for pair_subject in _pairs(ctx):
-        async with pair_subject.open() as pair:
+        async with named(pair_subject) as pair:
             await pair.left.aclose()
             await _all_closed(
                 pair_subject.name,
@@ -252,7 +253,7 @@ async def byte_closed(ctx: Context) -> None:
     for subject in _channels(ctx):
         if subject.name != "one_way_byte_stream":
             continue  # the pairs were covered above
-        async with subject.open() as channel:
+        async with named(subject) as channel:
             await channel.sender.aclose()
             await channel.receiver.aclose()
             await _all_closed(
@@ -277,7 +278,7 @@ async def _all_closed(
 @check("BYTE-CLOSED-WAKES")
 async def byte_closed_wakes(ctx: Context) -> None:
     for subject in _channels(ctx):
-        async with subject.open() as channel:
+        async with named(subject) as channel:
             await _closed_wakes(subject.name, channel)
 
 
@@ -315,7 +316,7 @@ def byte_iter(ctx: Context) -> None:
     async def verify(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> None:
         del sizes  # iteration asks for the default size
         got: list[bytes] = []
-        async with subject.open() as channel, anyio.create_task_group() as tg:
+        async with named(subject) as channel, anyio.create_task_group() as tg:
 
             async def send() -> None:
                 for chunk in case.chunks:

@@ -12,7 +12,15 @@ from anyio.abc import TaskGroup
 
 from ...protocols import ByteStream
 from ..registry import Context, check
-from ..subjects import PATIENCE, ListenerSetup, Subject, close_quietly, leaves, listener_subjects
+from ..subjects import (
+    PATIENCE,
+    ListenerSetup,
+    Subject,
+    close_quietly,
+    leaves,
+    listener_subjects,
+    named,
+)
 
 __all__: list[str] = []
 
@@ -30,7 +38,7 @@ def _subjects(ctx: Context) -> list[Subject[ListenerSetup]]:
 @check("LISTEN-SERVE")
 async def serve(ctx: Context) -> None:
     for subject in _subjects(ctx):
-        async with subject.open() as setup:
+        async with named(subject) as setup:
             await _serve_all(subject.name, setup)
 
 
@@ -77,7 +85,7 @@ async def _serve_in(
 @check("LISTEN-CLOSE")
 async def close(ctx: Context) -> None:
     for subject in _subjects(ctx):
-        async with subject.open() as setup:
+        async with named(subject) as setup:
             await _close_stops(subject.name, setup)
 
 

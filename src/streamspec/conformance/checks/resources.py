@@ -9,7 +9,6 @@ checks see that it is.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
 
@@ -31,6 +30,7 @@ from ..subjects import (
     byte_channels,
     close_quietly,
     leaves,
+    named,
     object_pairs,
     receive_chunks,
     resource_subjects,
@@ -83,7 +83,7 @@ def _describe_use(handle: Handle) -> str:
 @check("RES-ACLOSE-IDEMPOTENT")
 async def aclose_idempotent(ctx: Context) -> None:
     for subject in _subjects(ctx):
-        async with subject.open() as handles:
+        async with named(subject) as handles:
             for handle in handles:
                 await handle.resource.aclose()
                 try:
@@ -105,7 +105,7 @@ async def aclose_idempotent(ctx: Context) -> None:
 @check("RES-ACLOSE-CANCELLED")
 async def aclose_cancelled(ctx: Context) -> None:
     for subject in _subjects(ctx):
-        async with subject.open() as handles:
+        async with named(subject) as handles:
             for handle in handles:
                 with anyio.CancelScope() as scope:
                     scope.cancel()
@@ -124,7 +124,7 @@ class _Boom(Exception):
 @check("RES-CONTEXT")
 async def context_manager(ctx: Context) -> None:
     for subject in _subjects(ctx):
-        async with subject.open() as handles:
+        async with named(subject) as handles:
             for handle in handles:
                 async with handle.resource as entered:
                     assert entered is handle.resource, (
@@ -136,7 +136,7 @@ async def context_manager(ctx: Context) -> None:
                     f"{subject.name}: leaving 'async with' normally did not close the "
                     f"{handle.label}: {problem}"
                 )
-        async with subject.open() as handles:
+        async with named(subject) as handles:
             for handle in handles:
                 try:
                     async with handle.resource:
@@ -243,7 +243,7 @@ async def attribute_lookup(ctx: Context) -> None:
     if not subjects and not wrappers:
         ctx.not_provided("any stream or listener")
     for subject in subjects:
-        async with subject.open() as handles:
+        async with named(subject) as handles:
             for handle in handles:
                 problems += _lookup_problems(f"{subject.name} ({handle.label})", handle.resource)
     assert not problems, "\n".join(problems)
@@ -269,24 +269,19 @@ async def _cancelled(operation: Callable[[], Awaitable[object]]) -> str | None:
     return None if scope.cancelled_caught else outcome
 
 
-_CheckpointSubject = tuple[
-    str, Callable[[], AbstractAsyncContextManager[Any]], Callable[..., Awaitable[None]]
-]
+_CheckpointSubject = tuple[Subject[Any], Callable[..., Awaitable[None]]]
 
 
 def _checkpoint_subjects(ctx: Context) -> list[_CheckpointSubject]:
     target = ctx.target
     found: list[_CheckpointSubject] = []
-    for channel in byte_channels(target):
-        found.append((channel.name, channel.open, _byte_checkpoints))
-    for buffered in buffered_channels(target):
-        found.append((buffered.name, buffered.open, _buffered_checkpoints))
-    for text_in in text_channels(target, "utf-8", "strict"):
-        found.append((text_in.name, text_in.open, _text_in_checkpoints))
-    for text_out in text_sinks(target, "utf-8", "strict"):
-        found.append((text_out.name, text_out.open, _text_out_checkpoints))
-    for objects in object_pairs(target):
-        found.append((objects.name, objects.open, _object_checkpoints))
+    found += [(channel, _byte_checkpoints) for channel in byte_channels(target)]
+    found += [(channel, _buffered_checkpoints) for channel in buffered_channels(target)]
+    found += [
+        (channel, _text_in_checkpoints) for channel in text_channels(target, "utf-8", "strict")
+    ]
+    found += [(sink, _text_out_checkpoints) for sink in text_sinks(target, "utf-8", "strict")]
+    found += [(pair, _object_checkpoints) for pair in object_pairs(target)]
     return found
 
 
@@ -296,13 +291,13 @@ async def async_checkpoint(ctx: Context) -> None:
     if not subjects:
         ctx.not_provided("any stream")
     problems: list[str] = []
-    for name, opener, verify in subjects:
-        async with opener() as opened:
+    for subject, verify in subjects:
+        async with named(subject) as opened:
             try:
                 with anyio.fail_after(PATIENCE):
-                    await verify(name, opened, problems)
+                    await verify(subject.name, opened, problems)
             except TimeoutError:
-                problems.append(f"{name}: blocked for {PATIENCE:g} s (after: {problems})")
+                problems.append(f"{subject.name}: blocked for {PATIENCE:g} s (after: {problems})")
     assert not problems, "\n".join(problems)
 
 

@@ -39,6 +39,7 @@ from ..subjects import (
     TextChannel,
     TextSink,
     close_quietly,
+    named,
     send_all,
     text_channels,
     text_sinks,
@@ -69,7 +70,7 @@ async def _decoded(
     (the pieces received, the UnicodeError that ended them or None)."""
     pieces: list[str] = []
     error: BaseException | None = None
-    async with subject.open() as channel, anyio.create_task_group() as tg:
+    async with named(subject) as channel, anyio.create_task_group() as tg:
         tg.start_soon(send_all, channel.sender, chunks, channel.finish)
         for _ in range(_MAX_RECEIVES):
             try:
@@ -90,7 +91,7 @@ async def _encoded(
     UnicodeError a send raised or None)."""
     raw: list[bytes] = []
     error: BaseException | None = None
-    async with subject.open() as sink:
+    async with named(subject) as sink:
 
         async def send() -> None:
             nonlocal error
