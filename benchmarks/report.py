@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from . import clock
 from .harness import Row, WorkloadResult
 from .profiles import Profile
 from .targets import Against, check
@@ -232,6 +233,11 @@ def environment(profile: Profile, command: str) -> dict[str, str]:
     return {
         "command": command,
         "mode": mode,
+        "clock": (
+            "CPU time of this process (time.process_time)"
+            if clock.kind() == "cpu"
+            else "wall time (time.perf_counter)"
+        ),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "platform": f"{platform.platform()}, {os.cpu_count()} CPUs",
         "versions": versions,

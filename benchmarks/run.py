@@ -19,7 +19,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the ``benchmarks`` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import clock
 from benchmarks.backends import BACKENDS, by_name
+from benchmarks.clock import CLOCKS
 from benchmarks.harness import Unit, Workload, WorkloadResult, interleave
 from benchmarks.implementations import IMPLEMENTATIONS
 from benchmarks.profiles import FULL, QUICK
@@ -98,6 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=",".join(backend.name for backend in BACKENDS),
         help="comma-separated event loops to run on (default: %(default)s)",
     )
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="what a measurement reads: this process's CPU time (default: immune to the "
+        "descheduling of a shared machine) or wall time",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument("--list", action="store_true", help="list the workload ids and exit")
     args = parser.parse_args(arguments)
@@ -112,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
 
     profile = QUICK if args.quick else FULL
+    clock.use(args.clock)
     ctx = Context(profile=profile, backends=backends, implementations=IMPLEMENTATIONS)
     command = shlex.join([sys.executable, "benchmarks/run.py", *arguments])
     meta = environment(profile, command)

@@ -14,6 +14,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from benchmarks import clock
 from benchmarks.backends import BACKENDS, Backend
 from benchmarks.harness import Role, Row, Unit, Variant, Workload, WorkloadResult, interleave
 from benchmarks.implementations import ANYIO, IMPLEMENTATIONS, Implementation
@@ -125,6 +126,17 @@ def test_missing_and_failing_implementations_become_error_cells() -> None:
     assert result.rows[1].costs == [1.0, 1.0, 1.0]
     assert len(calls) == 3
     assert "failed: RuntimeError: half-written" in table(result)
+
+
+def test_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "_current", ["cpu"])
+    clock.use("wall")
+    assert clock.kind() == "wall"
+    ctx = Context(profile=SMOKE, backends=BACKENDS, implementations=IMPLEMENTATIONS)
+    (result,) = run_workloads(["text-64k"], ctx)
+    assert all(_numeric(row) for row in result.rows)
+    with pytest.raises(ValueError, match="sundial"):
+        clock.use("sundial")
 
 
 def test_command_line_selection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

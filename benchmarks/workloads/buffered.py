@@ -11,12 +11,12 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from time import perf_counter
 from typing import Protocol
 
 from anyio.abc import ByteReceiveStream
 
 from ..backends import Backend
+from ..clock import now
 from ..harness import Measure, Role, Unit, Workload
 from ..profiles import KiB, MiB
 from .common import Context, asyncio_variants, expect, implementation_variants, plain_variant
@@ -94,10 +94,10 @@ async def read_lines(
     """``count`` calls of ``receive_until(b"\\n", max_bytes)``; returns the seconds taken."""
     stream = buffered(ChunkSource(chunks))
     received = 0
-    start = perf_counter()
+    start = now()
     for _ in range(count):
         received += len(await stream.receive_until(b"\n", max_bytes))
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     await stream.aclose()
     expect(received == size, f"{size} bytes of lines, got {received}")
     return elapsed
@@ -107,11 +107,11 @@ async def read_frames(buffered: BufferedClass, chunks: Sequence[bytes], count: i
     """``count`` frames read as ``receive_exactly(4)`` then ``receive_exactly(length)``."""
     stream = buffered(ChunkSource(chunks))
     received = 0
-    start = perf_counter()
+    start = now()
     for _ in range(count):
         header = await stream.receive_exactly(HEADER)
         received += len(await stream.receive_exactly(int.from_bytes(header, "big")))
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     await stream.aclose()
     expect(received == count * FRAME_PAYLOAD, f"{count} frames, got {received} payload bytes")
     return elapsed
@@ -132,11 +132,11 @@ async def stream_reader(
         reader.feed_eof()
 
     received = 0
-    start = perf_counter()
+    start = now()
     feeder = asyncio.get_running_loop().create_task(feed())
     for _ in range(count):
         received += await read(reader)
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     await feeder
     return elapsed, received
 
@@ -168,7 +168,7 @@ def find_lines(chunks: Sequence[bytes], count: int, size: int) -> float:
     the delimiter, and hand out an immutable copy of the line.
     """
     received = lines = 0
-    start = perf_counter()
+    start = now()
     buffer = bytearray()
     for chunk in chunks:
         buffer += chunk
@@ -178,7 +178,7 @@ def find_lines(chunks: Sequence[bytes], count: int, size: int) -> float:
             lines += 1
             begin = end + 1
         del buffer[:begin]
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     expect(lines == count and received == size, f"{count} lines, got {lines}")
     return elapsed
 
@@ -187,7 +187,7 @@ def slice_frames(chunks: Sequence[bytes], count: int) -> float:
     """The floor for frames: each chunk appended to a ``bytearray``, headers and payloads
     sliced out of it as ``bytes``, the consumed frames deleted once per chunk."""
     received = frames = 0
-    start = perf_counter()
+    start = now()
     buffer = bytearray()
     for chunk in chunks:
         buffer += chunk
@@ -200,7 +200,7 @@ def slice_frames(chunks: Sequence[bytes], count: int) -> float:
             frames += 1
             begin += HEADER + length
         del buffer[:begin]
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     expect(frames == count, f"{count} frames, got {frames}")
     expect(received == count * FRAME_PAYLOAD, f"{count} frames, got {received} payload bytes")
     return elapsed

@@ -13,13 +13,13 @@ import math
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
-from time import perf_counter
 from typing import Protocol, TypeVar
 
 import anyio
 import trio
 
 from ..backends import TRIO, Backend, by_name
+from ..clock import now
 from ..harness import Measure, Role, Unit, Workload
 from ..implementations import load
 from ..probe import run_probe
@@ -102,12 +102,12 @@ async def pipe(factory: Factory, items: int, buffer: int) -> float:
         finally:
             await send.aclose()
 
-    start = perf_counter()
+    start = now()
     async with anyio.create_task_group() as tg:
         tg.start_soon(produce)
         async for _ in receive:
             received += 1
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     await receive.aclose()
     expect(received == items, f"{items} items received, got {received}")
     return elapsed
@@ -137,14 +137,14 @@ async def fan(factory: Factory, items: int, tasks: int) -> float:
             await clone.aclose()
         counts.append(count)
 
-    start = perf_counter()
+    start = now()
     async with anyio.create_task_group() as tg:
         for _ in range(tasks):
             tg.start_soon(produce, send.clone())
             tg.start_soon(consume, receive.clone())
         await send.aclose()
         await receive.aclose()
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     expect(sum(counts) == items, f"{items} items received, got {sum(counts)}")
     return elapsed
 
@@ -175,12 +175,12 @@ async def many_waiters(factory: Factory, waiters: int, items: int) -> float:
                 tg.start_soon(consume)
             # (wait_all_tasks_blocked would do too, but costs O(tasks) per pass on asyncio.)
             await all_ready.wait()
-            start = perf_counter()
+            start = now()
             try:
                 for item in range(items):
                     await send.send(item)
                 await all_received.wait()
-                elapsed = perf_counter() - start
+                elapsed = now() - start
             finally:
                 await send.aclose()  # every waiter's receive ends
     finally:
@@ -202,14 +202,14 @@ async def queue_pipe(items: int, checkpoint: bool) -> float:
                 await asyncio.sleep(0)
         await queue.put(None)
 
-    start = perf_counter()
+    start = now()
     producer = asyncio.get_running_loop().create_task(produce())
     while await queue.get() is not None:
         received += 1
         if checkpoint:
             await asyncio.sleep(0)
     await producer
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     expect(received == items, f"{items} items received, got {received}")
     return elapsed
 

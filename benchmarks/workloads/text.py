@@ -6,10 +6,10 @@ import codecs
 import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
-from time import perf_counter
 from typing import Protocol
 
 from ..backends import Backend
+from ..clock import now
 from ..harness import Measure, Role, Unit, Workload
 from ..profiles import KiB
 from .common import Context, expect, implementation_variants, plain_variant
@@ -59,10 +59,10 @@ async def decode(text_class: TextClass, chunks: Sequence[bytes], characters: int
     """Iterate a text stream over the chunks to its end; returns the seconds taken."""
     stream = text_class(ChunkSource(chunks), encoding="utf-8")
     received = 0
-    start = perf_counter()
+    start = now()
     async for text in stream:
         received += len(text)
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     await stream.aclose()
     expect(received == characters, f"{characters} characters, got {received}")
     return elapsed
@@ -72,11 +72,11 @@ def incremental_decoder(chunks: Sequence[bytes], characters: int) -> float:
     """The floor: one codecs incremental decoder fed every chunk, then told it is final."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     received = 0
-    start = perf_counter()
+    start = now()
     for chunk in chunks:
         received += len(decoder.decode(chunk))
     received += len(decoder.decode(b"", final=True))
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     expect(received == characters, f"{characters} characters, got {received}")
     return elapsed
 

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
-from time import perf_counter
 from typing import Any, Protocol
 
 import anyio
@@ -25,6 +24,7 @@ import trustme
 from anyio.streams.stapled import StapledObjectStream
 
 from ..backends import Backend, by_name
+from ..clock import now
 from ..harness import Measure, Role, Unit, Workload
 from ..implementations import load
 from ..probe import run_probe
@@ -161,11 +161,11 @@ async def bulk(tls: TLSClass, chunk: bytes, sends: int) -> float:
             for _ in range(sends):
                 await client.send(chunk)
 
-        start = perf_counter()
+        start = now()
         async with anyio.create_task_group() as tg:
             tg.start_soon(send_all)
             received = await receive_all(server, total)
-        elapsed = perf_counter() - start
+        elapsed = now() - start
     expect(received == total, f"{total} bytes, got {received}")
     return elapsed
 
@@ -177,9 +177,9 @@ async def handshakes(tls: TLSClass, count: int) -> float:
     for _ in range(count):
         client_transport, server_transport = transport_pair()
         try:
-            start = perf_counter()
+            start = now()
             client, server = await handshake(tls, client_transport, server_transport)
-            elapsed += perf_counter() - start
+            elapsed += now() - start
             await close_both(client, server)
         finally:
             await client_transport.aclose()
@@ -260,19 +260,19 @@ class BioPair:
 def pump_bulk(chunk: bytes, sends: int) -> float:
     pair = BioPair.handshaken()
     received = 0
-    start = perf_counter()
+    start = now()
     for _ in range(sends):
         received += pair.deliver(chunk)
-    elapsed = perf_counter() - start
+    elapsed = now() - start
     expect(received == len(chunk) * sends, f"{len(chunk) * sends} bytes, got {received}")
     return elapsed
 
 
 def pump_handshakes(count: int) -> float:
-    start = perf_counter()
+    start = now()
     for _ in range(count):
         BioPair.handshaken()
-    return perf_counter() - start
+    return now() - start
 
 
 def pump_send_peak(payload: bytes) -> float:
