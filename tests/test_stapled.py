@@ -100,6 +100,24 @@ async def test_byte_stream_send_eof_closes_only_the_send_half() -> None:
 
 
 @pytest.mark.parametrize("cls", [StapledByteStream, StapledObjectStream])
+async def test_send_eof_after_aclose_raises_closed_resource_error(cls: Any) -> None:
+    # Closing the send half again would succeed silently; the stream itself refuses [BYTE-CLOSED].
+    send, receive = Half("send"), Half("receive")
+    stream = cls(send, receive)
+    await stream.aclose()
+    with pytest.raises(anyio.ClosedResourceError):
+        await stream.send_eof()
+
+
+@pytest.mark.parametrize("cls", [StapledByteStream, StapledObjectStream])
+async def test_anyio_4_16_send_eof_after_aclose_succeeds_silently(cls: Any) -> None:
+    anyio_cls = getattr(anyio.streams.stapled, cls.__name__)
+    stream = anyio_cls(Half("send"), Half("receive"))
+    await stream.aclose()
+    await stream.send_eof()  # no ClosedResourceError: the divergence recorded for BYTE-CLOSED
+
+
+@pytest.mark.parametrize("cls", [StapledByteStream, StapledObjectStream])
 async def test_aclose_closes_both_halves_and_raises_the_first_error(cls: Any) -> None:
     send = Half("send", close_error=OSError("send half"))
     receive = Half("receive", close_error=OSError("receive half"))

@@ -77,6 +77,8 @@ class StapledByteStream(anyio.abc.ByteStream):
 
     send_stream: ByteSendStream
     receive_stream: ByteReceiveStream
+    # Not a dataclass field (no annotation), so the fields stay AnyIO's.
+    _closed = False
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Receive from the receive half.
@@ -101,12 +103,19 @@ class StapledByteStream(anyio.abc.ByteStream):
 
     async def send_eof(self) -> None:
         """Close the send half only: the peer sees the end, and receiving goes on.
-        [STAPLED-SEND-EOF]"""
+        [STAPLED-SEND-EOF]
+
+        :raises ~anyio.ClosedResourceError: this stream was closed with :meth:`aclose`
+            [BYTE-CLOSED] (closing a half again would succeed silently, hiding the misuse).
+        """
+        if self._closed:
+            raise anyio.ClosedResourceError
         await self.send_stream.aclose()
 
     async def aclose(self) -> None:
         """Close the send half, then the receive half, even when closing the first raises;
         then raise as :func:`aclose_all` describes. [STAPLED-ACLOSE-BOTH]"""
+        self._closed = True
         await aclose_all((self.send_stream, self.receive_stream))
 
     @property
@@ -129,6 +138,8 @@ class StapledObjectStream(anyio.abc.ObjectStream[T_Item], Generic[T_Item]):
 
     send_stream: ObjectSendStream[T_Item]
     receive_stream: ObjectReceiveStream[T_Item]
+    # Not a dataclass field (no annotation), so the fields stay AnyIO's.
+    _closed = False
 
     async def receive(self) -> T_Item:
         """Receive from the receive half."""
@@ -158,12 +169,19 @@ class StapledObjectStream(anyio.abc.ObjectStream[T_Item], Generic[T_Item]):
 
     async def send_eof(self) -> None:
         """Close the send half only: the peer sees the end, and receiving goes on.
-        [STAPLED-SEND-EOF]"""
+        [STAPLED-SEND-EOF]
+
+        :raises ~anyio.ClosedResourceError: this stream was closed with :meth:`aclose`
+            [BYTE-CLOSED] (closing a half again would succeed silently, hiding the misuse).
+        """
+        if self._closed:
+            raise anyio.ClosedResourceError
         await self.send_stream.aclose()
 
     async def aclose(self) -> None:
         """Close the send half, then the receive half, even when closing the first raises;
         then raise as :func:`aclose_all` describes. [STAPLED-ACLOSE-BOTH]"""
+        self._closed = True
         await aclose_all((self.send_stream, self.receive_stream))
 
     @property
