@@ -87,42 +87,6 @@ class _StreamState(Generic[T]):
         self.parked_receivers: _WaitQueue[_ParkedReceiver] = _WaitQueue()
         self.parked_senders: _WaitQueue[_ParkedSender] = _WaitQueue()
 
-    def offer(self, item: T) -> bool:
-        """Hand ``item`` to the oldest parked receiver, else buffer it if there is room.
-
-        Return False, changing nothing, when the sender would have to wait.
-        """
-        receivers = self.parked_receivers
-        while receivers:
-            token = receivers.popleft()[0]
-            if not token.done():
-                token.set_result(item)
-                return True
-        if len(self.buffer) < self.max_buffer_size:
-            self.buffer.append(item)
-            return True
-        return False
-
-    def take(self) -> T | Literal[_Nothing.NOTHING]:
-        """Return the oldest buffered item (refilling the freed slot from the oldest parked
-        sender), else the oldest parked sender's item, else _NOTHING."""
-        senders = self.parked_senders
-        buffer = self.buffer
-        if buffer:
-            item = buffer.popleft()
-            while senders and len(buffer) < self.max_buffer_size:
-                token, offered, _ = senders.popleft()
-                if not token.done():
-                    token.set_result(None)
-                    buffer.append(offered)
-            return item
-        while senders:
-            token, offered, _ = senders.popleft()
-            if not token.done():
-                token.set_result(None)
-                return offered  # type: ignore[no-any-return]
-        return _NOTHING
-
     def give_back(self, item: T) -> None:
         """Put back an item whose receiver was cancelled before it could return it.
 
@@ -226,12 +190,33 @@ class MemoryObjectReceiveStream(ObjectReceiveStream[T_co]):
         state.open_receive_streams += 1
 
     def _receive_now(self) -> T_co | Literal[_Nothing.NOTHING]:
+        """Return the oldest buffered item (refilling the freed slot from the oldest parked
+        sender), else the oldest parked sender's item, else _NOTHING if the caller would have
+        to wait.
+
+        (The hot path of both receive methods, so it is written out in one function.)
+        """
         if self._closed:
             raise ClosedResourceError
-        item = self._state.take()
-        if item is _NOTHING and not self._state.open_send_streams:
+        state = self._state
+        senders = state.parked_senders
+        buffer = state.buffer
+        if buffer:
+            item = buffer.popleft()
+            while senders and len(buffer) < state.max_buffer_size:
+                token, offered, _ = senders.popleft()
+                if not token.done():
+                    token.set_result(None)
+                    buffer.append(offered)
+            return item
+        while senders:
+            token, offered, _ = senders.popleft()
+            if not token.done():
+                token.set_result(None)
+                return offered  # type: ignore[no-any-return]
+        if not state.open_send_streams:
             raise EndOfStream
-        return item
+        return _NOTHING
 
     async def receive(self) -> T_co:
         """Wait for the next item and return it.
@@ -365,11 +350,26 @@ class MemoryObjectSendStream(ObjectSendStream[T_contra]):
         state.open_send_streams += 1
 
     def _send_now(self, item: T_contra) -> bool:
+        """Hand ``item`` to the oldest parked receiver, else buffer it if there is room;
+        return False, changing nothing, if the caller would have to wait.
+
+        (The hot path of both send methods, so it is written out in one function.)
+        """
         if self._closed:
             raise ClosedResourceError
-        if not self._state.open_receive_streams:
+        state = self._state
+        if not state.open_receive_streams:
             raise BrokenResourceError
-        return self._state.offer(item)
+        receivers = state.parked_receivers
+        while receivers:
+            token = receivers.popleft()[0]
+            if not token.done():
+                token.set_result(item)
+                return True
+        if len(state.buffer) < state.max_buffer_size:
+            state.buffer.append(item)
+            return True
+        return False
 
     async def send(self, item: T_contra) -> None:
         """Send ``item``, waiting until a receiver takes it or the buffer has room.

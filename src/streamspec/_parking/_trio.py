@@ -11,8 +11,15 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any, Final
 
-import outcome
-import trio
+from outcome import Error, Value
+from trio.lowlevel import (
+    Abort,
+    cancel_shielded_checkpoint,
+    checkpoint_if_cancelled,
+    current_task,
+    reschedule,
+    wait_task_rescheduled,
+)
 
 from ._base import Backend
 
@@ -27,7 +34,7 @@ class _TrioToken:
     __slots__ = ("_error", "_state", "_task", "_value")
 
     def __init__(self) -> None:
-        self._task = trio.lowlevel.current_task()
+        self._task = current_task()
         self._state = _PENDING
         self._value: Any = None
         self._error: BaseException | None = None
@@ -47,20 +54,20 @@ class _TrioToken:
     def set_result(self, value: Any, /) -> None:
         self._state = _RESOLVED
         self._value = value
-        trio.lowlevel.reschedule(self._task, outcome.Value(value))
+        reschedule(self._task, Value(value))
 
     def set_exception(self, exception: BaseException, /) -> None:
         self._state = _RESOLVED
         self._error = exception
-        trio.lowlevel.reschedule(self._task, outcome.Error(exception))
+        reschedule(self._task, Error(exception))
 
-    def _abort(self, _raise_cancel: Any) -> trio.lowlevel.Abort:
+    def _abort(self, _raise_cancel: Any) -> Abort:
         self._state = _ABORTED
-        return trio.lowlevel.Abort.SUCCEEDED
+        return Abort.SUCCEEDED
 
     def __await__(self) -> Generator[Any, None, Any]:
         # Awaiting the token awaits this coroutine.
-        return trio.lowlevel.wait_task_rescheduled(self._abort).__await__()  # noqa: ASYNC105
+        return wait_task_rescheduled(self._abort).__await__()  # noqa: ASYNC105
 
 
 def _never_deferred(_exception: BaseException) -> bool:
@@ -68,8 +75,8 @@ def _never_deferred(_exception: BaseException) -> bool:
 
 
 TRIO: Final = Backend(
-    checkpoint=trio.lowlevel.checkpoint_if_cancelled,
-    schedule_point=trio.lowlevel.cancel_shielded_checkpoint,
+    checkpoint=checkpoint_if_cancelled,
+    schedule_point=cancel_shielded_checkpoint,
     new_token=_TrioToken,
     defer_cancellation=_never_deferred,
 )
