@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import math
 import sys
-from collections.abc import Coroutine
+from collections import Counter
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from itertools import cycle
 from typing import Any
 
 import anyio
 import pytest
 from anyio import WouldBlock
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streamspec.memory import create_memory_object_stream
 
@@ -213,3 +219,88 @@ async def test_cancelling_many_tasks_mid_flow_loses_and_duplicates_nothing() -> 
                 break
         assert sorted(received + leftovers) == sorted(sent)
         assert len(set(received + leftovers)) == len(received) + len(leftovers)
+
+
+# -- property: native cancellation at random moments ------------------------------------------
+
+
+@dataclass(frozen=True)
+class NativeChaos:
+    buffer_size: float
+    #: Items per sender task.
+    senders: list[int]
+    receivers: int
+    #: Extra loop passes each task takes before each operation, used cyclically.
+    pauses: list[int]
+    #: (loop passes to wait, which live task to cancel with Task.cancel()).
+    cancellations: list[tuple[int, int]]
+
+
+native_chaos = st.builds(
+    NativeChaos,
+    buffer_size=st.sampled_from([0, 1, 3, math.inf]),
+    senders=st.lists(st.integers(0, 8), min_size=1, max_size=4),
+    receivers=st.integers(1, 3),
+    pauses=st.lists(st.integers(0, 3), min_size=1, max_size=8),
+    cancellations=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 10)), max_size=6),
+)
+
+
+@given(chaos=native_chaos)
+async def test_native_cancellation_at_any_moment_loses_and_duplicates_nothing(
+    chaos: NativeChaos,
+) -> None:
+    send, receive = create_memory_object_stream[tuple[int, int]](chaos.buffer_size)
+    delivered: list[tuple[int, int]] = []  # items whose send() returned
+    received: list[list[tuple[int, int]]] = [[] for _ in range(chaos.receivers)]
+
+    async def pause(pauses: Iterator[int]) -> None:
+        for _ in range(next(pauses)):
+            await asyncio.sleep(0)
+
+    async def sender(who: int) -> None:
+        pauses = cycle(chaos.pauses[who:] + chaos.pauses[:who])
+        for number in range(chaos.senders[who]):
+            await pause(pauses)
+            await send.send((who, number))
+            delivered.append((who, number))
+
+    async def receiver(who: int) -> None:
+        pauses = cycle(chaos.pauses[::-1])
+        while True:
+            await pause(pauses)
+            received[who].append(await receive.receive())
+
+    with send, receive:
+        senders = [spawn(sender(who)) for who in range(len(chaos.senders))]
+        receivers = [spawn(receiver(who)) for who in range(chaos.receivers)]
+        tasks = senders + receivers
+        for wait, target in chaos.cancellations:
+            for _ in range(wait):
+                await asyncio.sleep(0)
+            live = [task for task in tasks if not task.done()]
+            if live:
+                live[target % len(live)].cancel()
+        # Keep draining, in case every receiver was cancelled, until every sender is done.
+        leftovers: list[tuple[int, int]] = []
+        with anyio.fail_after(5):
+            while not all(task.done() for task in senders):
+                try:
+                    leftovers.append(receive.receive_nowait())
+                except WouldBlock:
+                    await asyncio.sleep(0)
+        for task in receivers:
+            task.cancel()
+        await settle(*tasks)
+        while True:
+            try:
+                leftovers.append(receive.receive_nowait())
+            except WouldBlock:
+                break
+
+    everything = [item for items in received for item in items] + leftovers
+    assert Counter(everything) == Counter(delivered)
+    for items in [*received, leftovers]:
+        for who in range(len(chaos.senders)):
+            numbers = [number for sender_, number in items if sender_ == who]
+            assert numbers == sorted(numbers)
