@@ -38,6 +38,9 @@ Fields                                Subjects (name: what it is)
 
 Every byte pair is also a byte channel (its left end sends, its right end receives). The
 resource rules run over every stream and listener above (:func:`resource_subjects`).
+
+Check failures carry their own messages, so pytest must not rewrite this module's asserts
+(PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations

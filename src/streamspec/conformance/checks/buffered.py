@@ -4,6 +4,9 @@
 DESIGN decision 8 is the model: ``receive_until`` is decided by the bytes alone, never by how
 they were chunked, and no error loses a byte (:class:`~..strategies.UntilCase` computes the
 expected answer).
+
+Check failures carry their own messages, so pytest must not rewrite this module's asserts
+(PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations

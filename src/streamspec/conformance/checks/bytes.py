@@ -3,6 +3,9 @@
 
 The properties draw where the sender splits its data and what ``max_bytes`` the receiver asks
 for (:mod:`..strategies`); what arrives must not depend on either.
+
+Check failures carry their own messages, so pytest must not rewrite this module's asserts
+(PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations

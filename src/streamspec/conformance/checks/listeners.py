@@ -1,5 +1,8 @@
 """Checks of the ``listener`` role: the target's ``listener`` and its MultiListener (over
 two of the target's listeners, or two of the suite's in-memory ones; see :mod:`..subjects`).
+
+Check failures carry their own messages, so pytest must not rewrite this module's asserts
+(PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ that into a failure.
 
 ``MEM-MODEL`` runs drawn programs against the implementation and the pure model of
 :mod:`streamspec.conformance.model`, comparing every step.
+
+Check failures carry their own messages, so pytest must not rewrite this module's asserts
+(PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations

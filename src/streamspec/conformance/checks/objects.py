@@ -8,6 +8,9 @@ most one item, so senders and receivers interleave.
 This module also holds the task helpers the memory checks share: :func:`settle` (let every
 other task run until it blocks) and :class:`Op` (one stream operation running in a task of
 its own, cancellable, whose outcome is recorded as data).
+
+Check failures carry their own messages, so pytest must not rewrite this module's asserts
+(PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations

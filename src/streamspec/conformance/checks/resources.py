@@ -4,6 +4,9 @@ checkpoints, over every stream and listener the target provides (see :mod:`..sub
 Each subject opens as a list of handles; a handle names one resource and an operation that
 must raise :exc:`~anyio.ClosedResourceError` once the resource is closed, which is how the
 checks see that it is.
+
+Check failures carry their own messages, so pytest must not rewrite this module's asserts
+(PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations
@@ -309,11 +312,16 @@ def _note(problems: list[str], name: str, what: str, outcome: str | None) -> Non
 
 
 async def _byte_checkpoints(name: str, channel: ByteChannel, problems: list[str]) -> None:
-    await channel.sender.send(b"ready")  # the buffer has room for one send
-    _note(problems, name, "receive() with data ready", await _cancelled(channel.receiver.receive))
-    got = await channel.receiver.receive()
-    while len(got) < 5:
-        got += await channel.receiver.receive()
+    # The send runs in a task of its own: a stream without a buffer (a lock-step pair) only
+    # completes it once the data is received.
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(channel.sender.send, b"ready")
+        await anyio.wait_all_tasks_blocked()
+        outcome = await _cancelled(channel.receiver.receive)
+        _note(problems, name, "receive() with data ready", outcome)
+        got = await channel.receiver.receive()
+        while len(got) < 5:
+            got += await channel.receiver.receive()
     if got != b"ready":
         problems.append(f"{name}: after a cancelled receive(), the data was {got!r}, not b'ready'")
     outcome = await _cancelled(partial(channel.sender.send, b"lost"))

@@ -3,6 +3,9 @@ over two :class:`~..subjects.ProbeStream` halves, which record what is done to t
 
 The byte-level behaviour of a stapled pair over real streams is the ``byte`` role's business
 (its subjects include the stapled memory pair); here each half is observed on its own.
+
+Check failures carry their own messages, so pytest must not rewrite this module's asserts
+(PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ TCP listener on 127.0.0.1.
 
 This module keeps its own Hypothesis strategy for TLS traffic (:func:`_flows`): a payload and
 three chunkings (sender, receiver, transport).
+
+Check failures carry their own messages, so pytest must not rewrite this module's asserts
+(PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations
