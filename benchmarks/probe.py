@@ -1,9 +1,10 @@
-"""Measurements that need a fresh interpreter: peak memory and memory per item.
+"""Memory measurements, optionally each in a fresh interpreter.
 
-A process's peak resident size only ever grows, and the allocator keeps what it grew, so
-one variant's measurement would pollute the next. Each such measurement therefore runs as
-``python -m benchmarks.probe module:function arg...`` in a new process, which prints one
-number (the function's result) as its last line of output.
+tracemalloc counts only what is allocated while it traces, so measuring in-process is sound;
+still, a long run leaves caches, interned objects and a grown allocator behind, and the full
+run rules all that out by running each measurement as ``python -m benchmarks.probe
+module:function arg...`` in a new process, which prints one number (the function's result)
+as its last line of output.
 """
 
 from __future__ import annotations

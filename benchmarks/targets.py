@@ -72,6 +72,9 @@ TARGETS: dict[str, tuple[Target, ...]] = {
     "tls-send-peak": (
         Target(Against.VALUE, 1.0, "< 1 x payload (never all ciphertext)", strict=True),
     ),
+    "tls-send-resident": (
+        Target(Against.VALUE, 1.0, "< 1 x payload (never all ciphertext)", strict=True),
+    ),
 }
 
 

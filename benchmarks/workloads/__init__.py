@@ -30,4 +30,5 @@ WORKLOADS: dict[str, Builder] = {
     "tls-bulk": tls.bulk_transfer,
     "tls-handshakes": tls.full_handshakes,
     "tls-send-peak": tls.send_peak,
+    "tls-send-resident": tls.send_resident,
 }

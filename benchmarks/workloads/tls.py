@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import ssl
-import tracemalloc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from ..backends import Backend, by_name
 from ..clock import now
 from ..harness import Measure, Role, Unit, Workload
 from ..implementations import load
+from ..meters import METERS
 from ..probe import run_probe
 from ..profiles import KiB, MiB
 from .common import Context, expect, implementation_variants, plain_variant, probe_variants, where
@@ -187,20 +187,15 @@ async def handshakes(tls: TLSClass, count: int) -> float:
     return elapsed
 
 
-async def one_send_peak(tls: TLSClass, payload: bytes) -> float:
-    """The peak of memory allocated (tracemalloc) while one ``send(payload)`` crosses to the
-    server, above what was allocated when it started."""
+async def one_send_peak(tls: TLSClass, payload: bytes, meter: str) -> float:
+    """The peak memory growth, on ``meter`` (see :mod:`benchmarks.meters`), while one
+    ``send(payload)`` crosses to the server."""
     async with connected(tls) as (client, server):
-        tracemalloc.start()
-        try:
-            baseline, _ = tracemalloc.get_traced_memory()
+        with METERS[meter]() as peak:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(client.send, payload)
                 received = await receive_all(server, len(payload))
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        growth = peak - baseline
+            growth = peak()
     expect(received == len(payload), f"{len(payload)} bytes, got {received}")
     return growth
 
@@ -275,19 +270,14 @@ def pump_handshakes(count: int) -> float:
     return now() - start
 
 
-def pump_send_peak(payload: bytes) -> float:
-    """The peak of memory allocated (tracemalloc) while the payload crosses a BioPair in
-    64 KiB slices."""
+def pump_send_peak(payload: bytes, meter: str) -> float:
+    """The peak memory growth, on ``meter``, while the payload crosses a BioPair in 64 KiB
+    slices."""
     pair = BioPair.handshaken()
-    tracemalloc.start()
-    try:
-        baseline, _ = tracemalloc.get_traced_memory()
+    with METERS[meter]() as peak:
         view = memoryview(payload)
         received = sum(pair.deliver(view[at : at + CHUNK]) for at in range(0, len(payload), CHUNK))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    growth = peak - baseline
+        growth = peak()
     expect(received == len(payload), f"{len(payload)} bytes, got {received}")
     return growth
 
@@ -344,19 +334,48 @@ def full_handshakes(ctx: Context) -> Workload:
 
 
 def send_peak(ctx: Context) -> Workload:
+    return _send_peak(ctx, "traced")
+
+
+def send_resident(ctx: Context) -> Workload:
+    return _send_peak(ctx, "resident")
+
+
+def _send_peak(ctx: Context, meter: str) -> Workload:
     ctx = ctx.for_footprint()
-    size = ctx.profile.tls_send_bytes
+    # Resident memory is only sound in a fresh interpreter (see benchmarks.meters).
+    fresh = (
+        ctx.profile.resident_in_fresh_interpreter
+        if meter == "resident"
+        else ctx.profile.fresh_interpreter
+    )
+    size = ctx.profile.tls_send_bytes if meter == "traced" else ctx.profile.tls_resident_bytes
     target = f"{__name__}:send_peak_probe"
 
     def measure(kind: str, backend: str, path: str = "-") -> Measure:
-        return partial(
-            run_probe, target, kind, backend, str(size), path, fresh=ctx.profile.fresh_interpreter
-        )
+        return partial(run_probe, target, kind, backend, str(size), path, meter, fresh=fresh)
 
+    if meter == "traced":
+        title = "peak Python allocations (tracemalloc) during one send() through TLS"
+        how = "tracemalloc peak" + where(ctx)
+        note = (
+            "x payload: peak growth of Python allocations during the send / payload size; the "
+            "payload is made before tracing starts. OpenSSL's own buffers (the MemoryBIOs' "
+            "contents) are invisible to tracemalloc (tls-send-resident sees them), but "
+            "ciphertext read out of them into bytes is counted."
+        )
+    else:
+        title = "peak resident memory (VmHWM) during one send() through TLS"
+        how = "rise of the resident high-water mark, a fresh interpreter per variant"
+        note = (
+            "x payload: rise of peak resident memory during the send / payload size; unlike "
+            "tracemalloc it sees OpenSSL's buffers too. The payload is resident before the "
+            "mark is reset."
+        )
     return Workload(
-        title="peak memory of one send() through TLS (both ends in one process)",
+        title=title,
         unit=Unit("x payload", 1),
-        size=f"one {size // MiB} MiB send; tracemalloc peak{where(ctx)}",
+        size=f"one {size // MiB} MiB send, both ends in one process; {how}",
         rounds=ctx.profile.footprint_rounds,
         warmup=False,
         variants=(
@@ -367,21 +386,19 @@ def send_peak(ctx: Context) -> Workload:
                 "ssl.SSLObject, 64 KiB slices", Role.PEER, size, measure("sslobject", "-")
             ),
         ),
-        notes=(
-            "x payload: peak of Python allocations (tracemalloc) during the send / payload size; "
-            "the payload is allocated before tracing starts. OpenSSL's own buffers (the "
-            "MemoryBIOs' contents) are invisible to tracemalloc, but ciphertext read out of "
-            "them into bytes is counted. The SSLObject row shows what 64 KiB slices cost.",
-        ),
+        notes=(note, "The SSLObject row shows what sending in 64 KiB slices costs."),
     )
 
 
 def send_peak_probe(args: Sequence[str]) -> float:
-    """Peak RSS growth of one send: ``kind backend size path``, ``kind`` being "tls" (the
-    TLSStream class at ``path``, on ``backend``) or "sslobject"."""
-    kind, backend_name, size_text, path = args
-    payload = b"\xab" * int(size_text)  # written, so its pages are resident before the baseline
+    """Peak memory growth during one send: ``kind backend size path meter``, ``kind`` being
+    "tls" (the TLSStream class at ``path``, on ``backend``) or "sslobject", ``meter`` a name
+    in :data:`benchmarks.meters.METERS`."""
+    kind, backend_name, size_text, path, meter = args
+    # Written byte by byte, so its pages are resident and its bytes allocated before any
+    # meter starts: the payload itself is never counted.
+    payload = b"\xab" * int(size_text)
     if kind == "sslobject":
-        return pump_send_peak(payload)
+        return pump_send_peak(payload, meter)
     tls: TLSClass = load(path)  # type: ignore[assignment]
-    return by_name(backend_name).run(partial(one_send_peak, tls, payload))
+    return by_name(backend_name).run(partial(one_send_peak, tls, payload, meter))
