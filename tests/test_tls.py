@@ -710,7 +710,7 @@ async def test_the_listener_survives_bad_clients_and_logs_each_once(
     listener_class.failed = anyio.Event()
     tcp = await anyio.create_tcp_listener(local_host="127.0.0.1")
     port = tcp.extra(SocketAttribute.local_port)
-    listener = listener_class(tcp, server_context, handshake_timeout=0.5)
+    listener = listener_class(tcp, server_context, handshake_timeout=1)
     served: list[bytes] = []
 
     async def handle(stream: TLSStream) -> None:
