@@ -6,6 +6,10 @@ Trio objects need a Trio event loop, so this module runs on the Trio backend onl
 
 from __future__ import annotations
 
+import logging
+import ssl
+from typing import Any
+
 import anyio
 import anyio.abc
 import pytest
@@ -13,15 +17,24 @@ import trio
 import trio.abc
 import trio.testing
 from anyio.abc import SocketAttribute
+from anyio.streams.tls import TLSAttribute
 from typing_extensions import assert_type
 
 import streamspec.conformance.checks  # noqa: F401  (registered, and rewritten, at collection)
 from streamspec import ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream, checked
 from streamspec.adapters.trio import (
+    TrioTLSListener,
+    TrioTLSStream,
     from_trio_channel,
     from_trio_listener,
     from_trio_stream,
     to_trio_stream,
+)
+from streamspec.conformance._certs import (
+    SERVER_HOSTNAME,
+    client_context,
+    server_certificate_der,
+    server_context,
 )
 from streamspec.conformance.runner import Outcome, run_checks
 from streamspec.conformance.targets_trio import TRIO
@@ -281,3 +294,232 @@ def test_trio_target_passes_on_trio_and_is_not_provided_elsewhere() -> None:
         elsewhere = outcomes[rule, "asyncio"]
         assert elsewhere.outcome is Outcome.NOT_PROVIDED, elsewhere
         assert "trio backend" in elsewhere.message
+
+
+def test_trio_tls_rules_pass_on_trio_and_are_not_provided_elsewhere() -> None:
+    # The TLS checks catch what wrap() raises as a failed handshake; outside Trio the target's
+    # wrap() must still come out as not provided, not as a failure.
+    rules = ["TLS-RAGGED-EOF-LENIENT", "TLS-UNWRAP", "TLS-LISTENER-SURVIVES"]
+    results = run_checks(TRIO, backends=["trio", "asyncio"], rules=rules)
+    outcomes = {(result.rule.id, result.backend): result for result in results}
+    assert len(outcomes) == 2 * len(rules)
+    for rule in rules:
+        assert outcomes[rule, "trio"].outcome is Outcome.PASSED, outcomes[rule, "trio"]
+        elsewhere = outcomes[rule, "asyncio"]
+        assert elsewhere.outcome is Outcome.NOT_PROVIDED, elsewhere
+        assert "trio backend" in elsewhere.message
+
+
+# -- Trio's TLS as TLS byte streams --------------------------------------------------------------
+
+
+async def tls_pair(
+    client_transport: ByteStream,
+    server_transport: ByteStream,
+    *,
+    hostname: str = SERVER_HOSTNAME,
+    standard_compatible: bool = True,
+    alpn: list[str] | None = None,
+) -> tuple[TrioTLSStream, TrioTLSStream]:
+    """Handshake both ends at once: (client, server)."""
+    client_tls, server_tls = client_context(), server_context()
+    if alpn:
+        client_tls.set_alpn_protocols(alpn)
+        server_tls.set_alpn_protocols(alpn)
+    ends: dict[str, TrioTLSStream] = {}
+
+    async def client() -> None:
+        ends["client"] = await TrioTLSStream.wrap(
+            client_transport,
+            hostname=hostname,
+            ssl_context=client_tls,
+            standard_compatible=standard_compatible,
+        )
+
+    async def server() -> None:
+        ends["server"] = await TrioTLSStream.wrap(
+            server_transport,
+            server_side=True,
+            ssl_context=server_tls,
+            standard_compatible=standard_compatible,
+        )
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client)
+            tg.start_soon(server)
+    return ends["client"], ends["server"]
+
+
+async def test_tls_over_trio_socket_streams() -> None:
+    (socket_listener,) = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    async with socket_listener:
+        client_tcp = from_trio_stream(
+            await trio.testing.open_stream_to_socket_listener(socket_listener)
+        )
+        server_tcp = from_trio_stream(await socket_listener.accept())
+    client, server = await tls_pair(client_tcp, server_tcp, alpn=["streamspec/1"])
+    async with client, server:
+        assert client.extra(TLSAttribute.alpn_protocol) == "streamspec/1"
+        assert client.extra(TLSAttribute.server_side) is False
+        assert server.extra(TLSAttribute.server_side) is True
+        assert client.extra(TLSAttribute.peer_certificate_binary) == server_certificate_der()
+        assert server.extra(TLSAttribute.peer_certificate) is None
+        assert client.extra(TLSAttribute.shared_ciphers) is None
+        assert server.extra(TLSAttribute.shared_ciphers)
+        assert client.extra(TLSAttribute.cipher) == server.extra(TLSAttribute.cipher)
+        assert client.extra(TLSAttribute.tls_version) == "TLSv1.3"
+        ssl_object = client.extra(TLSAttribute.ssl_object)
+        assert isinstance(ssl_object, ssl.SSLObject)
+        assert ssl_object.server_side is False
+        assert client.extra(TLSAttribute.standard_compatible) is True
+        # The socket's attributes pass through.
+        assert client.extra(SocketAttribute.remote_port) == server.extra(SocketAttribute.local_port)
+        payload = bytes(range(256)) * 400  # several TLS records
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(client.send, payload)
+                received = bytearray()
+                while len(received) < len(payload):
+                    chunk = await server.receive(5000)
+                    assert 0 < len(chunk) <= 5000
+                    received += chunk
+            assert received == payload
+            await server.send(b"farewell")
+            await server.aclose()
+            assert await receive_all(checked(client)) == b"farewell"
+
+
+async def test_tls_refused_certificate_is_broken_resource_with_the_ssl_cause() -> None:
+    client_end, server_end = byte_stream_pair()
+    failures: dict[str, BaseException] = {}
+
+    async def wrap(side: str, transport: ByteStream, **options: Any) -> None:
+        try:
+            await TrioTLSStream.wrap(transport, **options)
+        except Exception as exc:
+            failures[side] = exc
+            await transport.aclose()
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(
+                lambda: wrap(
+                    "client", client_end, hostname="wrong-host.test", ssl_context=client_context()
+                )
+            )
+            tg.start_soon(
+                lambda: wrap("server", server_end, server_side=True, ssl_context=server_context())
+            )
+    refusal = failures["client"]
+    assert isinstance(refusal, anyio.BrokenResourceError)
+    assert isinstance(refusal.__cause__, trio.BrokenResourceError)
+    assert isinstance(refusal.__cause__.__cause__, ssl.SSLCertVerificationError)
+    assert isinstance(failures["server"], anyio.BrokenResourceError)
+
+
+@pytest.mark.parametrize("standard_compatible", [True, False])
+async def test_tls_ragged_eof(standard_compatible: bool) -> None:
+    client_end, server_end = byte_stream_pair()
+    client, server = await tls_pair(client_end, server_end, standard_compatible=standard_compatible)
+    with anyio.fail_after(5):
+        await client.send(b"last words")
+        await client_end.send_eof()  # below TLS: no close_notify
+        assert await server.receive() == b"last words"
+        if standard_compatible:
+            with pytest.raises(anyio.BrokenResourceError):
+                await server.receive()
+        else:
+            with pytest.raises(anyio.EndOfStream):
+                await server.receive()
+            # Trio marks the stream broken once it reported the ragged end as EOF.
+            with pytest.raises(anyio.BrokenResourceError):
+                await server.receive()
+        # The client's transport can no longer carry a close_notify.
+        await anyio.aclose_forcefully(client)
+        await server.aclose()
+
+
+async def test_tls_unwrap_returns_the_given_transport_and_leftover() -> None:
+    trio_left, trio_right = trio.testing.memory_stream_pair()
+    client_end, server_end = from_trio_stream(trio_left), from_trio_stream(trio_right)
+    client, server = await tls_pair(client_end, server_end)
+    unwrapped: dict[str, tuple[Any, bytes]] = {}
+
+    async def unwrap_client() -> None:
+        unwrapped["client"] = await client.unwrap()
+
+    async def unwrap_server_then_send() -> None:
+        unwrapped["server"] = transport, _ = await server.unwrap()
+        await transport.send(b"plaintext")
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(unwrap_client)
+            tg.start_soon(unwrap_server_then_send)
+        transport, leftover = unwrapped["client"]
+        assert transport is client_end
+        assert unwrapped["server"][0] is server_end
+        rest = b"" if leftover == b"plaintext" else await transport.receive()
+        assert leftover + rest == b"plaintext"
+        with pytest.raises(anyio.ClosedResourceError):
+            await client.send(b"x")
+
+
+async def test_tls_send_eof_and_bad_arguments() -> None:
+    client_end, server_end = byte_stream_pair()
+    with pytest.raises(TypeError, match="ssl_context"):
+        await TrioTLSStream.wrap(client_end, ssl_context=object())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="hostname"):
+        await TrioTLSStream.wrap(client_end, server_side=True, hostname="localhost")
+    client, server = await tls_pair(client_end, server_end)
+    async with client, server:
+        with pytest.raises(NotImplementedError, match="HalfCloseableStream"):
+            await client.send_eof()
+    with pytest.raises(anyio.ClosedResourceError):
+        await client.receive()
+
+
+async def test_tls_listener_drops_a_stalled_client_and_serves_the_next(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    (socket_listener,) = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    listener = TrioTLSListener(
+        from_trio_listener(socket_listener), server_context(), handshake_timeout=0.2
+    )
+    assert listener.extra(TLSAttribute.standard_compatible) is True
+    assert listener.extra(SocketAttribute.local_port) == socket_listener.socket.getsockname()[1]
+
+    async def connect() -> ByteStream:
+        return from_trio_stream(await trio.testing.open_stream_to_socket_listener(socket_listener))
+
+    async def echo(stream: TrioTLSStream) -> None:
+        async with stream:
+            await stream.send(b"echo: " + await stream.receive())
+
+    with anyio.fail_after(5), caplog.at_level(logging.WARNING, "streamspec.adapters.trio"):
+        async with anyio.create_task_group() as tg:
+
+            async def serve() -> None:
+                with pytest.raises(anyio.ClosedResourceError):
+                    await listener.serve(echo, tg)
+
+            tg.start_soon(serve)
+            stalled = await connect()
+            with pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
+                await stalled.receive()  # dropped after handshake_timeout
+            await stalled.aclose()
+            good = await TrioTLSStream.wrap(
+                await connect(), hostname=SERVER_HOSTNAME, ssl_context=client_context()
+            )
+            async with good:
+                await good.send(b"hi")
+                assert await good.receive() == b"echo: hi"
+            await listener.aclose()
+    failures = [r for r in caplog.records if "TLS handshake" in r.getMessage()]
+    assert len(failures) == 1
+    assert isinstance(failures[0].exc_info and failures[0].exc_info[1], TimeoutError)
+    with pytest.raises(ValueError, match="handshake_timeout"):
+        TrioTLSListener(from_trio_listener(socket_listener), server_context(), handshake_timeout=0)
+    with pytest.raises(TypeError, match="ssl_context"):
+        TrioTLSListener(from_trio_listener(socket_listener), None)  # type: ignore[arg-type]

@@ -20,7 +20,9 @@ adapters work under AnyIO's Trio backend only.
 from __future__ import annotations
 
 import inspect
+import logging
 import operator
+import ssl
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, contextmanager
 from typing import Any, Generic, TypeVar, overload
@@ -30,6 +32,8 @@ import anyio.abc
 import trio
 import trio.abc
 from anyio.abc import SocketAttribute
+from anyio.streams.tls import TLSAttribute
+from typing_extensions import Self
 
 from ..protocols import (
     ByteReceiveStream,
@@ -48,6 +52,8 @@ __all__ = [
     "TrioListener",
     "TrioObjectReceiveStream",
     "TrioObjectSendStream",
+    "TrioTLSListener",
+    "TrioTLSStream",
     "from_trio_channel",
     "from_trio_listener",
     "from_trio_stream",
@@ -55,6 +61,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+_logger = logging.getLogger(__name__)
 T_co = TypeVar("T_co", covariant=True)
 T_contra = TypeVar("T_contra", contravariant=True)
 
@@ -179,7 +187,7 @@ class TrioByteStream(_FromTrioReceive, _FromTrioSend, _FromTrioResource, anyio.a
     """
 
     def __init__(self, stream: trio.abc.Stream) -> None:
-        self._resource = self._receive_stream = self._send_stream = stream
+        self._resource = self._receive_stream = self._send_stream = self._stream = stream
 
     async def send_eof(self) -> None:
         """Send EOF through the Trio stream's ``send_eof()``."""
@@ -416,3 +424,257 @@ class ByteStreamAsTrioStream(trio.abc.HalfCloseableStream):
 def to_trio_stream(stream: ByteStream, /) -> trio.abc.HalfCloseableStream:
     """Adapt a byte stream to a ``trio.abc.HalfCloseableStream``."""
     return ByteStreamAsTrioStream(stream)
+
+
+# -- Trio's TLS as TLS byte streams -------------------------------------------------------------
+
+
+def _as_trio_stream(stream: ByteStream) -> trio.abc.Stream:
+    """The Trio stream beneath ``stream`` if :func:`from_trio_stream` made it, so that Trio's
+    TLS runs straight on Trio's own stream; any other byte stream through :func:`to_trio_stream`.
+    """
+    if isinstance(stream, TrioByteStream):
+        return stream._stream
+    return to_trio_stream(stream)
+
+
+def _peer_address(stream: ByteStream) -> object:
+    """The peer's address for a log message, or ``"a client"`` when the transport cannot say."""
+    try:
+        return stream.extra(SocketAttribute.remote_address)
+    except Exception:  # no socket, or a socket that already failed
+        return "a client"
+
+
+class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
+    """A ``trio.SSLStream`` as a TLS byte stream of AnyIO's shape
+    (:class:`anyio.streams.tls.TLSStream`'s). Make one with :meth:`wrap`.
+
+    Trio does the TLS; this class only changes the shape. Trio's ``https_compatible`` is the
+    opposite of ``standard_compatible``: when ``standard_compatible`` is ``True``, ``aclose()``
+    sends ``close_notify`` [TLS-CLOSE-NOTIFY] and a transport that ends without the peer's is
+    :exc:`~anyio.BrokenResourceError` [TLS-RAGGED-EOF-STRICT]; when ``False``, ``aclose()`` just
+    closes the transport and such an end is :exc:`~anyio.EndOfStream`
+    [TLS-RAGGED-EOF-LENIENT]. Every :class:`~anyio.streams.tls.TLSAttribute` is provided, and
+    the transport's attributes pass through [TLS-ATTRIBUTES] [TLS-ALPN].
+
+    Where Trio's design shows through:
+
+    * A refused certificate, like every other TLS failure, raises
+      :exc:`~anyio.BrokenResourceError` with the :exc:`ssl.SSLError` (an
+      :exc:`ssl.SSLCertVerificationError` for a refused certificate) at the end of its
+      ``__cause__`` chain, where AnyIO raises the ``ssl`` error itself.
+    * ``aclose()`` sends ``close_notify`` and closes the transport without waiting for the
+      peer's, where AnyIO's waits for it.
+    * :meth:`send_eof` raises :exc:`NotImplementedError`: ``trio.SSLStream`` is not a
+      ``trio.abc.HalfCloseableStream``.
+    * After a transport that ended without ``close_notify`` was reported as
+      :exc:`~anyio.EndOfStream` (``standard_compatible=False``), Trio marks the stream broken,
+      so a later ``receive()`` raises :exc:`~anyio.BrokenResourceError`.
+    """
+
+    #: The byte stream the TLS records travel over, as given to :meth:`wrap`.
+    transport_stream: ByteStream
+    #: Whether this stream sends ``close_notify`` on close and insists on the peer's.
+    standard_compatible: bool
+
+    def __init__(
+        self,
+        ssl_stream: trio.SSLStream[trio.abc.Stream],
+        transport_stream: ByteStream,
+        standard_compatible: bool,
+    ) -> None:
+        """Not public: use :meth:`wrap`, which also does the handshake."""
+        self._ssl_stream = self._receive_stream = self._send_stream = ssl_stream
+        self.transport_stream = transport_stream
+        self.standard_compatible = standard_compatible
+        # Trio forwards the ssl object's methods but not the object itself; a forwarded bound
+        # method knows it, which spares us Trio's private attribute.
+        ssl_object = ssl_stream.pending.__self__
+        assert isinstance(ssl_object, ssl.SSLObject)
+        self._ssl_object = ssl_object
+
+    @classmethod
+    async def wrap(
+        cls,
+        transport_stream: ByteStream,
+        *,
+        server_side: bool | None = None,
+        hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        standard_compatible: bool = True,
+    ) -> Self:
+        """Do a TLS handshake with ``trio.SSLStream`` over ``transport_stream`` and return the
+        TLS stream.
+
+        The parameters are :meth:`anyio.streams.tls.TLSStream.wrap`'s, and so are the
+        defaults: ``server_side`` is ``True`` when no ``hostname`` is given, and without an
+        ``ssl_context`` one comes from :func:`ssl.create_default_context` for the right
+        purpose. A transport made by :func:`from_trio_stream` is unwrapped, so Trio's TLS runs
+        directly on Trio's stream; any other goes through :func:`to_trio_stream`.
+
+        :param transport_stream: a byte stream connected to the peer; the TLS stream owns it
+            from now on, except when the handshake fails (then the caller closes it).
+        :raises ~anyio.BrokenResourceError: the handshake failed: the peer's certificate was
+            refused [TLS-HOSTNAME] [TLS-UNTRUSTED], the peer sent an alert or bytes that are
+            not TLS, or the transport ended or failed. The :exc:`ssl.SSLError`, if any, ends
+            the ``__cause__`` chain.
+        :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`.
+        :raises ValueError: a server was given a ``hostname``.
+        """
+        if server_side is None:
+            server_side = not hostname
+        if ssl_context is None:
+            purpose = ssl.Purpose.CLIENT_AUTH if server_side else ssl.Purpose.SERVER_AUTH
+            ssl_context = ssl.create_default_context(purpose)
+        elif not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError(
+                f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
+            )
+        if hostname and server_side:
+            raise ValueError("hostname is for the client side; a server does not check one")
+        ssl_stream = trio.SSLStream(
+            _as_trio_stream(transport_stream),
+            ssl_context,
+            server_hostname=hostname or None,
+            server_side=server_side,
+            https_compatible=not standard_compatible,
+        )
+        with _translated(_FROM_TRIO):
+            await ssl_stream.do_handshake()
+        return cls(ssl_stream, transport_stream, standard_compatible)
+
+    async def send_eof(self) -> None:
+        """Raise :exc:`NotImplementedError`: Trio's TLS cannot end one direction alone."""
+        raise NotImplementedError(
+            "trio.SSLStream is not a trio.abc.HalfCloseableStream, so it cannot end one "
+            "direction alone"
+        )
+
+    async def unwrap(self) -> tuple[ByteStream, bytes]:
+        """Exchange ``close_notify`` with the peer and return the transport with the bytes
+        already read past the session's end, which belong to whatever comes next.
+        [TLS-UNWRAP]
+
+        :raises ~anyio.BrokenResourceError: the closing exchange failed.
+        """
+        with _translated(_FROM_TRIO):
+            _, leftover = await self._ssl_stream.unwrap()
+        return self.transport_stream, bytes(leftover)
+
+    async def aclose(self) -> None:
+        """Close the TLS stream and its transport; with ``standard_compatible``, send
+        ``close_notify`` first (without waiting for the peer's)."""
+        with _translated(_FROM_TRIO):
+            await self._ssl_stream.aclose()
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        ssl_object = self._ssl_object
+        return {
+            **self.transport_stream.extra_attributes,
+            TLSAttribute.alpn_protocol: ssl_object.selected_alpn_protocol,
+            TLSAttribute.channel_binding_tls_unique: ssl_object.get_channel_binding,
+            TLSAttribute.cipher: ssl_object.cipher,
+            TLSAttribute.peer_certificate: lambda: ssl_object.getpeercert(False),
+            TLSAttribute.peer_certificate_binary: lambda: ssl_object.getpeercert(True),
+            TLSAttribute.server_side: lambda: ssl_object.server_side,
+            TLSAttribute.shared_ciphers: lambda: (
+                ssl_object.shared_ciphers() if ssl_object.server_side else None
+            ),
+            TLSAttribute.ssl_object: lambda: ssl_object,
+            TLSAttribute.standard_compatible: lambda: self.standard_compatible,
+            TLSAttribute.tls_version: ssl_object.version,
+        }
+
+
+class TrioTLSListener(anyio.abc.Listener[TrioTLSStream]):
+    """Wraps a listener of byte streams so that every connection gets a handshake with Trio's
+    TLS before it reaches the handler, as AnyIO's :class:`~anyio.streams.tls.TLSListener`
+    does.
+
+    ``trio.SSLListener`` is not adapted: it hands out each stream before its handshake (Trio
+    does the handshake lazily, on the first send or receive) and has no handshake timeout, so
+    a client that stalls would hold a handler forever. This listener does the handshake first,
+    in the connection's own task and under ``handshake_timeout``; a handshake that fails or
+    times out (a client that sends garbage, stalls or vanishes) goes to
+    :meth:`handle_handshake_error`, and the listener keeps serving. [TLS-LISTENER-SURVIVES]
+
+    :param listener: the listener to wrap (one from :func:`from_trio_listener`, say); closing
+        this listener closes it.
+    :param ssl_context: the server's settings, with its certificate loaded.
+    :param standard_compatible: passed to :meth:`TrioTLSStream.wrap` for every connection.
+    :param handshake_timeout: seconds a client gets to complete its handshake.
+    :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`.
+    :raises ValueError: ``handshake_timeout`` is not a positive number.
+    """
+
+    def __init__(
+        self,
+        listener: Listener[ByteStream],
+        ssl_context: ssl.SSLContext,
+        standard_compatible: bool = True,
+        handshake_timeout: float = 30,
+    ) -> None:
+        if not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError(
+                f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
+            )
+        if not handshake_timeout > 0:  # also refuses NaN
+            raise ValueError(
+                f"handshake_timeout must be a positive number, not {handshake_timeout!r}"
+            )
+        self.listener = listener
+        self.ssl_context = ssl_context
+        self.standard_compatible = standard_compatible
+        self.handshake_timeout = handshake_timeout
+
+    @staticmethod
+    async def handle_handshake_error(exc: BaseException, stream: ByteStream) -> None:
+        """Deal with a connection whose handshake failed: close ``stream`` at once and log one
+        ``WARNING`` record on the ``streamspec.adapters.trio`` logger. A cancellation or other
+        :exc:`BaseException` is raised again after the close instead."""
+        peer = _peer_address(stream)  # before the close: a closed socket may not know it
+        with anyio.CancelScope() as scope:  # close without waiting for anything
+            scope.cancel()
+            await stream.aclose()
+        if isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
+            raise exc
+        _logger.warning("TLS handshake with %s failed: %r", peer, exc, exc_info=exc)
+
+    async def serve(
+        self,
+        handler: Callable[[TrioTLSStream], Any],
+        task_group: anyio.abc.TaskGroup | None = None,
+    ) -> None:
+        """Serve as the wrapped listener does, handing ``handler`` each connection after its
+        TLS handshake."""
+
+        async def handshake_then_handle(transport: ByteStream) -> None:
+            try:
+                with anyio.fail_after(self.handshake_timeout):
+                    stream = await TrioTLSStream.wrap(
+                        transport,
+                        server_side=True,
+                        ssl_context=self.ssl_context,
+                        standard_compatible=self.standard_compatible,
+                    )
+            except BaseException as exc:
+                await self.handle_handshake_error(exc, transport)
+            else:
+                result = handler(stream)
+                if inspect.isawaitable(result):
+                    await result
+
+        await self.listener.serve(handshake_then_handle, task_group)
+
+    async def aclose(self) -> None:
+        """Close the wrapped listener."""
+        await self.listener.aclose()
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return {
+            **self.listener.extra_attributes,
+            TLSAttribute.standard_compatible: lambda: self.standard_compatible,
+        }

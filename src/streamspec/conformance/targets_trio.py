@@ -6,7 +6,14 @@ Trio has none of AnyIO's names, so the target gives explicit factories:
 * ``one_way_byte_stream``: ``trio.testing.memory_stream_one_way_pair()``;
 * ``object_stream_pair``: ``trio.open_memory_channel(1)`` (one slot, as the suite's other
   object subjects);
-* ``listener``: a ``trio.SocketListener`` on a loopback port.
+* ``listener``: a ``trio.SocketListener`` on a loopback port;
+
+and the AnyIO-style TLS names:
+
+* ``tls_stream``: :class:`~streamspec.adapters.trio.TrioTLSStream`, ``trio.SSLStream`` in
+  AnyIO's shape;
+* ``tls_listener``: :class:`~streamspec.adapters.trio.TrioTLSListener`, which does each
+  handshake with ``trio.SSLStream`` before the handler runs.
 
 Trio objects need a Trio event loop. The suite runs every check on every backend it is
 given, so on any other backend these factories raise
@@ -17,6 +24,7 @@ are listed in :data:`TRIO_DIVERGENCES` with the reason.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -24,7 +32,13 @@ from typing import Any
 import trio
 import trio.testing
 
-from ..adapters.trio import from_trio_channel, from_trio_listener, from_trio_stream
+from ..adapters.trio import (
+    TrioTLSListener,
+    TrioTLSStream,
+    from_trio_channel,
+    from_trio_listener,
+    from_trio_stream,
+)
 from ..protocols import (
     ByteReceiveStream,
     ByteSendStream,
@@ -37,6 +51,13 @@ from .registry import NotProvided
 from .target import Divergence, Target
 
 __all__ = ["TRIO", "TRIO_DIVERGENCES"]
+
+if sys.version_info >= (3, 11):
+    _BaseExceptionGroup = BaseExceptionGroup  # noqa: F821  (a builtin since 3.11)
+else:  # the backport, which AnyIO itself requires on 3.10
+    from exceptiongroup import (  # type: ignore[import-not-found]
+        BaseExceptionGroup as _BaseExceptionGroup,
+    )
 
 
 def _require_trio() -> None:
@@ -114,6 +135,36 @@ async def trio_tcp_listener() -> AsyncIterator[
         await _close_quietly(listener)
 
 
+class _NotProvidedPastChecks(_BaseExceptionGroup):  # type: ignore[misc]
+    """:exc:`NotProvided`, alone in a group that is not an :exc:`Exception`.
+
+    The TLS checks call ``tls_stream.wrap()`` inside ``except Exception``, since to them a
+    failing ``wrap()`` is a failed handshake, and report what it raised as a failure. This
+    group gets past that, as a cancellation would, and the runner reports a group whose only
+    leaf is NotProvided as not provided.
+    """
+
+
+class _TrioTLSStreamOnTrio(TrioTLSStream):
+    """:class:`~streamspec.adapters.trio.TrioTLSStream`, not provided outside Trio."""
+
+    @classmethod
+    async def wrap(cls, transport_stream: ByteStream, **options: Any) -> _TrioTLSStreamOnTrio:
+        try:
+            _require_trio()
+        except NotProvided as exc:
+            raise _NotProvidedPastChecks("not on the trio backend", [exc]) from None
+        return await super().wrap(transport_stream, **options)
+
+
+def trio_tls_listener(
+    listener: Listener[ByteStream], ssl_context: Any, **options: Any
+) -> TrioTLSListener:
+    """:class:`~streamspec.adapters.trio.TrioTLSListener`, not provided outside Trio."""
+    _require_trio()
+    return TrioTLSListener(listener, ssl_context, **options)
+
+
 #: Rules that Trio's streams break as seen through the adapters, found by running
 #: ``streamspec check trio --backend trio``.
 TRIO_DIVERGENCES: tuple[Divergence, ...] = ()
@@ -124,5 +175,7 @@ TRIO = Target(
     one_way_byte_stream=trio_memory_one_way_stream,
     object_stream_pair=trio_memory_channel,
     listener=trio_tcp_listener,
+    tls_stream=_TrioTLSStreamOnTrio,
+    tls_listener=trio_tls_listener,
     known_divergences=TRIO_DIVERGENCES,
 )
