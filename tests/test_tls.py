@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import logging
 import math
 import ssl
@@ -266,6 +267,56 @@ async def test_both_ends_send_and_receive_at_once(
                 tg.start_soon(talk, "server", server, downstream, len(upstream))
     assert received["server"] == upstream
     assert received["client"] == downstream
+
+
+class _Trickle(anyio.abc.ObjectStream[bytes]):
+    """A transport that delivers what is sent to it a few bytes at a time, so that TLS records
+    arrive in pieces (a record header split from its body, a record split anywhere)."""
+
+    def __init__(self, inner: StapledObjectStream[bytes], sizes: tuple[int, ...]) -> None:
+        self._inner = inner
+        self._sizes = itertools.cycle(sizes)
+        self._pending = b""
+
+    async def receive(self) -> bytes:
+        if not self._pending:
+            self._pending = await self._inner.receive()
+        size = next(self._sizes)
+        piece, self._pending = self._pending[:size], self._pending[size:]
+        return piece
+
+    async def send(self, item: bytes) -> None:
+        await self._inner.send(item)
+
+    async def send_eof(self) -> None:
+        await self._inner.send_eof()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_records_that_arrive_in_pieces(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with memory_pair() as (client_inner, server_inner):
+        assert isinstance(client_inner, StapledObjectStream)
+        assert isinstance(server_inner, StapledObjectStream)
+        client_transport = _Trickle(client_inner, (1, 4, 2, 7, 5, 3))
+        server_transport = _Trickle(server_inner, (3, 1, 6, 2))
+        client, server = await handshake(
+            client_transport, server_transport, server_context, client_context
+        )
+        request, response = b"q" * 20000, b"r" * 30000
+        with anyio.fail_after(20):
+            await client.send(request)
+            assert await receive_exactly(server, len(request)) == request
+            await client.send_eof()
+            with pytest.raises(anyio.EndOfStream):
+                await server.receive()
+            await server.send(response)
+            await server.aclose()
+            assert await receive_all(client) == response
+        await client.aclose()
 
 
 async def test_receive_respects_max_bytes_and_loses_nothing(
