@@ -12,9 +12,10 @@ Trio                                streamspec (AnyIO's shape)
 =================================== ===============================================
 
 :func:`from_trio_stream` and :func:`from_trio_channel` go one way, :func:`to_trio_stream` the
-other. Each adapter is a thin delegation; exceptions are translated at the edge by
-:func:`_translated`, one table per direction. Trio objects need a Trio event loop, so these
-adapters work under AnyIO's Trio backend only.
+other. :class:`TrioTLSStream` and :class:`TrioTLSListener` give ``trio.SSLStream`` the shape of
+AnyIO's ``TLSStream`` and ``TLSListener``. Each adapter is a thin delegation; exceptions are
+translated at the edge by :func:`_translated`, one table per direction. Trio objects need a
+Trio event loop, so these adapters work under AnyIO's Trio backend only.
 """
 
 from __future__ import annotations
