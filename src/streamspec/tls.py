@@ -308,7 +308,8 @@ class TLSStream(anyio.abc.ByteStream):
         :raises ~anyio.BusyResourceError: another task is receiving.
 
         A cancelled ``receive()`` loses nothing: the ciphertext it read is decrypted by the
-        next one.
+        next one. It is a checkpoint [ASYNC-CHECKPOINT]; when it has to read the transport
+        first, the transport's ``receive()`` is that checkpoint (as every AnyIO stream's is).
         """
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
