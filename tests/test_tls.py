@@ -742,7 +742,9 @@ class _RecordingListener(TLSListener):
     failed: anyio.Event
 
     @classmethod
-    async def handle_handshake_error(cls, exc: BaseException, stream: Transport) -> None:
+    async def handle_handshake_error(
+        cls, exc: BaseException, stream: anyio.abc.AnyByteStream
+    ) -> None:
         if isinstance(exc, Exception):
             cls.failures.append(exc)
             if len(cls.failures) == 3:

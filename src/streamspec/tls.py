@@ -739,12 +739,14 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
             )
 
     @staticmethod
-    async def handle_handshake_error(exc: BaseException, stream: AnyByteStream) -> None:
+    async def handle_handshake_error(exc: BaseException, stream: anyio.abc.AnyByteStream) -> None:
         """Deal with a connection whose handshake failed: close ``stream`` at once and log one
         ``WARNING`` record with the exception and the peer's address (when the transport
         knows it) on the ``streamspec.tls`` logger.
 
-        Override it to do something else; a static or an instance method works. A
+        Override it to do something else; a static or an instance method works. ``stream`` is
+        annotated with AnyIO's type, as in AnyIO, so an override written for
+        :class:`anyio.streams.tls.TLSListener` type-checks here too. A
         cancellation or other :exc:`BaseException` (one that is not an :exc:`Exception`) is
         not logged but raised again after the close, as it is not the client's doing.
         """
@@ -760,7 +762,7 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
         """Serve as :meth:`streamspec.Listener.serve` describes, handing ``handler`` each
         connection after its TLS handshake. [LISTEN-SERVE]"""
 
-        async def handshake_then_handle(transport: AnyByteStream) -> None:
+        async def handshake_then_handle(transport: anyio.abc.AnyByteStream) -> None:
             try:
                 with anyio.fail_after(self.handshake_timeout):
                     stream = await TLSStream.wrap(
