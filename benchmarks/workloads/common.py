@@ -155,9 +155,11 @@ def trio_variant(
     ]
 
 
-def plain_variant(label: str, role: Role, count: int, measure: Measure) -> Variant:
+def plain_variant(
+    label: str, role: Role, count: int, measure: Measure, point: int | None = None
+) -> Variant:
     """A variant of plain code that needs no event loop (most floors)."""
-    return Variant(label=label, backend="-", role=role, count=count, measure=measure)
+    return Variant(label=label, backend="-", role=role, count=count, measure=measure, point=point)
 
 
 def where(ctx: Context) -> str:
