@@ -446,6 +446,53 @@ async def test_every_tls_attribute_and_the_transports_pass_through(
         assert client.extra(SocketAttribute.remote_port) == server.extra(SocketAttribute.local_port)
 
 
+async def test_a_client_certificate_reaches_the_server(ca: trustme.CA) -> None:
+    server_context = _server_context(ca)
+    server_context.verify_mode = ssl.CERT_REQUIRED
+    ca.configure_trust(server_context)
+    client_context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(client_context)
+    ca.issue_cert("client@example.org").configure_cert(client_context)
+    async with tls_pair("memory", server_context, client_context) as (client, server):
+        await client.send(b"who am I")
+        assert await server.receive() == b"who am I"  # TLS 1.3 checks the client's here
+        peer = server.extra(TLSAttribute.peer_certificate)
+        assert peer is not None
+        assert ("email", "client@example.org") in peer["subjectAltName"]
+        assert isinstance(server.extra(TLSAttribute.peer_certificate_binary), bytes)
+
+
+async def test_a_missing_client_certificate_breaks_the_client_after_its_handshake(
+    ca: trustme.CA, client_context: ssl.SSLContext
+) -> None:
+    # In TLS 1.3 the client finishes its handshake before the server judges it; the server's
+    # alert reaches the client at its next receive(), as a broken stream.
+    server_context = _server_context(ca)
+    server_context.verify_mode = ssl.CERT_REQUIRED
+    ca.configure_trust(server_context)
+    server_errors: list[Exception] = []
+
+    async def serve(transport: Transport) -> None:
+        try:
+            await TLSStream.wrap(transport, server_side=True, ssl_context=server_context)
+        except ssl.SSLError as exc:
+            server_errors.append(exc)
+
+    async with memory_pair() as (client_transport, server_transport):
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(serve, server_transport)
+                client = await TLSStream.wrap(
+                    client_transport, hostname="localhost", ssl_context=client_context
+                )
+                with pytest.raises(anyio.BrokenResourceError) as info:
+                    await client.receive()
+        assert isinstance(info.value.__cause__, ssl.SSLError)
+        assert "CERTIFICATE_REQUIRED" in str(info.value.__cause__)
+        assert len(server_errors) == 1
+        await client.aclose()
+
+
 async def test_tls12_channel_binding_and_no_alpn(
     server_context: ssl.SSLContext, tls12_client_context: ssl.SSLContext
 ) -> None:
