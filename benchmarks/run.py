@@ -130,8 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     def show(result: WorkloadResult) -> None:
         print(f"\n{table(result)}", flush=True)
 
+    interactive = sys.stderr.isatty()
+    last_workload = [""]
+
     def progress(message: str) -> None:
-        print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
+        if interactive:  # one line, rewritten in place
+            print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
+            return
+        workload = message.partition(":")[0]  # a log: one line per workload
+        if workload and workload != last_workload[0]:
+            last_workload[0] = workload
+            print(f"running {workload}", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
     results = run_workloads(ids, ctx, on_result=show, progress=progress)

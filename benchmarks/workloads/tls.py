@@ -84,7 +84,9 @@ def contexts() -> Contexts:
     for ``localhost`` from it; made once per process."""
     authority = trustme.CA()
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.options |= ssl.OP_NO_TICKET  # no resumption: every handshake is a full one
+    # No session tickets at all (TLS 1.3 would still send stateful ones with OP_NO_TICKET):
+    # nothing to resume, and no ticket messages trailing each handshake.
+    server.num_tickets = 0
     authority.issue_cert(HOSTNAME).configure_cert(server)
     client = ssl.create_default_context()
     authority.configure_trust(client)
@@ -286,6 +288,7 @@ def pump_send_peak(payload: bytes, meter: str) -> float:
 
 
 def bulk_transfer(ctx: Context) -> Workload:
+    contexts()  # the certificates are made now, not in some variant's first measurement
     total = ctx.profile.tls_bytes
     chunk = bytes(range(256)) * (CHUNK // 256)
     sends = total // CHUNK
@@ -311,6 +314,7 @@ def bulk_transfer(ctx: Context) -> Workload:
 
 
 def full_handshakes(ctx: Context) -> Workload:
+    contexts()
     count = ctx.profile.handshakes
 
     def implementation(tls: TLSClass, backend: Backend) -> Measure:
@@ -342,6 +346,7 @@ def send_resident(ctx: Context) -> Workload:
 
 
 def _send_peak(ctx: Context, meter: str) -> Workload:
+    contexts()
     ctx = ctx.for_footprint()
     # Resident memory is only sound in a fresh interpreter (see benchmarks.meters).
     fresh = (
