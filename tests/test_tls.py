@@ -345,6 +345,24 @@ async def test_concurrent_receives_are_refused(
                 await client.send(b"wake")
 
 
+async def test_closing_wakes_a_blocked_receive(
+    transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair(transport_kind, server_context, client_context) as (client, server):
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+
+                async def blocked_receive() -> None:
+                    with pytest.raises(anyio.ClosedResourceError):
+                        await client.receive()
+
+                tg.start_soon(blocked_receive)
+                await anyio.wait_all_tasks_blocked()
+                await client.aclose()
+            with pytest.raises(anyio.EndOfStream):  # and the peer got a close_notify
+                await server.receive()
+
+
 async def test_a_send_cancelled_before_it_starts_leaves_the_stream_intact(
     server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
