@@ -363,6 +363,30 @@ async def test_closing_wakes_a_blocked_receive(
                 await server.receive()
 
 
+async def test_closing_under_a_blocked_send_cuts_the_stream_visibly(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    # The transport holds one chunk, so a big send blocks while the server is not reading.
+    async with memory_pair(buffer=1) as (client_transport, server_transport):
+        client, server = await handshake(
+            client_transport, server_transport, server_context, client_context
+        )
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+
+                async def blocked_send() -> None:
+                    with pytest.raises(anyio.ClosedResourceError):
+                        await client.send(bytes(4 * 1024 * 1024))
+
+                tg.start_soon(blocked_send)
+                await anyio.wait_all_tasks_blocked()
+                await client.aclose()
+            # No close_notify after half a message: the server must not see a clean end.
+            with pytest.raises(anyio.BrokenResourceError):
+                await receive_all(server)
+        await server.aclose()
+
+
 async def test_a_send_cancelled_before_it_starts_leaves_the_stream_intact(
     server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
