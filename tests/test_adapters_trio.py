@@ -21,7 +21,14 @@ from anyio.streams.tls import TLSAttribute
 from typing_extensions import assert_type
 
 import streamspec.conformance.checks  # noqa: F401  (registered, and rewritten, at collection)
-from streamspec import ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream, checked
+from streamspec import (
+    ByteReceiveStream,
+    ByteSendStream,
+    ByteStream,
+    ObjectReceiveStream,
+    TLSByteStream,
+    checked,
+)
 from streamspec.adapters.trio import (
     TrioTLSListener,
     TrioTLSStream,
@@ -473,11 +480,14 @@ async def test_tls_send_eof_and_bad_arguments() -> None:
     with pytest.raises(ValueError, match="hostname"):
         await TrioTLSStream.wrap(client_end, server_side=True, hostname="localhost")
     client, server = await tls_pair(client_end, server_end)
+    as_protocol: TLSByteStream = client  # mypy checks the shape, isinstance the methods
+    assert isinstance(as_protocol, TLSByteStream)
     async with client, server:
         with pytest.raises(NotImplementedError, match="HalfCloseableStream"):
             await client.send_eof()
-    with pytest.raises(anyio.ClosedResourceError):
-        await client.receive()
+    for operation in (client.receive, client.send_eof, lambda: client.send(b"x")):
+        with pytest.raises(anyio.ClosedResourceError):
+            await operation()
 
 
 async def test_tls_listener_drops_a_stalled_client_and_serves_the_next(

@@ -489,6 +489,7 @@ class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
         self._ssl_stream = self._receive_stream = self._send_stream = ssl_stream
         self.transport_stream = transport_stream
         self.standard_compatible = standard_compatible
+        self._closed = False  # by aclose() or unwrap(): Trio's own state is private
         # Trio forwards the ssl object's methods but not the object itself; a forwarded bound
         # method knows it, which spares us Trio's private attribute.
         ssl_object = ssl_stream.pending.__self__
@@ -546,7 +547,13 @@ class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
         return cls(ssl_stream, transport_stream, standard_compatible)
 
     async def send_eof(self) -> None:
-        """Raise :exc:`NotImplementedError`: Trio's TLS cannot end one direction alone."""
+        """Raise :exc:`NotImplementedError`: Trio's TLS cannot end one direction alone.
+
+        :raises ~anyio.ClosedResourceError: the stream was closed or unwrapped. [BYTE-CLOSED]
+        """
+        await trio.lowlevel.checkpoint()
+        if self._closed:
+            raise anyio.ClosedResourceError
         raise NotImplementedError(
             "trio.SSLStream is not a trio.abc.HalfCloseableStream, so it cannot end one "
             "direction alone"
@@ -561,11 +568,13 @@ class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
         """
         with _translated(_FROM_TRIO):
             _, leftover = await self._ssl_stream.unwrap()
+        self._closed = True
         return self.transport_stream, bytes(leftover)
 
     async def aclose(self) -> None:
         """Close the TLS stream and its transport; with ``standard_compatible``, send
         ``close_notify`` first (without waiting for the peer's)."""
+        self._closed = True
         with _translated(_FROM_TRIO):
             await self._ssl_stream.aclose()
 
