@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import gc
+import math
 import statistics
 import sys
 import time
@@ -67,7 +68,9 @@ class Unit:
     rate: bool = False
 
     def show(self, cost: float) -> float:
-        return self.scale / cost if self.rate else cost * self.scale
+        if self.rate:  # a clock too coarse for the work could read 0
+            return self.scale / cost if cost > 0 else math.inf
+        return cost * self.scale
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Issue 6's performance targets, and the summary table that checks every run against them.
+"""Issue 6's performance targets, and the verdicts of a run against them (the summary table
+that shows them is in :mod:`benchmarks.report`).
 
 Every ratio here is a ratio of *costs* (time, or bytes, per unit of work: streamspec's over
 the other's), as in the workload tables, so a throughput target such as "1.4x AnyIO's
