@@ -18,7 +18,8 @@ and the AnyIO-style TLS names:
 Trio objects need a Trio event loop. The suite runs every check on every backend it is
 given, so on any other backend these factories raise
 :exc:`~streamspec.conformance.registry.NotProvided`, and the rules come out as not provided
-there rather than as failures. Rules that Trio's streams break, seen through the adapters,
+there rather than as failures (``tls_stream.wrap()`` raises it inside a group, see
+:class:`_NotProvidedPastChecks`). Rules that Trio's streams break, seen through the adapters,
 are listed in :data:`TRIO_DIVERGENCES` with the reason.
 """
 
@@ -166,7 +167,8 @@ def trio_tls_listener(
 
 
 #: Rules that Trio's streams break as seen through the adapters, found by running
-#: ``streamspec check trio --backend trio``.
+#: ``streamspec check trio --backend trio``. None so far, the TLS rules included; how Trio's
+#: TLS differs from AnyIO's where no rule looks is in the adapters guide.
 TRIO_DIVERGENCES: tuple[Divergence, ...] = ()
 
 TRIO = Target(
