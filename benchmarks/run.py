@@ -7,8 +7,10 @@ one finishes; progress goes to stderr. See benchmarks/README.md for how to read 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fnmatch
 import json
+import os
 import shlex
 import sys
 import time
@@ -107,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="what a measurement reads: this process's CPU time (default: immune to the "
         "descheduling of a shared machine) or wall time",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="interleaved rounds per timed workload and series (default: the profile's)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument("--list", action="store_true", help="list the workload ids and exit")
     args = parser.parse_args(arguments)
@@ -117,10 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ids = select(args.only)
         backends = tuple(by_name(name.strip()) for name in args.backends.split(","))
+        if args.rounds is not None and args.rounds < 1:
+            raise ValueError(f"--rounds must be at least 1, got {args.rounds}")
     except ValueError as exc:
         parser.error(str(exc))
 
     profile = QUICK if args.quick else FULL
+    if args.rounds is not None:
+        profile = dataclasses.replace(profile, rounds=args.rounds, series_rounds=args.rounds)
     clock.use(args.clock)
     ctx = Context(profile=profile, backends=backends, implementations=IMPLEMENTATIONS)
     command = shlex.join([sys.executable, "benchmarks/run.py", *arguments])
@@ -142,14 +154,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             last_workload[0] = workload
             print(f"running {workload}", file=sys.stderr, flush=True)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     results = run_workloads(ids, ctx, on_result=show, progress=progress)
     progress("")
     print(f"\n{summary_table(results)}", flush=True)
-    print(f"\n{len(results)} workload(s) in {time.perf_counter() - started:.0f} s", flush=True)
+    wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+    print(
+        f"\n{len(results)} workload(s) in {wall:.0f} s, {cpu:.0f} s of CPU time "
+        "(child processes included)",
+        flush=True,
+    )
     if args.json is not None:
         args.json.write_text(json.dumps(to_json(meta, results), indent=2) + "\n")
     return 0
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the probes), in seconds."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 if __name__ == "__main__":

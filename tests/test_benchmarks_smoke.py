@@ -173,3 +173,22 @@ def test_a_workload_that_cannot_be_built_is_reported(monkeypatch: pytest.MonkeyP
     (item,) = check(result)
     assert item.verdict == "error: could not be built: RuntimeError: half-written workload"
     assert "error: could not be built" in summary_table([result])
+
+
+def test_command_line_run_writes_tables_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "bench.json"
+    arguments = ["--quick", "--only", "text-64k", "--backends", "asyncio", "--rounds", "1"]
+    assert main([*arguments, "--json", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert "streamspec benchmarks" in printed
+    assert "text-64k: TextReceiveStream decoding UTF-8 in 64 KiB chunks" in printed
+    assert "summary: streamspec against issue 6's targets" in printed
+    document = json.loads(output.read_text())
+    assert document["meta"]["command"].endswith("--json " + str(output))
+    (summary,) = document["summary"]
+    assert summary["workload"] == "text-64k"
+    assert summary["backend"] == "asyncio"
+    assert summary["verdict"] in ("pass", "FAIL")
+    assert summary["floor"] > 0
