@@ -7,18 +7,28 @@ here as data, each with the reason and where it is discussed.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import anyio
+import anyio.abc
 import anyio.streams.buffered
 import anyio.streams.stapled
 import anyio.streams.text
 import anyio.streams.tls
 
 from .. import buffered, memory, stapled, text, tls
+from ..protocols import ByteStream, Listener
 from .target import Divergence, Target
 
-__all__ = ["ANYIO", "ANYIO_DIVERGENCES", "STREAMSPEC"]
+__all__ = [
+    "ANYIO",
+    "ANYIO_DIVERGENCES",
+    "STREAMSPEC",
+    "anyio_tcp_listener",
+    "anyio_tcp_stream_pair",
+]
 
 STREAMSPEC = Target.from_namespace(
     SimpleNamespace(
@@ -87,6 +97,39 @@ ANYIO_DIVERGENCES: tuple[Divergence, ...] = (
     ),
 )
 
+
+@asynccontextmanager
+async def anyio_tcp_stream_pair() -> AsyncIterator[tuple[ByteStream, ByteStream]]:
+    """Both ends of a loopback TCP connection made by AnyIO: its most used byte stream."""
+    # create_tcp_listener() returns a MultiListener; on 127.0.0.1 it holds exactly one.
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listeners:
+        (listener,) = listeners.listeners
+        assert isinstance(listener, anyio.abc.SocketListener)
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        client = await anyio.connect_tcp("127.0.0.1", port)
+        try:
+            server = await listener.accept()
+        except BaseException:
+            await anyio.aclose_forcefully(client)
+            raise
+    async with client, server:
+        yield client, server
+
+
+@asynccontextmanager
+async def anyio_tcp_listener() -> AsyncIterator[
+    tuple[Listener[ByteStream], Callable[[], Awaitable[ByteStream]]]
+]:
+    """An AnyIO TCP listener on a loopback port, and a way to connect to it."""
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+
+        async def connect() -> ByteStream:
+            return await anyio.connect_tcp("127.0.0.1", port)
+
+        yield listener, connect
+
+
 ANYIO = Target.from_namespace(
     SimpleNamespace(
         create_memory_object_stream=anyio.create_memory_object_stream,
@@ -103,4 +146,6 @@ ANYIO = Target.from_namespace(
     ),
     name="anyio",
     known_divergences=ANYIO_DIVERGENCES,
+    byte_stream_pair=anyio_tcp_stream_pair,
+    listener=anyio_tcp_listener,
 )
