@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TARGET",
         default="streamspec",
         help="'module' or 'module:attribute' naming a Target or an AnyIO-style namespace; "
-        "built in: streamspec (the default), anyio",
+        "built in: streamspec (the default), anyio, trio",
     )
     check.add_argument(
         "--backend",

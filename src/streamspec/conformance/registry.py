@@ -31,8 +31,14 @@ T = TypeVar("T")
 CheckBody = Callable[["Context"], Awaitable[None]] | Callable[["Context"], None]
 
 
-class NotProvided(Exception):
-    """Raised by a check when the target lacks what the rule needs."""
+class NotProvided(BaseException):
+    """Raised by a check, or by a target's factory, when the target lacks what the rule needs.
+
+    A :exc:`BaseException`, like a cancellation, so that nothing between the raise and the
+    runner mistakes it for a failure of the stream: neither a check's ``except Exception``
+    around a call into the target, nor Hypothesis, which would otherwise shrink it as a
+    failing example.
+    """
 
 
 @dataclass(frozen=True)

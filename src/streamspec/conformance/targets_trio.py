@@ -18,14 +18,12 @@ and the AnyIO-style TLS names:
 Trio objects need a Trio event loop. The suite runs every check on every backend it is
 given, so on any other backend these factories raise
 :exc:`~streamspec.conformance.registry.NotProvided`, and the rules come out as not provided
-there rather than as failures (``tls_stream.wrap()`` raises it inside a group, see
-:class:`_NotProvidedPastChecks`). Rules that Trio's streams break, seen through the adapters,
+there rather than as failures. Rules that Trio's streams break, seen through the adapters,
 are listed in :data:`TRIO_DIVERGENCES` with the reason.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -52,13 +50,6 @@ from .registry import NotProvided
 from .target import Divergence, Target
 
 __all__ = ["TRIO", "TRIO_DIVERGENCES"]
-
-if sys.version_info >= (3, 11):
-    _BaseExceptionGroup = BaseExceptionGroup  # noqa: F821  (a builtin since 3.11)
-else:  # the backport, which AnyIO itself requires on 3.10
-    from exceptiongroup import (  # type: ignore[import-not-found]
-        BaseExceptionGroup as _BaseExceptionGroup,
-    )
 
 
 def _require_trio() -> None:
@@ -136,25 +127,12 @@ async def trio_tcp_listener() -> AsyncIterator[
         await _close_quietly(listener)
 
 
-class _NotProvidedPastChecks(_BaseExceptionGroup):  # type: ignore[misc]
-    """:exc:`NotProvided`, alone in a group that is not an :exc:`Exception`.
-
-    The TLS checks call ``tls_stream.wrap()`` inside ``except Exception``, since to them a
-    failing ``wrap()`` is a failed handshake, and report what it raised as a failure. This
-    group gets past that, as a cancellation would, and the runner reports a group whose only
-    leaf is NotProvided as not provided.
-    """
-
-
 class _TrioTLSStreamOnTrio(TrioTLSStream):
     """:class:`~streamspec.adapters.trio.TrioTLSStream`, not provided outside Trio."""
 
     @classmethod
     async def wrap(cls, transport_stream: ByteStream, **options: Any) -> _TrioTLSStreamOnTrio:
-        try:
-            _require_trio()
-        except NotProvided as exc:
-            raise _NotProvidedPastChecks("not on the trio backend", [exc]) from None
+        _require_trio()
         return await super().wrap(transport_stream, **options)
 
 
