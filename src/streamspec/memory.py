@@ -41,6 +41,7 @@ from anyio import BrokenResourceError, ClosedResourceError, EndOfStream, WouldBl
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from anyio.lowlevel import checkpoint
 from anyio.streams.memory import MemoryObjectStreamStatistics
+from typing_extensions import Self
 
 from ._parking import NO_VALUE, Token, current_backend, value_despite_interrupt
 from .protocols._typevars import T, T_co, T_contra
@@ -175,14 +176,67 @@ def _warn_unclosed(handle: object) -> None:
     )
 
 
-class MemoryObjectReceiveStream(ObjectReceiveStream[T_co]):
+class _Handle:
+    """What both ends do alike: a handle on the shared state, closed once.
+
+    Each end defines ``close()``; closing, statistics, the context managers and the warning
+    for a handle dropped while open are the same for both.
+    """
+
+    __slots__ = ("_closed", "_state")
+
+    _closed: bool
+    _state: _StreamState[Any]
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Close this handle as :meth:`close` does, then checkpoint.
+
+        The handle is closed even when the calling scope is cancelled; the cancellation is
+        raised afterwards. [RES-ACLOSE-CANCELLED] [ASYNC-CHECKPOINT]
+        """
+        self.close()
+        await checkpoint()
+
+    def statistics(self) -> MemoryObjectStreamStatistics:
+        """Return a snapshot of the stream, the same from any handle. [MEM-STATISTICS]
+
+        ``tasks_waiting_send`` and ``tasks_waiting_receive`` count parked tasks still waiting;
+        a task whose wait was cancelled no longer counts, even before it resumes.
+        """
+        return self._state.statistics()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not self._closed:
+            _warn_unclosed(self)
+
+    def __repr__(self) -> str:
+        status = "closed" if self._closed else "open"
+        return f"<{type(self).__name__} at {id(self):#x}, {status}>"
+
+
+class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
     """The receive end of a memory object stream, one handle of possibly many clones.
 
     It fits :class:`streamspec.MemoryObjectReceiver`, whose docstrings are the contract; the
     methods below document only what is particular to this implementation.
     """
 
-    __slots__ = ("_closed", "_state")
+    __slots__ = ()
+    _state: _StreamState[T_co]
 
     def __init__(self, state: _StreamState[T_co]) -> None:
         self._closed = False
@@ -298,51 +352,16 @@ class MemoryObjectReceiveStream(ObjectReceiveStream[T_co]):
         if not state.open_receive_streams and state.parked_senders:
             state.parked_senders.release(None, BrokenResourceError)
 
-    async def aclose(self) -> None:
-        """Close this handle as :meth:`close` does, then checkpoint.
 
-        The handle is closed even when the calling scope is cancelled; the cancellation is
-        raised afterwards. [RES-ACLOSE-CANCELLED] [ASYNC-CHECKPOINT]
-        """
-        self.close()
-        await checkpoint()
-
-    def statistics(self) -> MemoryObjectStreamStatistics:
-        """Return a snapshot of the stream, the same from any handle. [MEM-STATISTICS]
-
-        ``tasks_waiting_receive`` counts parked tasks still waiting; a task whose wait was
-        cancelled no longer counts, even before it resumes.
-        """
-        return self._state.statistics()
-
-    def __enter__(self) -> MemoryObjectReceiveStream[T_co]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if not self._closed:
-            _warn_unclosed(self)
-
-    def __repr__(self) -> str:
-        status = "closed" if self._closed else "open"
-        return f"<{type(self).__name__} at {id(self):#x}, {status}>"
-
-
-class MemoryObjectSendStream(ObjectSendStream[T_contra]):
+class MemoryObjectSendStream(_Handle, ObjectSendStream[T_contra]):
     """The send end of a memory object stream, one handle of possibly many clones.
 
     It fits :class:`streamspec.MemoryObjectSender`, whose docstrings are the contract; the
     methods below document only what is particular to this implementation.
     """
 
-    __slots__ = ("_closed", "_state")
+    __slots__ = ()
+    _state: _StreamState[T_contra]
 
     def __init__(self, state: _StreamState[T_contra]) -> None:
         self._closed = False
@@ -445,42 +464,6 @@ class MemoryObjectSendStream(ObjectSendStream[T_contra]):
             state.parked_senders.release(self, ClosedResourceError)
         if not state.open_send_streams and state.parked_receivers:
             state.parked_receivers.release(None, EndOfStream)
-
-    async def aclose(self) -> None:
-        """Close this handle as :meth:`close` does, then checkpoint.
-
-        The handle is closed even when the calling scope is cancelled; the cancellation is
-        raised afterwards. [RES-ACLOSE-CANCELLED] [ASYNC-CHECKPOINT]
-        """
-        self.close()
-        await checkpoint()
-
-    def statistics(self) -> MemoryObjectStreamStatistics:
-        """Return a snapshot of the stream, the same from any handle. [MEM-STATISTICS]
-
-        ``tasks_waiting_send`` counts parked tasks still waiting; a task whose wait was
-        cancelled no longer counts, even before it resumes.
-        """
-        return self._state.statistics()
-
-    def __enter__(self) -> MemoryObjectSendStream[T_contra]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if not self._closed:
-            _warn_unclosed(self)
-
-    def __repr__(self) -> str:
-        status = "closed" if self._closed else "open"
-        return f"<{type(self).__name__} at {id(self):#x}, {status}>"
 
 
 def _validated_buffer_size(max_buffer_size: object) -> float:
