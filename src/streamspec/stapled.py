@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import anyio.abc
@@ -24,6 +24,7 @@ from .protocols import (
     Listener,
     ObjectReceiveStream,
     ObjectSendStream,
+    TypedAttributeProvider,
 )
 
 __all__ = ["MultiListener", "StapledByteStream", "StapledObjectStream", "aclose_all"]
@@ -63,43 +64,18 @@ async def aclose_all(resources: Iterable[AsyncResource]) -> None:
             errors.clear()
 
 
-@dataclass(eq=False)
-class StapledByteStream(anyio.abc.ByteStream):
-    """One bidirectional byte stream made of a send half and a receive half.
+class _Half(AsyncResource, TypedAttributeProvider, Protocol):
+    """What a stapled stream needs of either half besides its own direction."""
 
-    ``receive()`` reads from ``receive_stream`` and ``send()`` writes to ``send_stream``
-    [STAPLED-DELEGATE]; each behaves exactly as the half it delegates to, checkpoints and
-    exceptions included. See :class:`streamspec.ByteStream` for the contract.
 
-    :param send_stream: the half that sends.
-    :param receive_stream: the half that receives.
-    """
+class _Stapled:
+    """What both stapled streams do alike with their two halves: end the sending one, close
+    both, merge their attributes. The dataclasses below declare the halves' types."""
 
-    send_stream: ByteSendStream
-    receive_stream: ByteReceiveStream
-    # Not a dataclass field (no annotation), so the fields stay AnyIO's.
+    send_stream: _Half
+    receive_stream: _Half
+    # Not a dataclass field (no annotation in a dataclass), so the fields stay AnyIO's.
     _closed = False
-
-    async def receive(self, max_bytes: int = 65536) -> bytes:
-        """Receive from the receive half.
-
-        :raises ValueError: ``max_bytes`` is less than 1; the receive half is not called.
-            [BYTE-MAX-BYTES-INVALID]
-        :raises TypeError: ``max_bytes`` is not an integer; the receive half is not called.
-        """
-        if type(max_bytes) is not int:
-            try:
-                max_bytes = operator.index(max_bytes)
-            except TypeError:
-                message = f"max_bytes must be an integer, not {type(max_bytes).__name__}"
-                raise TypeError(message) from None
-        if max_bytes < 1:
-            raise ValueError(f"max_bytes must be a positive integer, not {max_bytes!r}")
-        return await self.receive_stream.receive(max_bytes)
-
-    async def send(self, item: bytes) -> None:
-        """Send ``item`` on the send half."""
-        await self.send_stream.send(item)
 
     async def send_eof(self) -> None:
         """Close the send half only: the peer sees the end, and receiving goes on.
@@ -126,7 +102,44 @@ class StapledByteStream(anyio.abc.ByteStream):
 
 
 @dataclass(eq=False)
-class StapledObjectStream(anyio.abc.ObjectStream[T_Item], Generic[T_Item]):
+class StapledByteStream(_Stapled, anyio.abc.ByteStream):
+    """One bidirectional byte stream made of a send half and a receive half.
+
+    ``receive()`` reads from ``receive_stream`` and ``send()`` writes to ``send_stream``
+    [STAPLED-DELEGATE]; each behaves exactly as the half it delegates to, checkpoints and
+    exceptions included. See :class:`streamspec.ByteStream` for the contract.
+
+    :param send_stream: the half that sends.
+    :param receive_stream: the half that receives.
+    """
+
+    send_stream: ByteSendStream
+    receive_stream: ByteReceiveStream
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Receive from the receive half.
+
+        :raises ValueError: ``max_bytes`` is less than 1; the receive half is not called.
+            [BYTE-MAX-BYTES-INVALID]
+        :raises TypeError: ``max_bytes`` is not an integer; the receive half is not called.
+        """
+        if type(max_bytes) is not int:
+            try:
+                max_bytes = operator.index(max_bytes)
+            except TypeError:
+                message = f"max_bytes must be an integer, not {type(max_bytes).__name__}"
+                raise TypeError(message) from None
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be a positive integer, not {max_bytes!r}")
+        return await self.receive_stream.receive(max_bytes)
+
+    async def send(self, item: bytes) -> None:
+        """Send ``item`` on the send half."""
+        await self.send_stream.send(item)
+
+
+@dataclass(eq=False)
+class StapledObjectStream(_Stapled, anyio.abc.ObjectStream[T_Item], Generic[T_Item]):
     """One bidirectional object stream made of a send half and a receive half.
 
     ``receive()`` reads from ``receive_stream``; ``send()`` and ``send_nowait()`` write to
@@ -138,8 +151,6 @@ class StapledObjectStream(anyio.abc.ObjectStream[T_Item], Generic[T_Item]):
 
     send_stream: ObjectSendStream[T_Item]
     receive_stream: ObjectReceiveStream[T_Item]
-    # Not a dataclass field (no annotation), so the fields stay AnyIO's.
-    _closed = False
 
     async def receive(self) -> T_Item:
         """Receive from the receive half."""
@@ -166,29 +177,6 @@ class StapledObjectStream(anyio.abc.ObjectStream[T_Item], Generic[T_Item]):
                 f"the send half ({type(self.send_stream).__qualname__}) has no send_nowait()"
             )
         send_nowait(item)
-
-    async def send_eof(self) -> None:
-        """Close the send half only: the peer sees the end, and receiving goes on.
-        [STAPLED-SEND-EOF]
-
-        :raises ~anyio.ClosedResourceError: this stream was closed with :meth:`aclose`
-            [BYTE-CLOSED] (closing a half again would succeed silently, hiding the misuse).
-        """
-        if self._closed:
-            raise anyio.ClosedResourceError
-        await self.send_stream.aclose()
-
-    async def aclose(self) -> None:
-        """Close the send half, then the receive half, even when closing the first raises;
-        then raise as :func:`aclose_all` describes. [STAPLED-ACLOSE-BOTH]"""
-        self._closed = True
-        await aclose_all((self.send_stream, self.receive_stream))
-
-    @property
-    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
-        """Both halves' attributes; where both provide a key, the receive half's wins.
-        [STAPLED-ATTRIBUTES]"""
-        return {**self.send_stream.extra_attributes, **self.receive_stream.extra_attributes}
 
 
 @dataclass(eq=False)
