@@ -44,7 +44,7 @@ from typing_extensions import Self
 from ._tls_errors import Failure, Phase, classify, translate
 from .protocols import AnyByteStream, AsyncResource
 
-__all__ = ["TLSAttribute", "TLSListener", "TLSStream"]
+__all__ = ["TLSAttribute", "TLSListener", "TLSStream", "tls_attributes"]
 
 _T = TypeVar("_T")
 
@@ -153,6 +153,29 @@ class _Guard:
 
     def __exit__(self, *exc_info: object) -> None:
         self.busy = False
+
+
+def tls_attributes(
+    ssl_object: ssl.SSLObject, standard_compatible: bool
+) -> dict[Any, Callable[[], Any]]:
+    """Every :class:`~anyio.streams.tls.TLSAttribute` of a TLS session, read from its
+    ``ssl_object`` when asked (shared with the Trio adapter, whose sessions are SSLObjects too).
+    """
+    return {
+        TLSAttribute.alpn_protocol: ssl_object.selected_alpn_protocol,
+        TLSAttribute.channel_binding_tls_unique: ssl_object.get_channel_binding,
+        TLSAttribute.cipher: ssl_object.cipher,
+        TLSAttribute.peer_certificate: lambda: ssl_object.getpeercert(False),
+        TLSAttribute.peer_certificate_binary: lambda: ssl_object.getpeercert(True),
+        TLSAttribute.server_side: lambda: ssl_object.server_side,
+        # Only a server knows which ciphers both sides offered.
+        TLSAttribute.shared_ciphers: lambda: (
+            ssl_object.shared_ciphers() if ssl_object.server_side else None
+        ),
+        TLSAttribute.ssl_object: lambda: ssl_object,
+        TLSAttribute.standard_compatible: lambda: standard_compatible,
+        TLSAttribute.tls_version: ssl_object.version,
+    }
 
 
 class TLSStream(anyio.abc.ByteStream):
@@ -507,21 +530,9 @@ class TLSStream(anyio.abc.ByteStream):
     def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
         """The transport's attributes, and every :class:`~anyio.streams.tls.TLSAttribute`.
         [TLS-ATTRIBUTES]"""
-        ssl_object = self._ssl_object
         return {
             **self.transport_stream.extra_attributes,
-            TLSAttribute.alpn_protocol: ssl_object.selected_alpn_protocol,
-            TLSAttribute.channel_binding_tls_unique: ssl_object.get_channel_binding,
-            TLSAttribute.cipher: ssl_object.cipher,
-            TLSAttribute.peer_certificate: lambda: ssl_object.getpeercert(False),
-            TLSAttribute.peer_certificate_binary: lambda: ssl_object.getpeercert(True),
-            TLSAttribute.server_side: lambda: ssl_object.server_side,
-            TLSAttribute.shared_ciphers: lambda: (
-                ssl_object.shared_ciphers() if ssl_object.server_side else None
-            ),
-            TLSAttribute.ssl_object: lambda: ssl_object,
-            TLSAttribute.standard_compatible: lambda: self.standard_compatible,
-            TLSAttribute.tls_version: ssl_object.version,
+            **tls_attributes(self._ssl_object, self.standard_compatible),
         }
 
     # -- state ----------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from ..protocols import (
     ObjectReceiveStream,
     ObjectSendStream,
 )
+from ..tls import tls_attributes
 
 __all__ = [
     "ByteStreamAsTrioStream",
@@ -580,21 +581,9 @@ class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
 
     @property
     def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
-        ssl_object = self._ssl_object
         return {
             **self.transport_stream.extra_attributes,
-            TLSAttribute.alpn_protocol: ssl_object.selected_alpn_protocol,
-            TLSAttribute.channel_binding_tls_unique: ssl_object.get_channel_binding,
-            TLSAttribute.cipher: ssl_object.cipher,
-            TLSAttribute.peer_certificate: lambda: ssl_object.getpeercert(False),
-            TLSAttribute.peer_certificate_binary: lambda: ssl_object.getpeercert(True),
-            TLSAttribute.server_side: lambda: ssl_object.server_side,
-            TLSAttribute.shared_ciphers: lambda: (
-                ssl_object.shared_ciphers() if ssl_object.server_side else None
-            ),
-            TLSAttribute.ssl_object: lambda: ssl_object,
-            TLSAttribute.standard_compatible: lambda: self.standard_compatible,
-            TLSAttribute.tls_version: ssl_object.version,
+            **tls_attributes(self._ssl_object, self.standard_compatible),
         }
 
 
