@@ -647,7 +647,9 @@ async def mem_cancel_no_loss(ctx: Context) -> None:
 @check("MEM-NATIVE-CANCEL-NO-LOSS", needs=_NEEDS)
 async def mem_native_cancel_no_loss(ctx: Context) -> None:
     if ctx.backend != "asyncio":
-        raise NotProvided("native asyncio cancellation: asyncio backends only")
+        raise NotProvided(
+            "asyncio's Task.cancel() on the trio backend (the rule is for asyncio backends only)"
+        )
     await _cancel_trials(ctx, native=True)
 
 
