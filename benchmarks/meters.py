@@ -52,7 +52,8 @@ def resident() -> Iterator[Callable[[], float]]:
     baseline = _status_bytes("VmRSS")
 
     def peak() -> float:
-        return float(_status_bytes("VmHWM") - baseline)
+        # Never below 0: the resident size may shrink between the reset and the baseline.
+        return float(max(_status_bytes("VmHWM") - baseline, 0))
 
     yield peak
 
