@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
+import statistics
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import clock
-from .harness import Row, WorkloadResult
+from .harness import Role, Row, WorkloadResult
 from .profiles import Profile
 from .targets import Against, check
 
@@ -20,6 +22,8 @@ __all__ = [
     "Summary",
     "environment",
     "header",
+    "Baseline",
+    "load_baseline",
     "summarise",
     "summary_table",
     "table",
@@ -163,19 +167,37 @@ def _percent(value: float | None) -> str:
 # -- the summary ---------------------------------------------------------------------------
 
 
-def summary_table(results: Sequence[WorkloadResult]) -> str:
-    """The final table: streamspec's ratios per workload and backend, and the verdicts."""
-    columns = [
-        "workload",
-        "backend",
-        "streamspec",
-        "x AnyIO",
-        "x floor",
-        "x peer",
-        "growth",
-        "target",
-        "verdict",
-    ]
+#: streamspec's median cost (quantity per unit of work) in an earlier run, by workload id,
+#: backend and series point.
+Baseline = dict[tuple[str, str, int | None], float]
+
+
+def load_baseline(path: Path) -> Baseline:
+    """streamspec's median costs in the JSON that ``--json`` wrote for an earlier run.
+
+    :raises ValueError: the file is not such a JSON document.
+    """
+    try:
+        document = json.loads(path.read_text())
+        baseline: Baseline = {}
+        for workload in document["workloads"]:
+            for row in workload["rows"]:
+                costs = [cost for cost in row["costs"] if cost is not None]
+                if row["role"] == Role.SUBJECT.value and row["status"] == "ok" and costs:
+                    key = (workload["id"], row["backend"], row["point"])
+                    baseline[key] = statistics.median(costs)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is not the JSON of a benchmark run: {exc!r}") from exc
+    return baseline
+
+
+def summary_table(results: Sequence[WorkloadResult], baseline: Baseline | None = None) -> str:
+    """The final table: streamspec's ratios per workload and backend, and the verdicts; with
+    a ``baseline``, also streamspec's cost over its cost in that earlier run."""
+    columns = ["workload", "backend", "streamspec", "x AnyIO", "x floor", "x peer", "growth"]
+    if baseline is not None:
+        columns.append("x before")
+    columns += ["target", "verdict"]
     cells = []
     for result in results:
         unit = result.workload.unit.label
@@ -184,19 +206,21 @@ def summary_table(results: Sequence[WorkloadResult]) -> str:
             verdict = item.verdict
             if item.missed:
                 verdict += f" ({'; '.join(item.missed)})"
-            cells.append(
-                [
-                    item.workload_id,
-                    item.backend,
-                    value,
-                    _ratio(item.figures[Against.ANYIO]),
-                    _ratio(item.figures[Against.FLOOR]),
-                    _ratio(item.figures[Against.PEER]),
-                    _ratio(item.figures[Against.GROWTH]),
-                    ", ".join(target.text for target in item.targets) or "-",
-                    verdict,
-                ]
-            )
+            row = [
+                item.workload_id,
+                item.backend,
+                value,
+                _ratio(item.figures[Against.ANYIO]),
+                _ratio(item.figures[Against.FLOOR]),
+                _ratio(item.figures[Against.PEER]),
+                _ratio(item.figures[Against.GROWTH]),
+            ]
+            if baseline is not None:
+                before = baseline.get((item.workload_id, item.backend, item.point))
+                row.append(_ratio(item.cost / before) if item.cost is not None and before else "-")
+            row += [", ".join(target.text for target in item.targets) or "-", verdict]
+            cells.append(row)
+    text_at_end = (len(columns) - 2, len(columns) - 1)  # target and verdict
     passed = sum(1 for row in cells if row[-1] == "pass")
     failed = sum(1 for row in cells if row[-1].startswith("FAIL"))
     errors = sum(1 for row in cells if row[-1].startswith("error"))
@@ -204,9 +228,15 @@ def summary_table(results: Sequence[WorkloadResult]) -> str:
         "summary: streamspec against issue 6's targets",
         "  ratios are costs (time or bytes per unit of work), streamspec's / theirs, median of "
         "per-round ratios; < 1 is cheaper. Series show their largest point; growth is the "
-        "largest cost / the cost at the series' base point (the first, or as its table says).",
+        "largest cost / the cost at the series' base point (the first, or as its table says)."
+        + (
+            " x before: streamspec's cost / its cost in the baseline run (across runs: expect "
+            "a few percent of drift)."
+            if baseline is not None
+            else ""
+        ),
         "",
-        *_aligned(columns, cells, text_columns=2, left_columns=(7, 8)),
+        *_aligned(columns, cells, text_columns=2, left_columns=text_at_end),
         "",
         f"  {passed} pass, {failed} FAIL, {errors} error(s), "
         f"{len(cells) - passed - failed - errors} without a verdict (no target, or n/a)",

@@ -27,7 +27,14 @@ from benchmarks.clock import CLOCKS
 from benchmarks.harness import Unit, Workload, WorkloadResult, interleave
 from benchmarks.implementations import IMPLEMENTATIONS
 from benchmarks.profiles import FULL, QUICK
-from benchmarks.report import environment, header, summary_table, table, to_json
+from benchmarks.report import (
+    environment,
+    header,
+    load_baseline,
+    summary_table,
+    table,
+    to_json,
+)
 from benchmarks.workloads import WORKLOADS, Context
 
 __all__ = ["main", "run_workloads", "select"]
@@ -116,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="interleaved rounds per timed workload and series (default: the profile's)",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="the --json of an earlier run: the summary adds streamspec's cost / its cost then",
+    )
     parser.add_argument("--list", action="store_true", help="list the workload ids and exit")
     args = parser.parse_args(arguments)
 
@@ -127,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         backends = tuple(by_name(name.strip()) for name in args.backends.split(","))
         if args.rounds is not None and args.rounds < 1:
             raise ValueError(f"--rounds must be at least 1, got {args.rounds}")
+        baseline = None if args.baseline is None else load_baseline(args.baseline)
     except ValueError as exc:
         parser.error(str(exc))
 
@@ -157,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started, cpu_started = time.perf_counter(), _cpu_seconds()
     results = run_workloads(ids, ctx, on_result=show, progress=progress)
     progress("")
-    print(f"\n{summary_table(results)}", flush=True)
+    print(f"\n{summary_table(results, baseline)}", flush=True)
     wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     print(
         f"\n{len(results)} workload(s) in {wall:.0f} s, {cpu:.0f} s of CPU time "

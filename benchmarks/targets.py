@@ -96,6 +96,10 @@ class Check:
     verdict: str
     #: The targets missed, as "x floor 1.23 > 1.1".
     missed: tuple[str, ...] = ()
+    #: The series point judged (its largest), None outside series; and the raw median cost
+    #: there (quantity per unit of work), for comparing with an earlier run.
+    point: int | None = None
+    cost: float | None = None
 
 
 def check(result: WorkloadResult) -> list[Check]:
@@ -137,7 +141,17 @@ def check(result: WorkloadResult) -> list[Check]:
                         f"{target.against.value} {figure:.2f} {relation} {target.limit:.2f}"
                     )
         checks.append(
-            Check(result.workload_id, backend, value, figures, applicable, verdict, tuple(missed))
+            Check(
+                result.workload_id,
+                backend,
+                value,
+                figures,
+                applicable,
+                verdict,
+                tuple(missed),
+                point=last.variant.point,
+                cost=median,
+            )
         )
     return checks
 

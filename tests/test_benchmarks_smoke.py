@@ -20,7 +20,7 @@ from benchmarks.harness import Role, Row, Unit, Variant, Workload, WorkloadResul
 from benchmarks.implementations import ANYIO, IMPLEMENTATIONS, Implementation
 from benchmarks.probe import run_probe
 from benchmarks.profiles import SMOKE
-from benchmarks.report import summary_table, table, to_json
+from benchmarks.report import load_baseline, summary_table, table, to_json
 from benchmarks.run import main, run_workloads, select
 from benchmarks.targets import TARGETS, check
 from benchmarks.workloads import WORKLOADS, Context
@@ -192,3 +192,26 @@ def test_command_line_run_writes_tables_and_json(
     assert summary["backend"] == "asyncio"
     assert summary["verdict"] in ("pass", "FAIL")
     assert summary["floor"] > 0
+
+
+def test_baseline_from_an_earlier_runs_json(results: list[WorkloadResult], tmp_path: Path) -> None:
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps(to_json({"command": "test"}, results)))
+    baseline = load_baseline(earlier)
+    # One figure per streamspec row: every backend, every point of the series.
+    subject_rows = [
+        row for result in results for row in result.rows if row.variant.role is Role.SUBJECT
+    ]
+    assert len(baseline) == len(subject_rows)
+    for result in results:
+        for item in check(result):
+            assert baseline[(item.workload_id, item.backend, item.point)] == item.cost
+    header = next(
+        line for line in summary_table(results, baseline).splitlines() if "verdict" in line
+    )
+    assert "x before" in header
+    assert "x before" not in summary_table(results)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    with pytest.raises(ValueError, match="not the JSON of a benchmark run"):
+        load_baseline(broken)
