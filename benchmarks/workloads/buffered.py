@@ -13,13 +13,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Protocol
 
+import anyio
+import anyio.lowlevel
 from anyio.abc import ByteReceiveStream
 
 from ..backends import Backend
 from ..clock import now
-from ..harness import Measure, Role, Unit, Workload
+from ..harness import Measure, Role, Unit, Variant, Workload
 from ..profiles import KiB, MiB
-from .common import Context, asyncio_variants, expect, implementation_variants, plain_variant
+from .common import (
+    Context,
+    asyncio_variants,
+    backend_variants,
+    expect,
+    implementation_variants,
+    plain_variant,
+)
 from .source import CHUNK, ChunkSource, chunked
 
 __all__ = ["Buffered", "frames", "line_length_series", "lines"]
@@ -39,6 +48,9 @@ class Buffered(Protocol):
 
     async def aclose(self) -> None: ...
 
+
+#: ``anyio.lowlevel.checkpoint`` or ``checkpoint_if_cancelled``.
+Checkpoint = Callable[[], Awaitable[None]]
 
 #: ``BufferedByteReceiveStream``: wraps a byte receive stream.
 BufferedClass = Callable[[ByteReceiveStream], Buffered]
@@ -188,6 +200,32 @@ def find_lines(chunks: Sequence[bytes], count: int, size: int) -> float:
     return elapsed
 
 
+async def find_lines_checkpointed(
+    chunks: Sequence[bytes], count: int, size: int, checkpoint: Checkpoint
+) -> float:
+    """:func:`find_lines` awaiting ``checkpoint()`` once per line: what a stream that does so
+    on every call can at best spend. For context, next to the floor, which the issue's
+    targets are relative to."""
+    received = lines = 0
+    start = now()
+    buffer = bytearray()
+    searched = 0
+    for chunk in chunks:
+        buffer += chunk
+        begin = 0
+        with memoryview(buffer) as view:
+            while (end := buffer.find(b"\n", max(begin, searched))) >= 0:
+                received += len(bytes(view[begin:end]))
+                await checkpoint()
+                lines += 1
+                begin = end + 1
+        del buffer[:begin]
+        searched = len(buffer)
+    elapsed = now() - start
+    expect(lines == count and received == size, f"{count} lines, got {lines}")
+    return elapsed
+
+
 def slice_frames(chunks: Sequence[bytes], count: int) -> float:
     """The floor for frames: each chunk appended to a ``bytearray``, each header read and
     each payload copied once into a ``bytes`` through a memoryview, the consumed frames
@@ -214,6 +252,35 @@ def slice_frames(chunks: Sequence[bytes], count: int) -> float:
     return elapsed
 
 
+async def slice_frames_checkpointed(
+    chunks: Sequence[bytes], count: int, checkpoint: Checkpoint
+) -> float:
+    """:func:`slice_frames` awaiting ``checkpoint()`` per header and per payload (two calls
+    per frame), for context as :func:`find_lines_checkpointed` is."""
+    received = frames = 0
+    start = now()
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        begin = 0
+        available = len(buffer)
+        with memoryview(buffer) as view:
+            while available - begin >= HEADER:
+                length = int.from_bytes(view[begin : begin + HEADER], "big")
+                if available - begin - HEADER < length:
+                    break
+                await checkpoint()
+                received += len(bytes(view[begin + HEADER : begin + HEADER + length]))
+                await checkpoint()
+                frames += 1
+                begin += HEADER + length
+        del buffer[:begin]
+    elapsed = now() - start
+    expect(frames == count, f"{count} frames, got {frames}")
+    expect(received == count * FRAME_PAYLOAD, f"{count} frames, got {received} payload bytes")
+    return elapsed
+
+
 # -- the workloads ----------------------------------------------------------------------------
 
 
@@ -229,6 +296,32 @@ def _implementation(
     buffered: BufferedClass, backend: Backend, job: Callable[[BufferedClass], Awaitable[float]]
 ) -> Measure:
     return partial(backend.run, partial(job, buffered))
+
+
+_CHECKPOINT_NOTE = (
+    "floor + yield / + cancel check: the floor's loop awaiting anyio.lowlevel.checkpoint() "
+    "(a yield to the event loop) or checkpoint_if_cancelled() (no yield) once per call it "
+    "stands for: the least a stream doing so on every call can spend. Context only: the "
+    "targets are relative to the floor."
+)
+
+
+def _checkpointed(
+    ctx: Context, count: int, job: Callable[[Checkpoint], Awaitable[float]]
+) -> list[Variant]:
+    """The context rows: ``job`` with each kind of checkpoint, on every backend."""
+    kinds: tuple[tuple[str, Checkpoint], ...] = (
+        ("floor + yield per call", anyio.lowlevel.checkpoint),
+        ("floor + cancel check per call", anyio.lowlevel.checkpoint_if_cancelled),
+    )
+
+    def maker(checkpoint: Checkpoint) -> Callable[[Backend], Measure]:
+        return lambda backend: partial(backend.run, partial(job, checkpoint))
+
+    rows = []
+    for label, checkpoint in kinds:
+        rows += backend_variants(ctx, label, Role.CONTEXT, count, maker(checkpoint))
+    return rows
 
 
 def lines(ctx: Context) -> Workload:
@@ -256,7 +349,9 @@ def lines(ctx: Context) -> Workload:
                 count,
                 partial(find_lines, chunks, count, size),
             ),
+            *_checkpointed(ctx, count, partial(find_lines_checkpointed, chunks, count, size)),
         ),
+        notes=(_CHECKPOINT_NOTE,),
     )
 
 
@@ -285,7 +380,9 @@ def frames(ctx: Context) -> Workload:
                 count,
                 partial(slice_frames, chunks, count),
             ),
+            *_checkpointed(ctx, count, partial(slice_frames_checkpointed, chunks, count)),
         ),
+        notes=(_CHECKPOINT_NOTE,),
     )
 
 

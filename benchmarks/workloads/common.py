@@ -16,6 +16,7 @@ __all__ = [
     "Context",
     "WrongResult",
     "asyncio_variants",
+    "backend_variants",
     "expect",
     "implementation_variants",
     "plain_variant",
@@ -116,6 +117,23 @@ def _per_implementation(
                 )
             )
     return variants
+
+
+def backend_variants(
+    ctx: Context, label: str, role: Role, count: int, make: Callable[[Backend], Measure]
+) -> list[Variant]:
+    """One variant of the same code per backend of the run (code written against AnyIO)."""
+    return [
+        Variant(
+            label=label,
+            backend=backend.name,
+            role=role,
+            count=count,
+            measure=None if backend.missing else make(backend),
+            unavailable=backend.missing,
+        )
+        for backend in ctx.backends
+    ]
 
 
 def asyncio_variants(
