@@ -300,7 +300,9 @@ def _commit() -> str:
         ).stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return f"{commit} (uncommitted changes)" if git("status", "--porcelain") else commit
+    # Only changes to what is measured, or to what measures it, make the commit inexact.
+    dirty = git("status", "--porcelain", "--", "src", "benchmarks")
+    return f"{commit} (with uncommitted changes in src/ or benchmarks/)" if dirty else commit
 
 
 # -- JSON -------------------------------------------------------------------------------------
