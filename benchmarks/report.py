@@ -336,6 +336,8 @@ def to_json(meta: dict[str, str], results: Sequence[WorkloadResult]) -> dict[str
                 "targets": [target.text for target in item.targets],
                 "verdict": item.verdict,
                 "missed": list(item.missed),
+                "point": item.point,
+                "cost": item.cost,
             }
             for result in results
             for item in check(result)
