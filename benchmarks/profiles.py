@@ -50,8 +50,10 @@ class Profile:
     #: The series "line length", and the bytes read at each point.
     line_lengths: tuple[int, ...]
     line_length_bytes: int
-    #: Bytes of UTF-8 text decoded.
+    #: Bytes of UTF-8 text decoded in 512-byte chunks.
     text_bytes: int
+    #: The same for 64 KiB chunks: enough of them for a measurement of tens of ms.
+    text_64k_bytes: int
     #: Bytes sent through a TLS stream, and full handshakes done, per measurement.
     tls_bytes: int
     handshakes: int
@@ -79,7 +81,8 @@ FULL = Profile(
     stream_bytes=16 * MiB,
     line_lengths=tuple(KiB * 4**i for i in range(8)),  # 1 KiB .. 16 MiB
     line_length_bytes=64 * MiB,
-    text_bytes=8 * MiB,
+    text_bytes=16 * MiB,
+    text_64k_bytes=64 * MiB,
     tls_bytes=64 * MiB,
     handshakes=300,
     tls_send_bytes=256 * MiB,
@@ -107,7 +110,8 @@ QUICK = Profile(
     stream_bytes=2 * MiB,
     line_lengths=tuple(KiB * 4**i for i in range(8)),
     line_length_bytes=64 * MiB,
-    text_bytes=1 * MiB,
+    text_bytes=4 * MiB,
+    text_64k_bytes=16 * MiB,
     tls_bytes=64 * MiB,
     handshakes=40,
     tls_send_bytes=256 * MiB,
@@ -133,6 +137,7 @@ SMOKE = Profile(
     line_lengths=(KiB, 128 * KiB),
     line_length_bytes=256 * KiB,
     text_bytes=16 * KiB,
+    text_64k_bytes=128 * KiB,
     tls_bytes=64 * KiB,
     handshakes=2,
     tls_send_bytes=1 * MiB,

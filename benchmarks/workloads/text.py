@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
@@ -40,9 +41,22 @@ class TextReceiver(Protocol):
 TextClass = Callable[..., TextReceiver]
 
 
+#: Text is drawn in blocks of at most this many bytes, repeated to the size asked for:
+#: drawing costs a second per MiB, and decoding costs the same whatever the repetition.
+BLOCK = 1024 * KiB
+
+
 def text_data(total: int, chunk: int) -> tuple[list[bytes], int]:
     """About ``total`` bytes of UTF-8 text cut into ``chunk``-byte pieces, and how many
     characters it holds."""
+    block, characters = _text_block(min(total, BLOCK))
+    repeats = -(-total // len(block))
+    return chunked(block * repeats, chunk), characters * repeats
+
+
+@functools.cache
+def _text_block(total: int) -> tuple[bytes, int]:
+    """About ``total`` bytes of UTF-8 text (whole characters), and its character count."""
     rng = random.Random(SEED)
     pools = [pool for pool, _ in ALPHABET]
     weights = [weight for _, weight in ALPHABET]
@@ -52,7 +66,7 @@ def text_data(total: int, chunk: int) -> tuple[list[bytes], int]:
         character = rng.choice(rng.choices(pools, weights)[0])
         characters.append(character)
         size += len(character.encode())
-    return chunked("".join(characters).encode(), chunk), len(characters)
+    return "".join(characters).encode(), len(characters)
 
 
 async def decode(text_class: TextClass, chunks: Sequence[bytes], characters: int) -> float:
@@ -87,14 +101,14 @@ def _implementation(
     return partial(backend.run, partial(decode, text_class, chunks, characters))
 
 
-def _decoding(ctx: Context, chunk: int, label: str) -> Workload:
-    chunks, characters = text_data(ctx.profile.text_bytes, chunk)
+def _decoding(ctx: Context, chunk: int, label: str, total: int) -> Workload:
+    chunks, characters = text_data(total, chunk)
     count = len(chunks)
     make = partial(_implementation, chunks=chunks, characters=characters)
     return Workload(
         title=f"TextReceiveStream decoding UTF-8 in {label} chunks",
         unit=Unit("µs/chunk", 1e6),
-        size=f"{count:,} chunks, {ctx.profile.text_bytes // KiB:,} KiB, {characters:,} characters",
+        size=f"{count:,} chunks, {total // KiB:,} KiB, {characters:,} characters",
         rounds=ctx.profile.rounds,
         variants=(
             *implementation_variants(ctx, lambda i: i.text, count, make),
@@ -109,8 +123,8 @@ def _decoding(ctx: Context, chunk: int, label: str) -> Workload:
 
 
 def decode_512(ctx: Context) -> Workload:
-    return _decoding(ctx, 512, "512-byte")
+    return _decoding(ctx, 512, "512-byte", ctx.profile.text_bytes)
 
 
 def decode_64k(ctx: Context) -> Workload:
-    return _decoding(ctx, 64 * KiB, "64 KiB")
+    return _decoding(ctx, 64 * KiB, "64 KiB", ctx.profile.text_64k_bytes)
