@@ -31,9 +31,7 @@ from .common import (
     plain_variant,
     probe_variants,
     trio_variant,
-)
-from .common import (
-    where as _where,
+    where,
 )
 
 __all__ = [
@@ -365,7 +363,7 @@ def buffered_item_cost(ctx: Context) -> Workload:
     return Workload(
         title="peak memory of items buffered in one memory object stream (buffer inf)",
         unit=BYTES_PER_ITEM,
-        size=f"{items:,} items (the same int), tracemalloc peak{_where(ctx)}",
+        size=f"{items:,} items (the same int), tracemalloc peak{where(ctx)}",
         rounds=ctx.profile.footprint_rounds,
         warmup=False,
         variants=(
@@ -385,7 +383,7 @@ def buffered_item_cost(ctx: Context) -> Workload:
     )
 
 
-# -- the memory probe, run in a fresh interpreter ---------------------------------------------
+# -- the memory probe (in a fresh interpreter in the full run) -------------------------------
 
 
 def buffered_bytes_probe(args: Sequence[str]) -> float:
