@@ -17,8 +17,8 @@ from typing import Any, SupportsIndex, cast
 
 import anyio
 import anyio.abc
-import anyio.lowlevel
 
+from ._parking import pending_cancellation
 from .protocols import AnyByteReceiveStream, AnyByteStream, ByteReceiveStream
 
 __all__ = ["BufferedByteReceiveStream", "BufferedByteStream"]
@@ -161,7 +161,8 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
         if self._closed:
             raise anyio.ClosedResourceError
         if self._buffer:
-            await anyio.lowlevel.checkpoint_if_cancelled()
+            if (pending := pending_cancellation()) is not None:
+                await pending
             if self._buffer:  # checked again: another task may have emptied it meanwhile
                 return self._take(max_bytes)
         # The transport's receive is the checkpoint on this path.
@@ -188,7 +189,8 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             raise anyio.ClosedResourceError
         buffer = self._buffer
         if len(buffer) >= nbytes:
-            await anyio.lowlevel.checkpoint_if_cancelled()
+            if (pending := pending_cancellation()) is not None:
+                await pending
             if len(buffer) >= nbytes and nbytes <= _SMALL:  # the common case, inlined
                 taken = bytes(buffer[:nbytes])
                 del buffer[:nbytes]
@@ -233,7 +235,8 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             max_bytes = _count("max_bytes", max_bytes, 1)
         if self._closed:
             raise anyio.ClosedResourceError
-        await anyio.lowlevel.checkpoint_if_cancelled()
+        if (pending := pending_cancellation()) is not None:
+            await pending
         buffer = self._buffer
         # The end bound keeps the match inside the first max_bytes bytes.
         index = buffer.find(delimiter, 0, max_bytes)

@@ -10,6 +10,9 @@ The contract a stream relies on, on every backend:
 * ``await backend.checkpoint()`` raises the cancellation of a cancelled task before the
   operation takes effect; after an operation that completed without parking,
   ``backend.schedule_point`` (when not ``None``) is awaited as well.
+* ``await backend.checkpoint_if_cancelled()`` (or, cheaper still on asyncio, awaiting what
+  :func:`pending_cancellation` returns when it returns anything) raises a pending
+  cancellation and otherwise does not yield: for an operation served without waiting.
 * A waker resolves only tokens that are not :meth:`Token.done`, and removes them from its
   queue as it does.
 * A wait that raises either left its token unresolved (then the waiter withdraws from the
@@ -24,13 +27,21 @@ from __future__ import annotations
 import asyncio
 import sys
 from asyncio import AbstractEventLoop, Task
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._asyncio import ASYNCIO
+from ._asyncio import pending_cancellation as _asyncio_pending
 from ._base import NO_VALUE, Backend, Token, value_despite_interrupt
 
-__all__ = ["NO_VALUE", "Backend", "Token", "current_backend", "value_despite_interrupt"]
+__all__ = [
+    "NO_VALUE",
+    "Backend",
+    "Token",
+    "current_backend",
+    "pending_cancellation",
+    "value_despite_interrupt",
+]
 
 _trio: Backend | None = None
 
@@ -65,3 +76,19 @@ def current_backend() -> Backend:
     if loop is not None and _current_task(loop) is not None:
         return ASYNCIO
     return _trio or _load_trio()
+
+
+def pending_cancellation() -> Awaitable[None] | None:
+    """Return None if the calling task surely has no cancellation pending; otherwise an
+    awaitable that raises it (and returns, having yielded, if there was none after all).
+
+    Use: ``if (pending := pending_cancellation()) is not None: await pending``. On asyncio
+    the common answer, None, costs no coroutine and no trip through AnyIO's backend dispatch;
+    a pending cancellation counts whether it comes from an AnyIO cancel scope (not hidden by
+    a shield) or from a native ``Task.cancel()``. On Trio the answer is always Trio's own
+    ``checkpoint_if_cancelled()``, which is cheap.
+    """
+    loop = _get_running_loop()
+    if loop is not None and (task := _current_task(loop)) is not None:
+        return _asyncio_pending(task)
+    return (_trio or _load_trio()).checkpoint_if_cancelled()

@@ -29,13 +29,20 @@ class Token(Protocol):
 class Backend:
     """What differs per backend: how to check in, how to make a token, how to re-arm."""
 
-    __slots__ = ("checkpoint", "defer_cancellation", "new_token", "schedule_point")
+    __slots__ = (
+        "checkpoint",
+        "checkpoint_if_cancelled",
+        "defer_cancellation",
+        "new_token",
+        "schedule_point",
+    )
 
     def __init__(
         self,
         *,
         checkpoint: Callable[[], Awaitable[None]],
         schedule_point: Callable[[], Awaitable[None]] | None,
+        checkpoint_if_cancelled: Callable[[], Awaitable[None]],
         new_token: Callable[[], Token],
         defer_cancellation: Callable[[BaseException], bool],
     ) -> None:
@@ -45,6 +52,9 @@ class Backend:
         #: Await after an operation that completed without parking; ``None`` when
         #: :attr:`checkpoint` already was a schedule point.
         self.schedule_point = schedule_point
+        #: Await before an operation that takes effect without ever yielding: raises a
+        #: pending cancellation, and otherwise returns without a trip through the event loop.
+        self.checkpoint_if_cancelled = checkpoint_if_cancelled
         #: Return a fresh token for the calling task to park on.
         self.new_token = new_token
         #: Called with the exception that interrupted a wait whose operation completed anyway:

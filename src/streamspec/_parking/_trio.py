@@ -77,6 +77,7 @@ def _never_deferred(_exception: BaseException) -> bool:
 TRIO: Final = Backend(
     checkpoint=checkpoint_if_cancelled,
     schedule_point=cancel_shielded_checkpoint,
+    checkpoint_if_cancelled=checkpoint_if_cancelled,
     new_token=_TrioToken,
     defer_cancellation=_never_deferred,
 )

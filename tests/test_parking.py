@@ -1,0 +1,154 @@
+"""The parking layer's cheap "is a cancellation pending?" check, pinned to AnyIO's answers.
+
+On asyncio, :func:`streamspec._parking.pending_cancellation` reads AnyIO's private cancel
+scope chain instead of calling AnyIO's public ``checkpoint_if_cancelled()``. These tests hold
+it to the public answers in every situation that decides it: AnyIO's
+``TaskInfo.has_pending_cancellation()`` (which also sees a native ``Task.cancel()``) and, for
+cancel scopes, whether the public ``checkpoint_if_cancelled()`` raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from streamspec._parking import _asyncio as parking_asyncio
+from streamspec._parking import current_backend, pending_cancellation
+
+pytestmark = pytest.mark.anyio
+
+
+async def _raises(check: Callable[[], Awaitable[None] | None]) -> bool:
+    """Whether awaiting ``check()`` (when it returns something) raises the cancellation."""
+    try:
+        awaitable = check()
+        if awaitable is not None:
+            await awaitable
+    except anyio.get_cancelled_exc_class():
+        return True
+    return False
+
+
+def _on_asyncio() -> bool:
+    return current_backend() is parking_asyncio.ASYNCIO
+
+
+async def _answers(*, scopes_only: bool = True) -> tuple[bool, bool]:
+    """Return AnyIO's answer and ours for the calling task, checking that our three ways of
+    asking agree with each other (and, for scope cancellation, with AnyIO's public check)."""
+    expected = anyio.get_current_task().has_pending_cancellation()
+    if _on_asyncio():  # the answer without awaiting anything
+        pending = pending_cancellation()
+        assert (pending is not None) == expected
+        if isinstance(pending, Coroutine):
+            pending.close()
+    ours = await _raises(pending_cancellation)
+    if scopes_only:  # a scope cancellation strikes again at every check: ask the others too
+        assert await _raises(current_backend().checkpoint_if_cancelled) == ours
+        assert await _raises(anyio.lowlevel.checkpoint_if_cancelled) == ours
+    return expected, ours
+
+
+def test_anyio_internals_are_read_directly() -> None:
+    # If this fails, AnyIO changed its internals: the fallback keeps streamspec correct, but
+    # slower; update _parking/_asyncio.py.
+    assert parking_asyncio.SCOPE_INTERNALS
+
+
+async def test_no_scope_and_an_uncancelled_scope() -> None:
+    assert await _answers() == (False, False)
+    with anyio.CancelScope():
+        assert await _answers() == (False, False)
+
+
+async def test_a_scope_cancelled_by_its_own_task() -> None:
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        assert await _answers() == (True, True)
+
+
+async def test_a_scope_cancelled_by_another_task_while_this_one_was_ready() -> None:
+    woken = anyio.Event()
+    answers: list[tuple[bool, bool]] = []
+    scope = anyio.CancelScope()
+
+    async def victim() -> None:
+        with scope:
+            await woken.wait()  # resolved before the cancel, so it returns normally
+            answers.append(await _answers())
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(victim)
+            await anyio.wait_all_tasks_blocked()
+            woken.set()
+            scope.cancel()
+    assert answers == [(True, True)]
+
+
+@pytest.mark.parametrize("inner_shielded", [False, True])
+async def test_nested_scopes_and_shields(inner_shielded: bool) -> None:
+    with anyio.CancelScope() as outer:
+        outer.cancel()
+        with anyio.CancelScope(shield=inner_shielded):
+            with anyio.CancelScope():
+                assert await _answers() == (not inner_shielded,) * 2
+
+
+async def test_a_cancelled_scope_inside_a_shield_inside_a_cancelled_scope() -> None:
+    with anyio.CancelScope() as outer:
+        outer.cancel()
+        with anyio.CancelScope(shield=True):
+            assert await _answers() == (False, False)
+            with anyio.CancelScope() as inner:
+                inner.cancel()
+                assert await _answers() == (True, True)
+            assert await _answers() == (False, False)
+
+
+async def test_a_deadline_already_passed() -> None:
+    with anyio.CancelScope(deadline=anyio.current_time() - 1):
+        assert await _answers() == (True, True)
+    with anyio.CancelScope(deadline=-math.inf):
+        assert await _answers() == (True, True)
+
+
+async def test_the_backends_own_cancellation_of_the_running_task() -> None:
+    """asyncio: ``Task.cancel()`` of the running task; Trio: a cancelled Trio scope."""
+    if _on_asyncio():
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        assert await _answers(scopes_only=False) == (True, True)
+        if sys.version_info >= (3, 11):
+            task.uncancel()
+        assert await _answers() == (False, False)
+    else:
+        import trio
+
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            assert await _answers() == (True, True)
+
+
+async def test_a_delivered_native_cancel_is_no_longer_pending() -> None:
+    """A caught ``Task.cancel()`` leaves ``Task.cancelling()`` raised but nothing pending."""
+    if not _on_asyncio():
+        # Trio has no task-level cancel; its scopes are covered above.
+        assert await _answers() == (False, False)
+        return
+    task = asyncio.current_task()
+    assert task is not None
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.sleep(0)
+    assert await _answers() == (False, False)
+    if sys.version_info >= (3, 11):
+        assert task.cancelling() == 1
+        task.uncancel()
