@@ -361,7 +361,24 @@ class TLSStream(anyio.abc.ByteStream):
             # When nothing can be returned without reading the transport (the usual case in a
             # busy stream), the transport's receive() comes first and is the checkpoint, as
             # every AnyIO stream's is; the cancellation check is then left to it.
-            if self._must_read_transport():
+            if self._must_read_transport() and not self._pull_lock.locked():
+                # _pull(), written out: a coroutine call per receive shows in bulk transfers.
+                backend = None
+                self._pull_lock.take()
+                try:
+                    chunk = await self._read_transport()
+                except anyio.EndOfStream:
+                    self._incoming.write_eof()
+                    self._transport_ended = True
+                except Exception as exc:
+                    raise self._transport_error(exc) from exc
+                else:
+                    self._incoming.write(chunk)
+                finally:
+                    self._pull_lock.release()
+                self._chunks_pulled += 1
+                waited = True
+            elif self._must_read_transport():
                 backend = None
                 waited = await self._pull()
             else:
@@ -372,7 +389,8 @@ class TLSStream(anyio.abc.ByteStream):
                 await backend.checkpoint()
                 waited = False
             while True:
-                self._check_usable()
+                if self._closed or self._broken_by is not None:
+                    self._check_usable()
                 data = self._take_unread(max_bytes) if self._unread else self._decrypt(max_bytes)
                 if data:
                     break
@@ -428,17 +446,31 @@ class TLSStream(anyio.abc.ByteStream):
             pieces: Iterable[bytes | memoryview] = (
                 (plaintext,) if size <= _SEND_SLICE else _slices(memoryview(plaintext), size)
             )
+            ssl_object, outgoing, flush_lock = self._ssl_object, self._outgoing, self._flush_lock
+            send = self.transport_stream.send
             try:
                 for piece in pieces:
                     # Written inline, not through _drive(): a coroutine call per send shows in
                     # bulk transfers, and the write almost never needs the peer's bytes.
                     try:
-                        self._ssl_object.write(piece)
+                        ssl_object.write(piece)
                     except ssl.SSLWantReadError:  # it needs the peer's bytes (a renegotiation)
-                        await self._drive(self._ssl_object.write, piece, phase=Phase.SEND)
+                        await self._drive(ssl_object.write, piece, phase=Phase.SEND)
                     except ssl.SSLError as exc:
                         raise await self._failure(exc, Phase.SEND) from None
-                    await self._flush()
+                    if flush_lock.locked():
+                        await self._flush()
+                        continue
+                    # _flush(), written out for the same reason as the write above.
+                    flush_lock.take()
+                    try:
+                        while outgoing.pending:
+                            await send(outgoing.read())
+                    except Exception as exc:
+                        self._break(exc)
+                        raise self._transport_error(exc) from exc
+                    finally:
+                        flush_lock.release()
             except BaseException as exc:
                 self._break(exc)
                 raise
