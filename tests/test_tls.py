@@ -415,6 +415,26 @@ async def test_receive_is_a_checkpoint_even_with_data_at_hand(
             assert await receive_exactly(server, 49990) == b"0123456789" * 4999
 
 
+async def test_receive_with_data_at_hand_lets_other_tasks_run(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, client_context) as (client, server):
+        with anyio.fail_after(5):
+            await client.send(b"0123456789" * 5000)  # several records
+            assert await server.receive(10) == b"0123456789"
+            ran: list[str] = []
+
+            async def other_task() -> None:
+                ran.append("other task")
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(other_task)
+                # Served without waiting for the transport, it is still a schedule point.
+                assert await server.receive(10) == b"0123456789"
+                assert ran == ["other task"]
+            assert await receive_exactly(server, 49980) == b"0123456789" * 4998
+
+
 async def test_a_huge_send_holds_little_ciphertext(
     server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
