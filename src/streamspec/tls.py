@@ -124,34 +124,36 @@ def _peer_address(stream: AnyByteStream) -> object:
 
 class _Mutex:
     """A lock for the tasks of one stream (at most a sender, a receiver and a closer), used as
-    ``if lock.locked(): await lock.wait_free()`` then ``lock.take()`` and, in a ``finally``,
+    ``if lock.held: await lock.wait_free()`` then ``lock.take()`` and, in a ``finally``,
     ``lock.release()``. Taking it when it is free costs a flag and no coroutine, which shows
-    in bulk transfers; a task that finds it taken waits for a release and checks again.
-    Cancelling a waiting task leaves nothing to undo."""
+    in bulk transfers (where :attr:`held` is also read and set directly, for the same reason);
+    a task that finds it taken waits for a release and checks again. Cancelling a waiting task
+    leaves nothing to undo."""
 
-    __slots__ = ("_held", "_released")
+    __slots__ = ("_released", "held")
 
     def __init__(self) -> None:
-        self._held = False
+        #: Whether a task holds the lock; set only when it is free, before the next ``await``.
+        self.held = False
         self._released: anyio.Event | None = None
 
     def locked(self) -> bool:
-        return self._held
+        return self.held
 
     async def wait_free(self) -> None:
         """Return once the lock is free; take it before the next ``await``."""
-        while self._held:
+        while self.held:
             if self._released is None:
                 self._released = anyio.Event()
             await self._released.wait()
 
     def take(self) -> None:
         """Take the lock, which must be free."""
-        assert not self._held, "the TLS stream's lock was taken while held"
-        self._held = True
+        assert not self.held, "the TLS stream's lock was taken while held"
+        self.held = True
 
     def release(self) -> None:
-        self._held = False
+        self.held = False
         if self._released is not None:
             self._released.set()
             self._released = None
@@ -161,15 +163,17 @@ class _Guard:
     """Lets one task at a time in; another one gets :exc:`~anyio.BusyResourceError`. Like
     :class:`anyio.ResourceGuard`, but it can be asked whether it is taken."""
 
-    __slots__ = ("_action", "busy")
+    __slots__ = ("action", "busy")
 
     def __init__(self, action: str) -> None:
-        self._action = action
+        #: What the task that finds it busy was doing, for the exception's message.
+        self.action = action
+        #: Whether a task is in; ``send()`` and ``receive()`` set and clear it themselves.
         self.busy = False
 
     def __enter__(self) -> None:
         if self.busy:
-            raise anyio.BusyResourceError(self._action)
+            raise anyio.BusyResourceError(self.action)
         self.busy = True
 
     def __exit__(self, *exc_info: object) -> None:
@@ -357,14 +361,19 @@ class TLSStream(anyio.abc.ByteStream):
         """
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
-        with self._receive_guard:
+        # The guard is written out, as in send().
+        guard = self._receive_guard
+        if guard.busy:
+            raise anyio.BusyResourceError(guard.action)
+        guard.busy = True
+        try:
             # When nothing can be returned without reading the transport (the usual case in a
             # busy stream), the transport's receive() comes first and is the checkpoint, as
             # every AnyIO stream's is; the cancellation check is then left to it.
-            if self._must_read_transport() and not self._pull_lock.locked():
+            if self._must_read_transport() and not self._pull_lock.held:
                 # _pull(), written out: a coroutine call per receive shows in bulk transfers.
                 backend = None
-                self._pull_lock.take()
+                self._pull_lock.held = True
                 try:
                     chunk = await self._read_transport()
                 except anyio.EndOfStream:
@@ -408,6 +417,8 @@ class TLSStream(anyio.abc.ByteStream):
                 elif backend.schedule_point is not None:
                     await backend.schedule_point()
             return data
+        finally:
+            guard.busy = False
 
     async def send(self, item: bytes) -> None:
         """Encrypt ``item`` and send it, as :meth:`streamspec.ByteSendStream.send` describes.
@@ -430,7 +441,13 @@ class TLSStream(anyio.abc.ByteStream):
         # anything is encrypted, so it is checked first.
         if (pending := _pending_cancellation()) is not None:
             await pending
-        with self._send_guard:
+        # The guard and the flush lock are written out here: method calls per send show in
+        # bulk transfers.
+        guard = self._send_guard
+        if guard.busy:
+            raise anyio.BusyResourceError(guard.action)
+        guard.busy = True
+        try:
             if self._closed or self._broken_by is not None:
                 self._check_usable()
             if self._close_notify_sent:
@@ -458,11 +475,11 @@ class TLSStream(anyio.abc.ByteStream):
                         await self._drive(ssl_object.write, piece, phase=Phase.SEND)
                     except ssl.SSLError as exc:
                         raise await self._failure(exc, Phase.SEND) from None
-                    if flush_lock.locked():
+                    if flush_lock.held:
                         await self._flush()
                         continue
                     # _flush(), written out for the same reason as the write above.
-                    flush_lock.take()
+                    flush_lock.held = True
                     try:
                         while outgoing.pending:
                             await send(outgoing.read())
@@ -474,6 +491,8 @@ class TLSStream(anyio.abc.ByteStream):
             except BaseException as exc:
                 self._break(exc)
                 raise
+        finally:
+            guard.busy = False
 
     async def send_eof(self) -> None:
         """End the sending direction with a TLS 1.3 ``close_notify`` and keep receiving, as
