@@ -1,11 +1,16 @@
 """Buffered byte streams: exact sizes, delimiters and pushed-back bytes over any byte source.
 
-The buffer is one :class:`bytearray`. Bytes read from the transport are appended to it as soon
-as a read returns, and removed from its front only by an operation that is about to succeed,
-with no ``await`` in between; so an operation that fails or is cancelled (while waiting for
-the transport, or in its own checkpoint) leaves every byte it read in the buffer. CPython
-removes bytes from the front of a ``bytearray`` without moving the rest, so consuming a
-buffer piece by piece costs time in proportion to the bytes consumed, not to the buffer.
+The buffer is one bytes object and an offset: the bytes before the offset are consumed. Bytes
+read from the transport are appended to it as soon as a read returns, and consumed (the offset
+moved) only by an operation that is about to succeed, with no ``await`` in between; so an
+operation that fails or is cancelled (while waiting for the transport, or in its own
+checkpoint) leaves every byte it read in the buffer.
+
+Consuming is one slice of an immutable ``bytes``: a single copy per result, nothing deleted or
+moved. Appending copies the unconsumed rest together with the new chunk, which costs no more
+than the chunk while the rest is short; a rest longer than both the chunk and :data:`_SMALL`
+(a long line or a big exact read in progress) is kept in a :class:`bytearray` instead, which
+grows in place, so the cost stays linear in the bytes however they are chunked.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ __all__ = ["BufferedByteReceiveStream", "BufferedByteStream"]
 
 #: How much to ask a byte stream for when any amount will do (AnyIO's default ``max_bytes``).
 _READ_SIZE = 65536
-#: Up to this size a result is sliced out of the buffer inline (two quick copies); beyond it,
-#: through a memoryview (one copy, which matters for a 16 MiB line).
+#: A rest of up to this size is copied along with each appended chunk; a longer one (if also
+#: longer than the chunk) accumulates in a bytearray. From a bytearray, a result up to this
+#: size is sliced out (two quick copies), a longer one through a memoryview (one copy, which
+#: matters for a 16 MiB line).
 _SMALL = 4096
 
 _POSITIONAL = (
@@ -117,16 +124,19 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
         #: The wrapped stream.
         self.receive_stream = receive_stream
         self._read = _chunk_reader(receive_stream)
-        self._buffer = bytearray()
-        # Counts removals from the buffer's front, which shift the positions of the bytes left;
-        # receive_until() uses it to tell whether a position it remembered is still valid.
-        self._removals = 0
+        # The buffered bytes are self._data[self._pos:]; self._data is a bytearray only while
+        # a long rest accumulates (see the module docstring).
+        self._data: bytes | bytearray = b""
+        self._pos = 0
+        # The position in the whole stream of self._data[0]: receive_until() remembers how far
+        # it searched in these terms, which stay valid whatever other tasks consume meanwhile.
+        self._base = 0
         self._closed = False
 
     @property
     def buffer(self) -> bytes:
         """The bytes read from the transport (or fed) and not yet returned, as a copy."""
-        return bytes(self._buffer)
+        return bytes(self._data[self._pos :])
 
     @property
     def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
@@ -145,7 +155,12 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             is appended.
         :raises ValueError: an integer in ``data`` is outside 0-255; nothing is appended.
         """
-        self._buffer.extend(data)  # all or nothing: extend() converts before it appends
+        if type(data) is not bytes:
+            converted = bytearray()
+            converted.extend(data)  # all or nothing: extend() converts before it appends
+            data = converted
+        if data:
+            self._append(data)
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Return the buffered bytes first, up to ``max_bytes``; with an empty buffer, the
@@ -160,17 +175,18 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             max_bytes = _count("max_bytes", max_bytes, 1)
         if self._closed:
             raise anyio.ClosedResourceError
-        if self._buffer:
+        if self._pos < len(self._data):
             if (pending := pending_cancellation()) is not None:
                 await pending
-            if self._buffer:  # checked again: another task may have emptied it meanwhile
+            # Checked again: another task may have emptied the buffer meanwhile.
+            if self._pos < len(self._data):
                 return self._take(max_bytes)
         # The transport's receive is the checkpoint on this path.
         chunk = await self._read(max_bytes)
-        if len(chunk) <= max_bytes and not self._buffer:
+        if len(chunk) <= max_bytes and self._pos >= len(self._data):
             return chunk
         # An object stream's item may exceed max_bytes, and bytes fed meanwhile come first.
-        self._buffer += chunk
+        self._append(chunk)
         return self._take(max_bytes)
 
     async def receive_exactly(self, nbytes: int) -> bytes:
@@ -187,23 +203,21 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             nbytes = _count("nbytes", nbytes, 0)
         if self._closed:
             raise anyio.ClosedResourceError
-        buffer = self._buffer
-        if len(buffer) >= nbytes:
-            if (pending := pending_cancellation()) is not None:
-                await pending
-            if len(buffer) >= nbytes and nbytes <= _SMALL:  # the common case, inlined
-                taken = bytes(buffer[:nbytes])
-                del buffer[:nbytes]
-                self._removals += 1
-                return taken
-        # Otherwise the transport's receive is the checkpoint. A loop, not a single read: each
-        # chunk may be short, and another task may take bytes during any await.
-        while len(buffer) < nbytes:
+        if (pending := pending_cancellation()) is not None:
+            await pending
+        data, start = self._data, self._pos
+        end = start + nbytes
+        if end <= len(data) and type(data) is bytes:  # the common case, inlined
+            self._pos = end
+            return data[start:end]
+        # A loop, not a single read: each chunk may be short, and another task may take bytes
+        # during any await.
+        while (missing := nbytes - len(self._data) + self._pos) > 0:
             try:
-                chunk = await self._read(max(nbytes - len(buffer), _READ_SIZE))
+                chunk = await self._read(max(missing, _READ_SIZE))
             except anyio.EndOfStream as exc:
                 raise anyio.IncompleteRead from exc
-            buffer += chunk
+            self._append(chunk)
         return self._take(nbytes)
 
     async def receive_until(self, delimiter: bytes, max_bytes: int) -> bytes:
@@ -237,49 +251,70 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             raise anyio.ClosedResourceError
         if (pending := pending_cancellation()) is not None:
             await pending
-        buffer = self._buffer
+        data, start = self._data, self._pos
         # The end bound keeps the match inside the first max_bytes bytes.
-        index = buffer.find(delimiter, 0, max_bytes)
-        if 0 <= index <= _SMALL:  # the common case, inlined
-            line = bytes(buffer[:index])
-            del buffer[: index + len(delimiter)]
-            self._removals += 1
-            return line
-        resume = 0  # no delimiter begins before this position of the buffer
+        index = data.find(delimiter, start, start + max_bytes)
+        if index >= 0 and type(data) is bytes:  # the common case, inlined
+            self._pos = index + len(delimiter)
+            return data[start:index]
         while index < 0:
-            if len(buffer) >= max_bytes:
+            if len(data) - start >= max_bytes:
                 raise anyio.DelimiterNotFound(max_bytes)
-            searched, removals = len(buffer), self._removals
+            searched = self._base + len(data)  # no delimiter begins before searched - len + 1
             try:
                 chunk = await self._read(_READ_SIZE)
             except anyio.EndOfStream as exc:
                 raise anyio.IncompleteRead from exc
-            # A delimiter may straddle the old end. If another task took bytes meanwhile, the
-            # positions moved, so search everything again.
-            unmoved = self._removals == removals
-            resume = max(searched - len(delimiter) + 1, 0) if unmoved else 0
-            buffer += chunk
-            index = buffer.find(delimiter, resume, max_bytes)
-        return self._take(index, discard=len(delimiter))
+            self._append(chunk)
+            # A delimiter may straddle the old end; bytes other tasks took meanwhile are gone.
+            data, start = self._data, self._pos
+            resume = max(searched - len(delimiter) + 1 - self._base, start)
+            index = data.find(delimiter, resume, start + max_bytes)
+        return self._take(index - start, discard=len(delimiter))
 
     async def aclose(self) -> None:
         """Close this stream and the wrapped one; :attr:`buffer` stays readable."""
         self._closed = True
         await self.receive_stream.aclose()
 
-    def _take(self, nbytes: int, discard: int = 0) -> bytes:
-        """Remove the first ``nbytes`` buffered bytes (fewer if fewer are buffered) and return
-        them; then remove ``discard`` more bytes, unreturned (a delimiter)."""
-        buffer = self._buffer
-        if nbytes >= len(buffer):
-            taken = bytes(buffer)
-        elif nbytes <= _SMALL:
-            taken = bytes(buffer[:nbytes])  # copies twice, but is the quickest for small sizes
+    def _append(self, chunk: bytes | bytearray) -> None:
+        """Append ``chunk`` to the buffered bytes, copying it (unless it is ``bytes``)."""
+        data, start = self._data, self._pos
+        rest = len(data) - start
+        if not rest:
+            self._base += len(data)
+            self._data, self._pos = bytes(chunk) if type(chunk) is not bytes else chunk, 0
+        elif rest <= _SMALL or rest <= len(chunk):
+            # Copying the rest costs no more than copying the chunk: stay with bytes.
+            self._base += start
+            rest_bytes = data[start:] if type(data) is bytes else bytes(data[start:])
+            self._data, self._pos = rest_bytes + chunk, 0
         else:
-            with memoryview(buffer) as view, view[:nbytes] as part:
-                taken = bytes(part)  # one copy; the views are released before the del below
-        del buffer[: nbytes + discard]
-        self._removals += 1
+            if isinstance(data, bytes):
+                with memoryview(data) as view, view[start:] as part:
+                    data = bytearray(part)
+            elif start:
+                del data[:start]
+            self._base += start
+            data += chunk
+            self._data, self._pos = data, 0
+
+    def _take(self, nbytes: int, discard: int = 0) -> bytes:
+        """Consume the first ``nbytes`` buffered bytes (fewer if fewer are buffered) and return
+        them; then consume ``discard`` more bytes, unreturned (a delimiter)."""
+        data, start = self._data, self._pos
+        end = min(start + nbytes, len(data))
+        if type(data) is bytes:
+            taken = data[start:end]
+        elif end - start <= _SMALL:
+            taken = bytes(data[start:end])  # copies twice, but is the quickest for small sizes
+        else:
+            with memoryview(data) as view, view[start:end] as part:
+                taken = bytes(part)  # one copy
+        self._pos = end = end + discard
+        if end >= len(data) and type(data) is not bytes:
+            self._base += len(data)  # let a long accumulation go at once
+            self._data, self._pos = b"", 0
         return taken
 
 

@@ -24,14 +24,9 @@ The contract a stream relies on, on every backend:
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from asyncio import AbstractEventLoop, Task
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
 
-from ._asyncio import ASYNCIO
-from ._asyncio import pending_cancellation as _asyncio_pending
+from ._asyncio import ASYNCIO, current_task, make_pending_cancellation, running_loop
 from ._base import NO_VALUE, Backend, Token, value_despite_interrupt
 
 __all__ = [
@@ -45,14 +40,8 @@ __all__ = [
 
 _trio: Backend | None = None
 
-_get_running_loop = asyncio._get_running_loop
-_current_task: Callable[[AbstractEventLoop], Task[Any] | None]
-if sys.version_info >= (3, 12):
-    _current_task = asyncio.current_task  # implemented in C
-else:
-    # asyncio.current_task() is a Python wrapper around this lookup before 3.12; calling the
-    # lookup directly saves a third of the cost of a non-blocking send or receive.
-    _current_task = asyncio.tasks._current_tasks.get  # type: ignore[attr-defined]
+_get_running_loop = running_loop
+_current_task = current_task
 
 
 def _load_trio() -> Backend:
@@ -78,17 +67,18 @@ def current_backend() -> Backend:
     return _trio or _load_trio()
 
 
-def pending_cancellation() -> Awaitable[None] | None:
-    """Return None if the calling task surely has no cancellation pending; otherwise an
-    awaitable that raises it (and returns, having yielded, if there was none after all).
-
-    Use: ``if (pending := pending_cancellation()) is not None: await pending``. On asyncio
-    the common answer, None, costs no coroutine and no trip through AnyIO's backend dispatch;
-    a pending cancellation counts whether it comes from an AnyIO cancel scope (not hidden by
-    a shield) or from a native ``Task.cancel()``. On Trio the answer is always Trio's own
-    ``checkpoint_if_cancelled()``, which is cheap.
-    """
-    loop = _get_running_loop()
-    if loop is not None and (task := _current_task(loop)) is not None:
-        return _asyncio_pending(task)
+def _trio_pending() -> Awaitable[None]:
     return (_trio or _load_trio()).checkpoint_if_cancelled()
+
+
+pending_cancellation = make_pending_cancellation(_trio_pending)
+pending_cancellation.__doc__ = """Return None if the calling task surely has no cancellation
+pending; otherwise an awaitable that raises it (and returns, having yielded, if there was none
+after all).
+
+Use: ``if (pending := pending_cancellation()) is not None: await pending``. On asyncio the
+common answer, None, costs no coroutine and no trip through AnyIO's backend dispatch; a
+pending cancellation counts whether it comes from an AnyIO cancel scope (not hidden by a
+shield) or from a native ``Task.cancel()``. On Trio the answer is always Trio's own
+``checkpoint_if_cancelled()``, which is cheap.
+"""
