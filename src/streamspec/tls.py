@@ -30,7 +30,7 @@ import contextlib
 import functools
 import logging
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -41,8 +41,7 @@ from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
-from . import _parking
-from ._parking import current_backend
+from ._parking import current_backend, pending_cancellation
 from ._tls_errors import Failure, Phase, classify, translate
 from .protocols import AnyByteStream, AsyncResource
 
@@ -59,20 +58,6 @@ _TRANSPORT_READ_SIZE = 256 * 1024
 #: The most plaintext one TLS record carries: one ``SSLObject.read()`` never returns more, so
 #: asking for more would only allocate memory to give back.
 _RECORD_PLAINTEXT = 16384
-
-
-def _anyio_pending_cancellation() -> Awaitable[None] | None:
-    return anyio.lowlevel.checkpoint_if_cancelled()
-
-
-#: Returns None when the calling task surely has no cancellation pending, else an awaitable
-#: that raises it: the cancellation check of an operation whose own waiting (the transport's)
-#: comes only after it took effect. AnyIO's ``checkpoint_if_cancelled()`` does the same, at
-#: about a microsecond per call through AnyIO's backend dispatch, which shows in bulk
-#: transfers; the parking layer's check reads the running task's state directly.
-_pending_cancellation: Callable[[], Awaitable[None] | None] = getattr(
-    _parking, "pending_cancellation", _anyio_pending_cancellation
-)
 
 
 def _encode_hostname(hostname: str) -> str:
@@ -438,8 +423,9 @@ class TLSStream(anyio.abc.ByteStream):
         :raises ~anyio.BusyResourceError: another task is sending.
         """
         # The transport's send() is the schedule point; a cancellation must strike before
-        # anything is encrypted, so it is checked first.
-        if (pending := _pending_cancellation()) is not None:
+        # anything is encrypted, so it is checked first: by the parking layer, which costs a
+        # fraction of AnyIO's checkpoint_if_cancelled() and its backend dispatch.
+        if (pending := pending_cancellation()) is not None:
             await pending
         # The guard and the flush lock are written out here: method calls per send show in
         # bulk transfers.
