@@ -228,7 +228,8 @@ def summary_table(results: Sequence[WorkloadResult], baseline: Baseline | None =
         "summary: streamspec against issue 6's targets",
         "  ratios are costs (time or bytes per unit of work), streamspec's / theirs, median of "
         "per-round ratios; < 1 is cheaper. Series show their largest point; growth is the "
-        "largest cost / the cost at the series' base point (the first, or as its table says)."
+        "largest cost / the cost at the series' base point (the first, or as its table says), "
+        "divided by the floor's growth where the series has a floor."
         + (
             " x before: streamspec's cost / its cost in the baseline run (across runs: expect "
             "a few percent of drift)."
