@@ -9,11 +9,14 @@ read from the source and not yet returned.
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+from unittest import mock
 
 import anyio
 import anyio.abc
@@ -24,6 +27,7 @@ from anyio.abc import SocketAttribute
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import streamspec.buffered
 from streamspec import BufferedByteDuplex, BufferedByteReceiver, create_memory_object_stream
 from streamspec.buffered import BufferedByteReceiveStream, BufferedByteStream
 from streamspec.stapled import StapledObjectStream
@@ -132,6 +136,20 @@ def call(stream: BufferedByteReceiveStream, op: Op) -> Callable[[], Awaitable[by
     return lambda: stream.receive_until(first, second)
 
 
+_OPS: dict[str, Op] = {
+    "receive": ("receive", 2, None),
+    "exactly": ("exactly", 2, None),
+    "until": ("until", b"\n", 10),
+}
+
+
+def _on_asyncio() -> bool:
+    try:
+        return asyncio.current_task() is not None
+    except RuntimeError:
+        return False
+
+
 async def cancelled_while_waiting(operation: Callable[[], Awaitable[bytes]]) -> bool:
     """Run ``operation`` until every task is blocked, cancel it, and tell whether it was
     still waiting (rather than returning or raising on its own)."""
@@ -166,6 +184,7 @@ ops = st.lists(
 )
 
 
+@pytest.mark.parametrize("rest_limit", [None, 2], ids=["bytes", "bytearray"])
 @pytest.mark.parametrize("source_kind", ["bytes", "items"])
 @pytest.mark.parametrize("end", ["eof", "broken", "block"])
 @given(data=bytes_data, chunk_sizes=sizes, program=ops)
@@ -173,6 +192,23 @@ ops = st.lists(
 @example(data=b"abc\nd", chunk_sizes=[2], program=[("until", b"c\n", 4), ("exactly", 2, None)])
 @example(data=b"aaaaaa", chunk_sizes=[1], program=[("receive", 1, None), ("until", b"aaa", 5)])
 async def test_outcomes_depend_on_the_bytes_alone_and_no_byte_is_ever_lost(
+    rest_limit: int | None,
+    source_kind: str,
+    end: End,
+    data: bytes,
+    chunk_sizes: list[int],
+    program: list[Op],
+) -> None:
+    """``rest_limit=2`` makes the buffer keep any rest longer than 2 bytes (and than the new
+    chunk) in its bytearray form, which otherwise only lines of kilobytes reach."""
+    if rest_limit is not None:
+        with mock.patch.object(streamspec.buffered, "_SMALL", rest_limit):
+            await _run_program(source_kind, end, data, chunk_sizes, program)
+    else:
+        await _run_program(source_kind, end, data, chunk_sizes, program)
+
+
+async def _run_program(
     source_kind: str, end: End, data: bytes, chunk_sizes: list[int], program: list[Op]
 ) -> None:
     chunks = chunked(data, chunk_sizes)
@@ -347,6 +383,87 @@ async def test_every_receive_is_a_checkpoint_even_from_the_buffer(method: str) -
         await call(stream, op)()
     assert scope.cancelled_caught
     assert stream.buffer == b"ab\ncd"
+
+
+@pytest.mark.parametrize("method", ["receive", "exactly", "until"])
+async def test_a_cancel_scope_cancelled_by_another_task_strikes_from_the_buffer(
+    method: str,
+) -> None:
+    """The receiver was woken before its scope was cancelled, so it runs on; its next
+    receive, served from the buffer, still raises the pending cancellation."""
+    stream = BufferedByteReceiveStream(ChunkSource([]))
+    stream.feed_data(b"ab\ncd")
+    woken = anyio.Event()
+    scope = anyio.CancelScope()
+    reached: list[str] = []
+
+    async def receiver() -> None:
+        with scope:
+            await woken.wait()
+            reached.append("woken")
+            await call(stream, _OPS[method])()
+            reached.append("received")
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(receiver)
+            await anyio.wait_all_tasks_blocked()
+            woken.set()
+            scope.cancel()
+    assert reached == ["woken"]
+    assert scope.cancelled_caught
+    assert stream.buffer == b"ab\ncd"
+
+
+@pytest.mark.parametrize("method", ["receive", "exactly", "until"])
+async def test_a_shielded_receive_in_a_cancelled_scope_is_served(method: str) -> None:
+    stream = BufferedByteReceiveStream(ChunkSource([]))
+    stream.feed_data(b"ab\ncd")
+    with anyio.CancelScope() as outer:
+        outer.cancel()
+        with anyio.CancelScope(shield=True):
+            assert await call(stream, _OPS[method])() == b"ab"
+    assert stream.buffer == (b"cd" if method == "until" else b"\ncd")
+
+
+@pytest.mark.parametrize("method", ["receive", "exactly", "until"])
+async def test_a_native_task_cancel_strikes_from_the_buffer(method: str) -> None:
+    """asyncio's own ``Task.cancel()``, requested before the receive, strikes in it (on
+    Trio, which has no such thing, the receive is simply served)."""
+    stream = BufferedByteReceiveStream(ChunkSource([]))
+    stream.feed_data(b"ab\ncd")
+    if _on_asyncio():
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call(stream, _OPS[method])()
+        if sys.version_info >= (3, 11):
+            task.uncancel()
+        assert stream.buffer == b"ab\ncd"
+    assert await call(stream, _OPS[method])() == b"ab"
+
+
+async def test_a_receive_until_waiting_while_another_task_takes_bytes() -> None:
+    """The waiting receive_until resumes its search where it stopped, in stream terms: the
+    bytes another task took meanwhile are neither searched nor returned."""
+    send, receive = create_memory_object_stream[bytes](10)
+    stream = BufferedByteReceiveStream(receive)
+    lines: list[bytes] = []
+
+    async def read_line() -> None:
+        lines.append(await stream.receive_until(b"--", 100))
+
+    with anyio.fail_after(5):
+        async with send, stream, anyio.create_task_group() as group:
+            await send.send(b"abc-")
+            group.start_soon(read_line)
+            await anyio.wait_all_tasks_blocked()  # searched "abc-", waits for more
+            assert await stream.receive(2) == b"ab"
+            await send.send(b"-def")
+            await anyio.wait_all_tasks_blocked()
+    assert lines == [b"c"]
+    assert stream.buffer == b"def"
 
 
 async def test_close_closes_the_wrapped_stream_and_keeps_the_buffer() -> None:
