@@ -39,6 +39,19 @@ def _on_asyncio() -> bool:
     return current_backend() is parking_asyncio.ASYNCIO
 
 
+def _without_internals() -> Callable[[], Awaitable[None] | None]:
+    """The check as built when AnyIO's internals are not what _parking expects."""
+    saved = parking_asyncio._states
+    parking_asyncio._states = None
+    try:
+        return parking_asyncio.make_pending_cancellation(pending_cancellation)
+    finally:
+        parking_asyncio._states = saved
+
+
+_FALLBACK = _without_internals()
+
+
 async def _answers(*, scopes_only: bool = True) -> tuple[bool, bool]:
     """Return AnyIO's answer and ours for the calling task, checking that our three ways of
     asking agree with each other (and, for scope cancellation, with AnyIO's public check)."""
@@ -52,6 +65,7 @@ async def _answers(*, scopes_only: bool = True) -> tuple[bool, bool]:
     if scopes_only:  # a scope cancellation strikes again at every check: ask the others too
         assert await _raises(current_backend().checkpoint_if_cancelled) == ours
         assert await _raises(anyio.lowlevel.checkpoint_if_cancelled) == ours
+        assert await _raises(_FALLBACK) == ours
     return expected, ours
 
 
@@ -126,7 +140,10 @@ async def test_the_backends_own_cancellation_of_the_running_task() -> None:
         assert task is not None
         task.cancel()
         assert await _answers(scopes_only=False) == (True, True)
+        task.cancel()
+        assert await _raises(_FALLBACK)
         if sys.version_info >= (3, 11):
+            task.uncancel()
             task.uncancel()
         assert await _answers() == (False, False)
     else:
