@@ -169,3 +169,31 @@ async def test_a_delivered_native_cancel_is_no_longer_pending() -> None:
     if sys.version_info >= (3, 11):
         assert task.cancelling() == 1
         task.uncancel()
+
+
+async def test_a_replaced_task_state_is_looked_up_again() -> None:
+    """The check remembers the last task's AnyIO state weakly; a state AnyIO replaces is
+    garbage at once, so the new one is read (here: one holding a cancelled scope)."""
+    if not _on_asyncio():
+        assert await _answers() == (False, False)
+        return
+    from anyio._backends._asyncio import CancelScope, TaskState, _task_states
+
+    task = asyncio.current_task()
+    assert task is not None
+    with anyio.CancelScope():  # so that this task surely has a state
+        assert await _answers() == (False, False)  # remembers this task's state
+        original = _task_states[task]
+        parent_id, scope = original.parent_id, original.cancel_scope
+        del original
+        cancelled = CancelScope()
+        cancelled.cancel()
+        _task_states[task] = TaskState(parent_id, cancelled)
+        try:
+            pending = pending_cancellation()
+            assert pending is not None
+            assert isinstance(pending, Coroutine)
+            pending.close()
+        finally:
+            _task_states[task] = TaskState(parent_id, scope)
+        assert pending_cancellation() is None

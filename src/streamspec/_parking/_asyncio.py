@@ -136,7 +136,17 @@ def make_pending_cancellation(otherwise: PendingCheck) -> PendingCheck:
 
         return public_check
 
+    # The last task found with a state, and that state, both held weakly: looking a task's state
+    # up costs more than the rest of the check. AnyIO creates a task's state once, when the
+    # task starts or first enters a scope, and drops it when the task ends; a state it
+    # dropped or replaced is garbage, so its dead reference sends the check back to the map.
+    # Only a task started eagerly by a custom task factory has its state replaced while it
+    # runs, so nothing is remembered while the loop has a task factory.
+    last_task: Callable[[], object] = task_ref(_Gone())
+    last_state: Callable[[], Any] = last_task
+
     def pending_cancellation() -> Awaitable[None] | None:
+        nonlocal last_task, last_state
         loop = get_loop()
         if loop is None or (task := get_task(loop)) is None:
             return otherwise()
@@ -145,7 +155,10 @@ def make_pending_cancellation(otherwise: PendingCheck) -> PendingCheck:
                 return deliver()  # a native Task.cancel() (or AnyIO's delivery) not yet raised
         except AttributeError:
             return deliver()  # a task class of its own: let a real yield find out
-        state = states.get(task_ref(task))
+        if last_task() is not task or (state := last_state()) is None:
+            state = states.get(task_ref(task))
+            if state is not None and loop.get_task_factory() is None:
+                last_task, last_state = task_ref(task), task_ref(state)
         if state is not None:
             # The same walk as AnyIO's own check: the innermost scope first, up to a shield.
             scope = state.cancel_scope
@@ -158,6 +171,10 @@ def make_pending_cancellation(otherwise: PendingCheck) -> PendingCheck:
         return None
 
     return pending_cancellation
+
+
+class _Gone:
+    """A weak reference to a new instance of this class is dead at once."""
 
 
 def _not_asyncio() -> None:
