@@ -109,21 +109,17 @@ def _peer_address(stream: AnyByteStream) -> object:
 
 class _Mutex:
     """A lock for the tasks of one stream (at most a sender, a receiver and a closer), used as
-    ``if lock.held: await lock.wait_free()`` then ``lock.take()`` and, in a ``finally``,
-    ``lock.release()``. Taking it when it is free costs a flag and no coroutine, which shows
-    in bulk transfers (where :attr:`held` is also read and set directly, for the same reason);
-    a task that finds it taken waits for a release and checks again. Cancelling a waiting task
-    leaves nothing to undo."""
+    ``if lock.held: await lock.wait_free()``, then ``lock.held = True`` before the next
+    ``await`` and, in a ``finally``, ``lock.release()``. Taking it when it is free costs a flag
+    and no call, which shows in bulk transfers; a task that finds it taken waits for a release
+    and checks again. Cancelling a waiting task leaves nothing to undo."""
 
     __slots__ = ("_released", "held")
 
     def __init__(self) -> None:
-        #: Whether a task holds the lock; set only when it is free, before the next ``await``.
+        #: Whether a task holds the lock.
         self.held = False
         self._released: anyio.Event | None = None
-
-    def locked(self) -> bool:
-        return self.held
 
     async def wait_free(self) -> None:
         """Return once the lock is free; take it before the next ``await``."""
@@ -131,11 +127,6 @@ class _Mutex:
             if self._released is None:
                 self._released = anyio.Event()
             await self._released.wait()
-
-    def take(self) -> None:
-        """Take the lock, which must be free."""
-        assert not self.held, "the TLS stream's lock was taken while held"
-        self.held = True
 
     def release(self) -> None:
         self.held = False
@@ -320,7 +311,8 @@ class TLSStream(anyio.abc.ByteStream):
             outgoing,
         )
         await stream._drive(ssl_object.do_handshake, phase=Phase.HANDSHAKE)
-        await stream._flush()
+        if outgoing.pending:  # our side's last flight (a client's Finished)
+            await stream._flush()
         return stream
 
     # -- the byte stream ------------------------------------------------------------------------
@@ -391,7 +383,7 @@ class TLSStream(anyio.abc.ByteStream):
                 self._check_usable()  # the data may have ended in a failure
                 if self._peer_finished:
                     raise anyio.EndOfStream
-                if self._outgoing.pending and not self._flush_lock.locked():
+                if self._outgoing.pending and not self._flush_lock.held:
                     # A key update or handshake answer is waiting, and no send is underway
                     # to carry it (rule 3).
                     await self._flush()
@@ -627,7 +619,7 @@ class TLSStream(anyio.abc.ByteStream):
             self.standard_compatible
             and self._broken_by is None
             and not self._close_notify_sent
-            and not self._flush_lock.locked()
+            and not self._flush_lock.held
             and not self._send_guard.busy  # a send is underway (rule 4)
         )
 
@@ -711,7 +703,8 @@ class TLSStream(anyio.abc.ByteStream):
             try:
                 return operation(*args)
             except ssl.SSLWantReadError:
-                await self._flush()  # rule 3
+                if self._outgoing.pending:
+                    await self._flush()  # rule 3
                 await self._pull()
             except ssl.SSLError as exc:
                 raise await self._failure(exc, phase) from None
@@ -731,11 +724,11 @@ class TLSStream(anyio.abc.ByteStream):
         call read the transport (rather than finding that another task just had)."""
         chunks_seen = self._chunks_pulled
         lock = self._pull_lock
-        if lock.locked():
+        if lock.held:
             await lock.wait_free()
         if self._chunks_pulled != chunks_seen or self._transport_ended:
             return False
-        lock.take()
+        lock.held = True
         try:
             chunk = await self._read_transport()
         except anyio.EndOfStream:
@@ -757,9 +750,9 @@ class TLSStream(anyio.abc.ByteStream):
         if not outgoing.pending:
             return
         lock = self._flush_lock
-        if lock.locked():
+        if lock.held:
             await lock.wait_free()
-        lock.take()
+        lock.held = True
         try:
             while outgoing.pending:
                 await self.transport_stream.send(outgoing.read())
