@@ -44,7 +44,7 @@ def _without_internals() -> Callable[[], Awaitable[None] | None]:
     saved = parking_asyncio._states
     parking_asyncio._states = None
     try:
-        return parking_asyncio.make_pending_cancellation(pending_cancellation)
+        return parking_asyncio.make_pending_cancellation([pending_cancellation])
     finally:
         parking_asyncio._states = saved
 

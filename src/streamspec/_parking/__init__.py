@@ -24,7 +24,7 @@ The contract a stream relies on, on every backend:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from ._asyncio import ASYNCIO, current_task, make_pending_cancellation, running_loop
 from ._base import NO_VALUE, Backend, Token, value_despite_interrupt
@@ -67,11 +67,15 @@ def current_backend() -> Backend:
     return _trio or _load_trio()
 
 
-def _trio_pending() -> Awaitable[None]:
-    return (_trio or _load_trio()).checkpoint_if_cancelled()
+def _first_trio_pending() -> Awaitable[None]:
+    # Trio's own check takes this function's place once Trio is loaded: a call level less.
+    check = (_trio or _load_trio()).checkpoint_if_cancelled
+    _outside_asyncio[0] = check
+    return check()
 
 
-pending_cancellation = make_pending_cancellation(_trio_pending)
+_outside_asyncio: list[Callable[[], Awaitable[None] | None]] = [_first_trio_pending]
+pending_cancellation = make_pending_cancellation(_outside_asyncio)
 pending_cancellation.__doc__ = """Return None if the calling task surely has no cancellation
 pending; otherwise an awaitable that raises it (and returns, having yielded, if there was none
 after all).

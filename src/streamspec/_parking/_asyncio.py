@@ -116,9 +116,10 @@ async def _public_check(task: Task[Any]) -> None:
 PendingCheck = Callable[[], "Awaitable[None] | None"]
 
 
-def make_pending_cancellation(otherwise: PendingCheck) -> PendingCheck:
+def make_pending_cancellation(otherwise: list[PendingCheck]) -> PendingCheck:
     """Return ``pending_cancellation()`` (see :mod:`streamspec._parking`): the check for an
-    asyncio task, and ``otherwise()`` outside any.
+    asyncio task, and ``otherwise[0]()`` outside any (a list, so that the caller can put the
+    check it resolves lazily, Trio's, in place once it has it).
 
     Everything is inlined in one function, because a buffered receive calls it every time
     and each Python call level costs as much as a step of the scope walk.
@@ -132,7 +133,7 @@ def make_pending_cancellation(otherwise: PendingCheck) -> PendingCheck:
             loop = get_loop()
             if loop is not None and (task := get_task(loop)) is not None:
                 return _public_check(task)
-            return otherwise()
+            return otherwise[0]()
 
         return public_check
 
@@ -149,7 +150,7 @@ def make_pending_cancellation(otherwise: PendingCheck) -> PendingCheck:
         nonlocal last_task, last_state
         loop = get_loop()
         if loop is None or (task := get_task(loop)) is None:
-            return otherwise()
+            return otherwise[0]()
         try:
             if task._must_cancel:  # type: ignore[attr-defined]
                 return deliver()  # a native Task.cancel() (or AnyIO's delivery) not yet raised
@@ -181,7 +182,7 @@ def _not_asyncio() -> None:
     raise RuntimeError("no asyncio task is running")
 
 
-_pending_cancellation = make_pending_cancellation(_not_asyncio)
+_pending_cancellation = make_pending_cancellation([_not_asyncio])
 
 
 async def _checkpoint_if_cancelled() -> None:
