@@ -7,11 +7,11 @@ however, can land after a token was resolved and before its task resumes. The ta
 a ``CancelledError`` although the token holds a value, and the caller recovers that value
 with :func:`~streamspec._parking.value_despite_interrupt`.
 
-:func:`pending_cancellation` tells, without awaiting, whether the running task has a
-cancellation waiting to strike: a native ``Task.cancel()`` not yet delivered, or a cancelled
-AnyIO cancel scope that no shield hides. Asking AnyIO's public
+The check that :func:`make_pending_cancellation` builds tells, without awaiting, whether the
+running task has a cancellation waiting to strike: a native ``Task.cancel()`` not yet
+delivered, or a cancelled AnyIO cancel scope that no shield hides. Asking AnyIO's public
 ``checkpoint_if_cancelled()`` costs about a microsecond (backend dispatch and a coroutine);
-reading AnyIO's scope chain directly costs a fraction of that. The chain is private to AnyIO,
+reading AnyIO's scope chain directly costs a third of that. The chain is private to AnyIO,
 so it is read only when, at import, AnyIO's internals look as this module expects;
 otherwise every check goes through AnyIO's public function.
 """
@@ -70,7 +70,7 @@ def _defer_cancellation(exception: BaseException) -> bool:
 
 def _scope_states() -> dict[Any, Any] | None:
     """Return AnyIO's private map of task states (weak task reference -> state), or None when
-    AnyIO's internals are not what :func:`_cancel_pending` reads."""
+    AnyIO's internals are not what the pending-cancellation check reads."""
     try:
         from anyio._backends import _asyncio as anyio_asyncio
 
@@ -92,7 +92,7 @@ def _scope_states() -> dict[Any, Any] | None:
 
 
 _states = _scope_states()
-#: Whether :func:`pending_cancellation` reads AnyIO's cancel scopes directly (else it calls
+#: Whether the pending-cancellation check reads AnyIO's cancel scopes directly (else it calls
 #: AnyIO's public ``checkpoint_if_cancelled()``).
 SCOPE_INTERNALS: Final = _states is not None
 _task_ref = weakref.ref
