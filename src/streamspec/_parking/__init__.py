@@ -40,9 +40,6 @@ __all__ = [
 
 _trio: Backend | None = None
 
-_get_running_loop = running_loop
-_current_task = current_task
-
 
 def _load_trio() -> Backend:
     # Imported on first use, so that asyncio programs never pay for importing Trio.
@@ -61,8 +58,8 @@ def current_backend() -> Backend:
     to be Trio, the only other backend AnyIO supports; outside a Trio run, Trio raises
     :exc:`RuntimeError` as soon as the stream needs it.
     """
-    loop = _get_running_loop()
-    if loop is not None and _current_task(loop) is not None:
+    loop = running_loop()
+    if loop is not None and current_task(loop) is not None:
         return ASYNCIO
     return _trio or _load_trio()
 
