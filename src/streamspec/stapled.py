@@ -8,7 +8,6 @@ all of them are closed even when closing one fails (:func:`aclose_all`).
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -17,6 +16,7 @@ import anyio
 import anyio.abc
 import anyio.streams.stapled
 
+from .buffered import _count
 from .protocols import (
     AsyncResource,
     ByteReceiveStream,
@@ -123,14 +123,8 @@ class StapledByteStream(_Stapled, anyio.abc.ByteStream):
             [BYTE-MAX-BYTES-INVALID]
         :raises TypeError: ``max_bytes`` is not an integer; the receive half is not called.
         """
-        if type(max_bytes) is not int:
-            try:
-                max_bytes = operator.index(max_bytes)
-            except TypeError:
-                message = f"max_bytes must be an integer, not {type(max_bytes).__name__}"
-                raise TypeError(message) from None
-        if max_bytes < 1:
-            raise ValueError(f"max_bytes must be a positive integer, not {max_bytes!r}")
+        if type(max_bytes) is not int or max_bytes < 1:
+            max_bytes = _count("max_bytes", max_bytes, 1)
         return await self.receive_stream.receive(max_bytes)
 
     async def send(self, item: bytes) -> None:
