@@ -232,18 +232,19 @@ async def test_correct_byte_stream_passes_through() -> None:
 
 
 async def test_correct_object_stream_passes_through() -> None:
-    send, receive = create_memory_object_stream[object](math.inf)
-    stream = checked(StapledObjectStream(send, receive))
-    assert isinstance(stream, anyio.abc.ObjectStream)
-    item = object()
-    await stream.send(item)
-    assert await stream.receive() is item
-    await stream.send_eof()
-    with pytest.raises(anyio.EndOfStream):
-        await stream.receive()
-    await stream.aclose()
-    with pytest.raises(anyio.ClosedResourceError):
+    with anyio.fail_after(5):
+        send, receive = create_memory_object_stream[object](math.inf)
+        stream = checked(StapledObjectStream(send, receive))
+        assert isinstance(stream, anyio.abc.ObjectStream)
+        item = object()
         await stream.send(item)
+        assert await stream.receive() is item
+        await stream.send_eof()
+        with pytest.raises(anyio.EndOfStream):
+            await stream.receive()
+        await stream.aclose()
+        with pytest.raises(anyio.ClosedResourceError):
+            await stream.send(item)
 
 
 def test_one_way_roles_are_kept() -> None:

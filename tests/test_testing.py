@@ -145,26 +145,29 @@ async def _chunks(stream: ByteReceiveStream, max_bytes: int) -> AsyncIterator[by
 
 
 async def test_split_sizes_cycle_within_each_send() -> None:
-    left, right = byte_stream_pair(split=[1, 2])
-    await left.send(b"abcdef")
-    await left.send(b"gh")
-    await left.send_eof()
-    assert await receive_all(right) == [b"a", b"bc", b"d", b"ef", b"g", b"h"]
+    with anyio.fail_after(5):
+        left, right = byte_stream_pair(split=[1, 2])
+        await left.send(b"abcdef")
+        await left.send(b"gh")
+        await left.send_eof()
+        assert await receive_all(right) == [b"a", b"bc", b"d", b"ef", b"g", b"h"]
 
 
 async def test_split_by_callable_and_max_bytes() -> None:
-    left, right = byte_stream_pair(split=lambda data: [len(data) - 1])
-    await left.send(b"abcdef")
-    await left.aclose()
-    assert await receive_all(right, max_bytes=3) == [b"abc", b"de", b"f"]
+    with anyio.fail_after(5):
+        left, right = byte_stream_pair(split=lambda data: [len(data) - 1])
+        await left.send(b"abcdef")
+        await left.aclose()
+        assert await receive_all(right, max_bytes=3) == [b"abc", b"de", b"f"]
 
 
 async def test_merge_joins_pieces_up_to_max_bytes() -> None:
-    left, right = byte_stream_pair(split=2, merge=True)
-    await left.send(b"abcde")
-    await left.send(b"fg")
-    await left.send_eof()
-    assert await receive_all(right, max_bytes=6) == [b"abcdef", b"g"]
+    with anyio.fail_after(5):
+        left, right = byte_stream_pair(split=2, merge=True)
+        await left.send(b"abcde")
+        await left.send(b"fg")
+        await left.send_eof()
+        assert await receive_all(right, max_bytes=6) == [b"abcdef", b"g"]
 
 
 async def test_hold_and_release() -> None:
@@ -191,19 +194,20 @@ async def test_hold_and_release() -> None:
 
 
 async def test_break_after_byte_n() -> None:
-    left, right = byte_stream_pair()
-    left.outgoing.break_after(5)
-    await left.send(b"abc")
-    with pytest.raises(anyio.BrokenResourceError):
-        await left.send(b"defg")
-    assert await right.receive() == b"abc"
-    assert await right.receive() == b"de"
-    with pytest.raises(anyio.BrokenResourceError):
-        await right.receive()
-    with pytest.raises(anyio.BrokenResourceError):
-        await right.send(b"reply")
-    with pytest.raises(anyio.BrokenResourceError):
-        await left.receive()
+    with anyio.fail_after(5):
+        left, right = byte_stream_pair()
+        left.outgoing.break_after(5)
+        await left.send(b"abc")
+        with pytest.raises(anyio.BrokenResourceError):
+            await left.send(b"defg")
+        assert await right.receive() == b"abc"
+        assert await right.receive() == b"de"
+        with pytest.raises(anyio.BrokenResourceError):
+            await right.receive()
+        with pytest.raises(anyio.BrokenResourceError):
+            await right.send(b"reply")
+        with pytest.raises(anyio.BrokenResourceError):
+            await left.receive()
 
 
 async def test_break_wakes_a_blocked_receiver() -> None:
@@ -221,14 +225,14 @@ async def test_break_wakes_a_blocked_receiver() -> None:
 
 
 async def test_vanish_tells_the_peer_nothing() -> None:
-    left, right = byte_stream_pair()
-    await left.send(b"in flight")
-    left.vanish()
-    with pytest.raises(anyio.ClosedResourceError):
-        await left.receive()
-    await right.send(b"into the void")  # accepted, delivered nowhere
-    assert await right.receive() == b"in flight"
     with anyio.fail_after(5):
+        left, right = byte_stream_pair()
+        await left.send(b"in flight")
+        left.vanish()
+        with pytest.raises(anyio.ClosedResourceError):
+            await left.receive()
+        await right.send(b"into the void")  # accepted, delivered nowhere
+        assert await right.receive() == b"in flight"
         with anyio.CancelScope() as scope:
 
             async def wait_forever() -> None:
@@ -238,32 +242,34 @@ async def test_vanish_tells_the_peer_nothing() -> None:
                 tg.start_soon(wait_forever)
                 await anyio.wait_all_tasks_blocked()
                 scope.cancel()
-    assert scope.cancelled_caught
+        assert scope.cancelled_caught
 
 
 async def test_close_ends_the_peer_and_breaks_its_sends() -> None:
-    left, right = byte_stream_pair()
-    await left.send(b"last")
-    await left.aclose()
-    assert await right.receive() == b"last"
-    with pytest.raises(anyio.EndOfStream):
-        await right.receive()
-    with pytest.raises(anyio.BrokenResourceError):
-        await right.send(b"anyone?")
-    with pytest.raises(anyio.ClosedResourceError):
-        await left.send(b"x")
-    await left.aclose()
+    with anyio.fail_after(5):
+        left, right = byte_stream_pair()
+        await left.send(b"last")
+        await left.aclose()
+        assert await right.receive() == b"last"
+        with pytest.raises(anyio.EndOfStream):
+            await right.receive()
+        with pytest.raises(anyio.BrokenResourceError):
+            await right.send(b"anyone?")
+        with pytest.raises(anyio.ClosedResourceError):
+            await left.send(b"x")
+        await left.aclose()
 
 
 async def test_send_eof_keeps_the_other_direction() -> None:
-    left, right = byte_stream_pair()
-    await left.send_eof()
-    with pytest.raises(anyio.ClosedResourceError):
-        await left.send(b"x")
-    with pytest.raises(anyio.EndOfStream):
-        await right.receive()
-    await right.send(b"still here")
-    assert await left.receive() == b"still here"
+    with anyio.fail_after(5):
+        left, right = byte_stream_pair()
+        await left.send_eof()
+        with pytest.raises(anyio.ClosedResourceError):
+            await left.send(b"x")
+        with pytest.raises(anyio.EndOfStream):
+            await right.receive()
+        await right.send(b"still here")
+        assert await left.receive() == b"still here"
 
 
 async def test_lockstep_send_returns_when_the_peer_has_everything() -> None:
@@ -326,34 +332,36 @@ async def test_concurrent_receives_are_busy() -> None:
 
 
 async def test_cancelled_receive_consumes_nothing() -> None:
-    left, right = byte_stream_pair()
-    await left.send(b"kept")
-    with anyio.CancelScope() as scope:
-        scope.cancel()
-        await right.receive()
-    assert await right.receive() == b"kept"
+    with anyio.fail_after(5):
+        left, right = byte_stream_pair()
+        await left.send(b"kept")
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await right.receive()
+        assert await right.receive() == b"kept"
 
 
 async def test_object_pair_controls() -> None:
-    left, right = object_stream_pair()
-    stream: ObjectStream[object] = left
-    item = object()
-    await stream.send(item)
-    assert await right.receive() is item
-    left.outgoing.hold()
-    await left.send(1)
-    await left.send(2)
-    assert left.outgoing.held == 2
-    left.outgoing.release(1)
-    assert await right.receive() == 1
-    left.outgoing.release()
-    left.outgoing.break_after(4)  # the object, 1 and 2 crossed already
-    with pytest.raises(anyio.BrokenResourceError):
-        await left.send(3)
-    assert await right.receive() == 2
-    assert await right.receive() == 3
-    with pytest.raises(anyio.BrokenResourceError):
-        await right.receive()
+    with anyio.fail_after(5):
+        left, right = object_stream_pair()
+        stream: ObjectStream[object] = left
+        item = object()
+        await stream.send(item)
+        assert await right.receive() is item
+        left.outgoing.hold()
+        await left.send(1)
+        await left.send(2)
+        assert left.outgoing.held == 2
+        left.outgoing.release(1)
+        assert await right.receive() == 1
+        left.outgoing.release()
+        left.outgoing.break_after(4)  # the object, 1 and 2 crossed already
+        with pytest.raises(anyio.BrokenResourceError):
+            await left.send(3)
+        assert await right.receive() == 2
+        assert await right.receive() == 3
+        with pytest.raises(anyio.BrokenResourceError):
+            await right.receive()
 
 
 def test_bad_arguments() -> None:
@@ -369,11 +377,12 @@ def test_bad_arguments() -> None:
 
 
 async def test_bad_max_bytes() -> None:
-    left, right = byte_stream_pair()
-    await left.send(b"x")
-    with pytest.raises(ValueError, match="max_bytes"):
-        await right.receive(0)
-    assert await right.receive() == b"x"
+    with anyio.fail_after(5):
+        left, right = byte_stream_pair()
+        await left.send(b"x")
+        with pytest.raises(ValueError, match="max_bytes"):
+            await right.receive(0)
+        assert await right.receive() == b"x"
 
 
 def test_ends_are_byte_streams() -> None:
