@@ -26,7 +26,7 @@ from anyio import ClosedResourceError, EndOfStream
 from anyio.abc import TaskGroup
 
 from ..registry import Context, check
-from ..subjects import ObjectPair, Subject, object_pairs
+from ..subjects import PATIENCE, ObjectPair, Subject, object_pairs
 
 __all__: list[str] = []
 
@@ -34,9 +34,6 @@ __all__: list[str] = []
 Outcome = tuple[Any, ...]
 #: Items each object check sends.
 _COUNT = 30
-#: Seconds an object stream over real I/O may take to deliver the end of the stream to an
-#: ``async for`` (in-memory streams need none: the check looks again once every task blocks).
-_PATIENCE = 2.0
 
 
 # -- task helpers (shared with the memory checks) --------------------------------------------
@@ -424,8 +421,9 @@ async def obj_iter(ctx: Context) -> None:
         tg.start_soon(iterate)
         await _send_all(pair.sender, items, True)
         await settle()
-        # An object stream over real I/O may need a moment for the end to arrive.
-        with anyio.move_on_after(_PATIENCE):
+        # An object stream over real I/O may need a moment for the end to arrive (in-memory
+        # streams need none: settle() has let every task run until it blocked).
+        with anyio.move_on_after(PATIENCE):
             await ended.wait()
         if not ended.is_set():
             raise fail(

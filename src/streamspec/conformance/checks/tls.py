@@ -44,13 +44,11 @@ from hypothesis import strategies as st
 
 from .._certs import SERVER_HOSTNAME, client_context, server_certificate_der, server_context
 from ..registry import Context, check
+from ..subjects import PATIENCE
 from ..target import Target
 
 __all__: list[str] = []
 
-#: How long something that should happen at once may take before the check calls it missing.
-#: Generous, because the machine may be busy; a correct implementation never waits for it.
-_PATIENCE = 3.0
 #: The listener check's handshake timeout: a stalled client costs this long.
 _HANDSHAKE_TIMEOUT = 0.5
 
@@ -294,7 +292,7 @@ async def _connection(
 async def _receive_exactly(stream: Any, expected: bytes, *, what: str) -> None:
     """Receive until ``expected`` has arrived, failing on anything else or a stall."""
     received = 0
-    with anyio.move_on_after(_PATIENCE) as scope:
+    with anyio.move_on_after(PATIENCE) as scope:
         while received < len(expected):
             try:
                 chunk = await stream.receive()
@@ -311,7 +309,7 @@ async def _receive_exactly(stream: Any, expected: bytes, *, what: str) -> None:
             received += len(chunk)
     if scope.cancelled_caught:
         raise AssertionError(
-            f"{what}: only {received} of {len(expected)} bytes arrived within {_PATIENCE:g} s"
+            f"{what}: only {received} of {len(expected)} bytes arrived within {PATIENCE:g} s"
         )
 
 
@@ -532,7 +530,7 @@ async def _ragged_eof(
             what = f"{sender_name} to {receiver_name}"
             await _receive_exactly(receiver, f"last words of the {sender_name}".encode(), what=what)
             try:
-                with anyio.fail_after(_PATIENCE):
+                with anyio.fail_after(PATIENCE):
                     chunk = await receiver.receive()
             except expected:
                 continue
@@ -607,11 +605,11 @@ async def tls_close_notify(ctx: Context) -> None:
 
 @contextmanager
 def _promptly(what: str) -> Iterator[None]:
-    """Fail if the body takes longer than :data:`_PATIENCE`: ``what`` never finished."""
-    with anyio.move_on_after(_PATIENCE) as scope:
+    """Fail if the body takes longer than :data:`PATIENCE`: ``what`` never finished."""
+    with anyio.move_on_after(PATIENCE) as scope:
         yield
     if scope.cancelled_caught:
-        raise AssertionError(f"{what} did not finish within {_PATIENCE:g} s")
+        raise AssertionError(f"{what} did not finish within {PATIENCE:g} s")
 
 
 async def _unwrap(stream: Any, *, side: str) -> tuple[Any, bytes]:
@@ -865,7 +863,7 @@ async def _troublemakers_then_good_client(
         stage.append("a client that sends garbage")
         garbage = await connected()
         await garbage.send(b"this is not a TLS ClientHello\r\n" * 4)
-        await _dropped(garbage, within=_PATIENCE, who=stage[-1])
+        await _dropped(garbage, within=PATIENCE, who=stage[-1])
 
         stage.append("a client that vanishes mid-handshake")
         vanishing = await connected()
@@ -875,7 +873,7 @@ async def _troublemakers_then_good_client(
         await vanishing.aclose()
 
         stage.append("the client that sends nothing, past handshake_timeout")
-        await _dropped(stalled, within=_HANDSHAKE_TIMEOUT + _PATIENCE, who=stage[0])
+        await _dropped(stalled, within=_HANDSHAKE_TIMEOUT + PATIENCE, who=stage[0])
 
         stage.append("a good client")
         with _promptly("the good client's handshake"):
