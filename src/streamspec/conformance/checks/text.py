@@ -43,6 +43,7 @@ from ..subjects import (
     TextSink,
     close_quietly,
     named,
+    receive_chunks,
     send_all,
     text_channels,
     text_sinks,
@@ -107,11 +108,7 @@ async def _encoded(
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(send)
-            for _ in range(_MAX_RECEIVES):
-                try:
-                    raw.append(await sink.receiver.receive())
-                except anyio.EndOfStream:
-                    break
+            raw = await receive_chunks(sink.receiver)
     return b"".join(raw), error
 
 
