@@ -107,6 +107,41 @@ def _peer_address(stream: AnyByteStream) -> object:
         return "a client"
 
 
+def _wrap_settings(
+    server_side: bool | None, hostname: str | None, ssl_context: ssl.SSLContext | None
+) -> tuple[bool, ssl.SSLContext]:
+    """The side and the settings a ``wrap()`` with these arguments uses, with AnyIO's
+    defaults: a server when no ``hostname`` is given, and :func:`ssl.create_default_context`
+    for that side's purpose (shared with the Trio adapter's ``wrap()``).
+
+    :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`.
+    :raises ValueError: a server was given a ``hostname``.
+    """
+    if server_side is None:
+        server_side = not hostname
+    if ssl_context is None:
+        purpose = ssl.Purpose.CLIENT_AUTH if server_side else ssl.Purpose.SERVER_AUTH
+        ssl_context = ssl.create_default_context(purpose)
+    elif not isinstance(ssl_context, ssl.SSLContext):
+        raise TypeError(f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}")
+    if hostname and server_side:
+        raise ValueError("hostname is for the client side; a server does not check one")
+    return server_side, ssl_context
+
+
+async def _report_failed_handshake(
+    exc: BaseException, stream: AnyByteStream, logger: logging.Logger
+) -> None:
+    """A TLS listener's ``handle_handshake_error()`` (shared with the Trio adapter's): close
+    ``stream`` at once, then log ``exc`` once on ``logger``, or raise it again if it is a
+    cancellation or another :exc:`BaseException`."""
+    peer = _peer_address(stream)  # before the close: a closed socket may not know it
+    await _close_at_once(stream)
+    if isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
+        raise exc
+    logger.warning("TLS handshake with %s failed: %r", peer, exc, exc_info=exc)
+
+
 class _Mutex:
     """A lock for the tasks of one stream (at most a sender, a receiver and a closer), used as
     ``if lock.held: await lock.wait_free()``, then ``lock.held = True`` before the next
@@ -280,17 +315,7 @@ class TLSStream(anyio.abc.ByteStream):
         When the handshake fails, the transport is left open for the caller to close. Our
         side's alert, if OpenSSL wrote one, is sent before the exception is raised.
         """
-        if server_side is None:
-            server_side = not hostname
-        if ssl_context is None:
-            purpose = ssl.Purpose.CLIENT_AUTH if server_side else ssl.Purpose.SERVER_AUTH
-            ssl_context = ssl.create_default_context(purpose)
-        elif not isinstance(ssl_context, ssl.SSLContext):
-            raise TypeError(
-                f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
-            )
-        if hostname and server_side:
-            raise ValueError("hostname is for the client side; a server does not check one")
+        server_side, ssl_context = _wrap_settings(server_side, hostname, ssl_context)
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         make_ssl_object = functools.partial(
             ssl_context.wrap_bio,
@@ -824,11 +849,7 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
         cancellation or other :exc:`BaseException` (one that is not an :exc:`Exception`) is
         not logged but raised again after the close, as it is not the client's doing.
         """
-        peer = _peer_address(stream)  # before the close: a closed socket may not know it
-        await _close_at_once(stream)
-        if isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
-            raise exc
-        _logger.warning("TLS handshake with %s failed: %r", peer, exc, exc_info=exc)
+        await _report_failed_handshake(exc, stream, _logger)
 
     async def serve(
         self, handler: Callable[[TLSStream], Any], task_group: anyio.abc.TaskGroup | None = None

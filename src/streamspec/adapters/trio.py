@@ -44,7 +44,7 @@ from ..protocols import (
     ObjectReceiveStream,
     ObjectSendStream,
 )
-from ..tls import tls_attributes
+from ..tls import _report_failed_handshake, _wrap_settings, tls_attributes
 
 __all__ = [
     "ByteStreamAsTrioStream",
@@ -440,14 +440,6 @@ def _as_trio_stream(stream: ByteStream) -> trio.abc.Stream:
     return to_trio_stream(stream)
 
 
-def _peer_address(stream: ByteStream) -> object:
-    """The peer's address for a log message, or ``"a client"`` when the transport cannot say."""
-    try:
-        return stream.extra(SocketAttribute.remote_address)
-    except Exception:  # no socket, or a socket that already failed
-        return "a client"
-
-
 class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
     """A ``trio.SSLStream`` as a TLS byte stream of AnyIO's shape
     (:class:`anyio.streams.tls.TLSStream`'s). Make one with :meth:`wrap`.
@@ -525,17 +517,7 @@ class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
         :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`.
         :raises ValueError: a server was given a ``hostname``.
         """
-        if server_side is None:
-            server_side = not hostname
-        if ssl_context is None:
-            purpose = ssl.Purpose.CLIENT_AUTH if server_side else ssl.Purpose.SERVER_AUTH
-            ssl_context = ssl.create_default_context(purpose)
-        elif not isinstance(ssl_context, ssl.SSLContext):
-            raise TypeError(
-                f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
-            )
-        if hostname and server_side:
-            raise ValueError("hostname is for the client side; a server does not check one")
+        server_side, ssl_context = _wrap_settings(server_side, hostname, ssl_context)
         ssl_stream = trio.SSLStream(
             _as_trio_stream(transport_stream),
             ssl_context,
@@ -633,13 +615,7 @@ class TrioTLSListener(anyio.abc.Listener[TrioTLSStream]):
         """Deal with a connection whose handshake failed: close ``stream`` at once and log one
         ``WARNING`` record on the ``streamspec.adapters.trio`` logger. A cancellation or other
         :exc:`BaseException` is raised again after the close instead."""
-        peer = _peer_address(stream)  # before the close: a closed socket may not know it
-        with anyio.CancelScope() as scope:  # close without waiting for anything
-            scope.cancel()
-            await stream.aclose()
-        if isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
-            raise exc
-        _logger.warning("TLS handshake with %s failed: %r", peer, exc, exc_info=exc)
+        await _report_failed_handshake(exc, stream, _logger)
 
     async def serve(
         self,
