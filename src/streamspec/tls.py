@@ -372,7 +372,8 @@ class TLSStream(anyio.abc.ByteStream):
             # When nothing can be returned without reading the transport (the usual case in a
             # busy stream), the transport's receive() comes first and is the checkpoint, as
             # every AnyIO stream's is; the cancellation check is then left to it.
-            if self._must_read_transport() and not self._pull_lock.held:
+            must_read = self._must_read_transport()
+            if must_read and not self._pull_lock.held:
                 # _pull(), written out: a coroutine call per receive shows in bulk transfers.
                 backend = None
                 self._pull_lock.held = True
@@ -389,7 +390,7 @@ class TLSStream(anyio.abc.ByteStream):
                     self._pull_lock.release()
                 self._chunks_pulled += 1
                 waited = True
-            elif self._must_read_transport():
+            elif must_read:
                 backend = None
                 waited = await self._pull()
             else:
