@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import sys
 import threading
 import time
 import traceback
@@ -38,6 +37,7 @@ import anyio.to_thread
 
 from .catalogue import ROLES, RULES, Rule
 from .registry import Check, Context, NotProvided, all_checks
+from .subjects import leaves
 from .target import Divergence, Target, load_target
 
 __all__ = [
@@ -60,13 +60,6 @@ __all__ = [
     "unchecked_rules",
     "validate_target",
 ]
-
-if sys.version_info >= (3, 11):
-    _ExceptionGroup = BaseExceptionGroup  # noqa: F821  (a builtin since 3.11)
-else:  # the backport, which AnyIO itself requires on 3.10
-    from exceptiongroup import (  # type: ignore[import-not-found]
-        BaseExceptionGroup as _ExceptionGroup,
-    )
 
 T = TypeVar("T")
 
@@ -429,23 +422,15 @@ def _judge(
             divergence=divergence,
             stale=True,
         )
-    leaves = list(_leaf_exceptions(error))
-    if all(isinstance(leaf, NotProvided) for leaf in leaves):
+    found = leaves(error)
+    if all(isinstance(leaf, NotProvided) for leaf in found):
         return result(
-            Outcome.NOT_PROVIDED, "; ".join(f"{target.name} does not provide {e}" for e in leaves)
+            Outcome.NOT_PROVIDED, "; ".join(f"{target.name} does not provide {e}" for e in found)
         )
-    message = _describe(error, leaves, reported)
+    message = _describe(error, found, reported)
     if divergence is not None:
         return result(Outcome.KNOWN_DIVERGENCE, message, divergence=divergence)
     return result(Outcome.FAILED, message)
-
-
-def _leaf_exceptions(error: BaseException) -> Iterator[BaseException]:
-    if isinstance(error, _ExceptionGroup):
-        for inner in error.exceptions:
-            yield from _leaf_exceptions(inner)
-    else:
-        yield error
 
 
 def _describe(error: BaseException, leaves: list[BaseException], reported: list[str]) -> str:
