@@ -292,12 +292,6 @@ def _size(nbytes: int) -> str:
     return f"{nbytes} B"
 
 
-def _implementation(
-    buffered: BufferedClass, backend: Backend, job: Callable[[BufferedClass], Awaitable[float]]
-) -> Measure:
-    return partial(backend.run, partial(job, buffered))
-
-
 _CHECKPOINT_NOTE = (
     "floor + yield / + cancel check: the floor's loop awaiting anyio.lowlevel.checkpoint() "
     "(a yield to the event loop) or checkpoint_if_cancelled() (no yield) once per call it "
@@ -333,9 +327,7 @@ def lines(ctx: Context) -> Workload:
         size=f"{count:,} lines, {ctx.profile.stream_bytes // KiB:,} KiB",
         rounds=ctx.profile.rounds,
         variants=(
-            *implementation_variants(
-                ctx, lambda i: i.buffered, count, partial(_implementation, job=job)
-            ),
+            *implementation_variants(ctx, lambda i: i.buffered, count, job),
             *asyncio_variants(
                 ctx,
                 'asyncio.StreamReader.readuntil(b"\\n")',
@@ -364,9 +356,7 @@ def frames(ctx: Context) -> Workload:
         size=f"{count:,} frames, {ctx.profile.stream_bytes // KiB:,} KiB",
         rounds=ctx.profile.rounds,
         variants=(
-            *implementation_variants(
-                ctx, lambda i: i.buffered, count, partial(_implementation, job=job)
-            ),
+            *implementation_variants(ctx, lambda i: i.buffered, count, job),
             *asyncio_variants(
                 ctx,
                 "asyncio.StreamReader.readexactly",
@@ -398,9 +388,7 @@ def line_length_series(ctx: Context) -> Workload:
             size=count * (length - 1),
             max_bytes=2 * length,
         )
-        variants += implementation_variants(
-            ctx, lambda i: i.buffered, total, partial(_implementation, job=job), point=length
-        )
+        variants += implementation_variants(ctx, lambda i: i.buffered, total, job, point=length)
         variants.append(
             plain_variant(
                 "floor: bytearray.find loop",

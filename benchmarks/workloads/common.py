@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..backends import TRIO, Backend
@@ -60,18 +61,22 @@ def implementation_variants(
     ctx: Context,
     family: Callable[[Implementation], str],
     count: int,
-    make: Callable[[Any, Backend], Measure],
+    job: Callable[[Any], Awaitable[float]],
     point: int | None = None,
 ) -> list[Variant]:
     """One variant per implementation and backend.
 
     ``family`` picks the implementation's import path (``lambda impl: impl.memory``);
-    ``make(loaded, backend)`` returns the measure for the loaded attribute on that backend.
-    An attribute that cannot be loaded, or a backend that is missing, gives an unavailable
-    variant with the reason.
+    ``job(loaded)`` is the timed coroutine for the loaded attribute, run in a new event loop
+    of each backend. An attribute that cannot be loaded, or a backend that is missing, gives
+    an unavailable variant with the reason.
     """
     return _per_implementation(
-        ctx, family, count, lambda _path, loaded, backend: make(loaded, backend), point
+        ctx,
+        family,
+        count,
+        lambda _path, loaded, backend: partial(backend.run, partial(job, loaded)),
+        point,
     )
 
 

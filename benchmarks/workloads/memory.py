@@ -219,12 +219,6 @@ def _on(backend: Backend, job: Callable[[], Awaitable[float]]) -> Measure:
     return partial(backend.run, job)
 
 
-def _implementation(
-    factory: Factory, backend: Backend, job: Callable[[Factory], Awaitable[float]]
-) -> Measure:
-    return _on(backend, partial(job, factory))
-
-
 def buffered_pipe(ctx: Context) -> Workload:
     items = ctx.profile.pipe_items
     job = partial(pipe, items=items, buffer=BUFFER)
@@ -234,9 +228,7 @@ def buffered_pipe(ctx: Context) -> Workload:
         size=f"{items:,} items",
         rounds=ctx.profile.rounds,
         variants=(
-            *implementation_variants(
-                ctx, lambda i: i.memory, items, partial(_implementation, job=job)
-            ),
+            *implementation_variants(ctx, lambda i: i.memory, items, job),
             *trio_variant(
                 ctx,
                 f"trio.open_memory_channel({BUFFER})",
@@ -275,9 +267,7 @@ def rendezvous(ctx: Context) -> Workload:
         size=f"{items:,} items",
         rounds=ctx.profile.rounds,
         variants=(
-            *implementation_variants(
-                ctx, lambda i: i.memory, items, partial(_implementation, job=job)
-            ),
+            *implementation_variants(ctx, lambda i: i.memory, items, job),
             *trio_variant(
                 ctx,
                 "trio.open_memory_channel(0)",
@@ -299,9 +289,7 @@ def rendezvous_fan(ctx: Context) -> Workload:
         size=f"{items:,} items in all",
         rounds=ctx.profile.rounds,
         variants=(
-            *implementation_variants(
-                ctx, lambda i: i.memory, items, partial(_implementation, job=job)
-            ),
+            *implementation_variants(ctx, lambda i: i.memory, items, job),
             *trio_variant(
                 ctx,
                 "trio.open_memory_channel(0)",
@@ -318,9 +306,7 @@ def waiters_series(ctx: Context) -> Workload:
     for waiters in ctx.profile.waiters:
         items = max(ctx.profile.waiter_items, waiters)
         job = partial(many_waiters, waiters=waiters, items=items)
-        variants += implementation_variants(
-            ctx, lambda i: i.memory, items, partial(_implementation, job=job), point=waiters
-        )
+        variants += implementation_variants(ctx, lambda i: i.memory, items, job, point=waiters)
         variants += trio_variant(
             ctx,
             "trio.open_memory_channel(0)",

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 from typing import Protocol
 
-from ..backends import Backend
 from ..clock import now
-from ..harness import Measure, Role, Unit, Workload
+from ..harness import Role, Unit, Workload
 from ..profiles import KiB
 from .common import Context, expect, implementation_variants, plain_variant
 from .source import ChunkSource, chunked
@@ -95,23 +94,17 @@ def incremental_decoder(chunks: Sequence[bytes], characters: int) -> float:
     return elapsed
 
 
-def _implementation(
-    text_class: TextClass, backend: Backend, chunks: Sequence[bytes], characters: int
-) -> Measure:
-    return partial(backend.run, partial(decode, text_class, chunks, characters))
-
-
 def _decoding(ctx: Context, chunk: int, label: str, total: int) -> Workload:
     chunks, characters = text_data(total, chunk)
     count = len(chunks)
-    make = partial(_implementation, chunks=chunks, characters=characters)
+    job = partial(decode, chunks=chunks, characters=characters)
     return Workload(
         title=f"TextReceiveStream decoding UTF-8 in {label} chunks",
         unit=Unit("µs/chunk", 1e6),
         size=f"{count:,} chunks, {total // KiB:,} KiB, {characters:,} characters",
         rounds=ctx.profile.rounds,
         variants=(
-            *implementation_variants(ctx, lambda i: i.text, count, make),
+            *implementation_variants(ctx, lambda i: i.text, count, job),
             plain_variant(
                 "floor: codecs incremental decoder",
                 Role.FLOOR,

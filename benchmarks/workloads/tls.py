@@ -22,7 +22,7 @@ import anyio
 import trustme
 from anyio.streams.stapled import StapledObjectStream
 
-from ..backends import Backend, by_name
+from ..backends import by_name
 from ..clock import now
 from ..harness import Measure, Role, Unit, Workload
 from ..implementations import load
@@ -293,16 +293,15 @@ def bulk_transfer(ctx: Context) -> Workload:
     chunk = bytes(range(256)) * (CHUNK // 256)
     sends = total // CHUNK
 
-    def implementation(tls: TLSClass, backend: Backend) -> Measure:
-        return partial(backend.run, partial(bulk, tls, chunk, sends))
-
     return Workload(
         title="TLS bulk transfer, client to server, 64 KiB sends",
         unit=Unit("MiB/s", 1 / MiB, rate=True),
         size=f"{total // MiB} MiB",
         rounds=ctx.profile.rounds,
         variants=(
-            *implementation_variants(ctx, lambda i: i.tls, total, implementation),
+            *implementation_variants(
+                ctx, lambda i: i.tls, total, partial(bulk, chunk=chunk, sends=sends)
+            ),
             plain_variant(
                 "floor: SSLObject + MemoryBIO pump",
                 Role.FLOOR,
@@ -317,16 +316,13 @@ def full_handshakes(ctx: Context) -> Workload:
     contexts()
     count = ctx.profile.handshakes
 
-    def implementation(tls: TLSClass, backend: Backend) -> Measure:
-        return partial(backend.run, partial(handshakes, tls, count))
-
     return Workload(
         title="TLS full handshakes (no session resumption), in sequence",
         unit=Unit("handshakes/s", 1, rate=True),
         size=f"{count:,} handshakes",
         rounds=ctx.profile.rounds,
         variants=(
-            *implementation_variants(ctx, lambda i: i.tls, count, implementation),
+            *implementation_variants(ctx, lambda i: i.tls, count, partial(handshakes, count=count)),
             plain_variant(
                 "floor: SSLObject + MemoryBIO pump",
                 Role.FLOOR,
