@@ -26,7 +26,7 @@ from anyio import ClosedResourceError, EndOfStream
 from anyio.abc import TaskGroup
 
 from ..registry import Context, check
-from ..subjects import PATIENCE, ObjectPair, Subject, object_pairs
+from ..subjects import PATIENCE, ObjectPair, Subject, object_pairs, raises
 
 __all__: list[str] = []
 
@@ -329,13 +329,9 @@ async def obj_eof(ctx: Context) -> None:
 
 
 async def _expect_closed(subject: str, what: str, func: Callable[[], Awaitable[Any]]) -> None:
-    try:
-        result = await func()
-    except ClosedResourceError:
-        return
-    except Exception as exc:
-        raise fail(subject, f"{what} raised {describe(exc)}, not ClosedResourceError") from exc
-    raise fail(subject, f"{what} returned {result!r} instead of raising ClosedResourceError")
+    problem = await raises(ClosedResourceError, func)
+    if problem is not None:
+        raise fail(subject, f"{what} should raise ClosedResourceError, but {problem}")
 
 
 @check("OBJ-CLOSED")
