@@ -387,6 +387,31 @@ async def test_closing_under_a_blocked_send_cuts_the_stream_visibly(
         await server.aclose()
 
 
+async def test_a_second_send_is_refused_and_a_send_cancelled_midway_breaks_the_stream(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    # The transport holds one chunk, so a big send blocks while the server is not reading.
+    async with memory_pair(buffer=1) as (client_transport, server_transport):
+        client, server = await handshake(
+            client_transport, server_transport, server_context, client_context
+        )
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(client.send, bytes(4 * 1024 * 1024))
+                await anyio.wait_all_tasks_blocked()
+                with pytest.raises(anyio.BusyResourceError):
+                    await client.send(b"second")
+                with pytest.raises(anyio.BusyResourceError):
+                    await client.send_eof()
+                tg.cancel_scope.cancel()  # part of the first send's records went out
+            with pytest.raises(anyio.BrokenResourceError):
+                await client.send(b"after")
+            await client.aclose()  # no close_notify after half a message
+            with pytest.raises(anyio.BrokenResourceError):
+                await receive_all(server)
+        await server.aclose()
+
+
 async def test_a_send_cancelled_before_it_starts_leaves_the_stream_intact(
     server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
