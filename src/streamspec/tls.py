@@ -10,12 +10,13 @@ and not yet sent. One task may receive while another sends, and both drive the s
 object (a receive may have to answer a TLS 1.3 key update, a send may have to wait for a TLS 1.2
 renegotiation). These rules keep that safe:
 
-1. Ciphertext leaves only through :meth:`TLSStream._flush`, under the flush lock. The holder
-   sends until ``outgoing`` is empty, so bytes the ``ssl`` object writes while it waits on the
-   transport go out after the ones before them, sent by the holder itself.
-2. Ciphertext enters only through :meth:`TLSStream._pull`, under the pull lock. A task that
-   waited for that lock while another one read does not read again: the ``ssl`` object has
-   new bytes to try first.
+1. Ciphertext leaves only through :meth:`TLSStream._flush` (or the copy of it written out in
+   ``send()``), under the flush lock. The holder sends until ``outgoing`` is empty, so bytes
+   the ``ssl`` object writes while it waits on the transport go out after the ones before
+   them, sent by the holder itself.
+2. Ciphertext enters only through :meth:`TLSStream._pull` (or the copy of it written out in
+   ``receive()``), under the pull lock. A task that waited for that lock while another one
+   read does not read again: the ``ssl`` object has new bytes to try first.
 3. Nobody holds the flush lock while waiting for incoming bytes, and whoever is about to wait
    for them first flushes: the peer may be waiting for what we wrote.
 4. ``send()`` encrypts and flushes at most :data:`_SEND_SLICE` bytes at a time, so a huge
