@@ -145,18 +145,10 @@ def asyncio_variants(
     ctx: Context, label: str, role: Role, count: int, make: Callable[[Backend], Measure]
 ) -> list[Variant]:
     """One variant of native asyncio code per asyncio-flavoured backend (asyncio, uvloop)."""
-    return [
-        Variant(
-            label=label,
-            backend=backend.name,
-            role=role,
-            count=count,
-            measure=None if backend.missing else make(backend),
-            unavailable=backend.missing,
-        )
-        for backend in ctx.backends
-        if backend.is_asyncio
-    ]
+    asyncio_only = dataclasses.replace(
+        ctx, backends=tuple(backend for backend in ctx.backends if backend.is_asyncio)
+    )
+    return backend_variants(asyncio_only, label, role, count, make)
 
 
 def trio_variant(
