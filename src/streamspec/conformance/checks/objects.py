@@ -186,7 +186,12 @@ async def _receive_n(subject: str, receiver: Any, count: int) -> list[Any]:
     received = []
     for index in range(count):
         try:
-            received.append(await receiver.receive())
+            with anyio.fail_after(PATIENCE):
+                received.append(await receiver.receive())
+        except TimeoutError:
+            raise fail(
+                subject, f"receive() blocked for {PATIENCE:g} s after {index} of {count} items"
+            ) from None
         except Exception as exc:
             raise fail(
                 subject, f"receive() raised {describe(exc)} after {index} of {count} items"
@@ -309,21 +314,13 @@ async def obj_eof(ctx: Context) -> None:
         if received != items:
             raise fail(subject, f"sent {items}, received {received} before closing")
         for attempt in ("first", "second", "third"):
-            try:
-                extra = await pair.receiver.receive()
-            except EndOfStream:
-                continue
-            except Exception as exc:
+            problem = await raises(EndOfStream, pair.receiver.receive)
+            if problem is not None:
                 raise fail(
                     subject,
                     f"the {attempt} receive() after the sender closed and every item arrived "
-                    f"raised {describe(exc)}, not EndOfStream",
-                ) from exc
-            raise fail(
-                subject,
-                f"the {attempt} receive() after the sender closed returned {extra!r}, "
-                "not EndOfStream",
-            )
+                    f"should raise EndOfStream, but {problem}",
+                )
 
     await _each(ctx, body)
 
