@@ -539,13 +539,8 @@ class TLSStream(anyio.abc.ByteStream):
             except ssl.SSLWantReadError:
                 pass  # close_notify is written; the peer's is not in yet, as expected
             except ssl.SSLError as exc:
-                failure = classify(
-                    exc, transport_ended=self._transport_ended, eof_looks_clean=False
-                )
                 self._break(exc)
-                raise translate(
-                    exc, failure, Phase.SEND, standard_compatible=self.standard_compatible
-                ) from None
+                raise await self._failure(exc, Phase.SEND) from None
             self._close_notify_sent = True
             try:
                 await self._flush()
