@@ -55,9 +55,7 @@ __all__ = [
     "run_check",
     "run_checks",
     "run_suite",
-    "select_checks",
     "selected_rules",
-    "unchecked_rules",
     "validate_target",
 ]
 
@@ -180,31 +178,6 @@ def _registered_checks() -> list[Check]:
                 "pip install 'streamspec[check]'"
             ) from exc
         raise
-
-
-def select_checks(
-    roles: Iterable[str] | None = None, rules: Iterable[str] | None = None
-) -> list[Check]:
-    """The registered checks of the given roles and rule IDs (all when both are ``None``).
-
-    A check is selected when its role is among ``roles`` or its rule among ``rules``.
-
-    :raises ValueError: a role or rule ID is not in the catalogue.
-    :raises SuiteUnavailable: Hypothesis (or another package of the ``check`` extra) is missing.
-    """
-    role_set, rule_set = _validated(roles, rules)
-    return [c for c in _registered_checks() if _in_selection(c.rule, role_set, rule_set)]
-
-
-def unchecked_rules(
-    roles: Iterable[str] | None = None, rules: Iterable[str] | None = None
-) -> list[Rule]:
-    """Catalogue rules in the selection that no check verifies yet (reported, never passed)."""
-    role_set, rule_set = _validated(roles, rules)
-    checked = {c.rule.id for c in _registered_checks()}
-    return [
-        r for r in RULES.values() if r.id not in checked and _in_selection(r, role_set, rule_set)
-    ]
 
 
 def selected_rules(
