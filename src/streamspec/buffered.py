@@ -207,7 +207,9 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             await pending
         data, start = self._data, self._pos
         end = start + nbytes
-        if end <= len(data) and type(data) is bytes:  # the common case, inlined
+        # The common case, inlined; one that empties the buffer goes through _take(), which
+        # lets go of the spent chunk.
+        if end < len(data) and type(data) is bytes:
             self._pos = end
             return data[start:end]
         # A loop, not a single read: each chunk may be short, and another task may take bytes
@@ -312,8 +314,8 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
             with memoryview(data) as view, view[start:end] as part:
                 taken = bytes(part)  # one copy
         self._pos = end = end + discard
-        if end >= len(data) and type(data) is not bytes:
-            self._base += len(data)  # let a long accumulation go at once
+        if end >= len(data):
+            self._base += len(data)  # let spent bytes go at once
             self._data, self._pos = b"", 0
         return taken
 
