@@ -270,6 +270,42 @@ def test_one_way_roles_are_kept() -> None:
     receive.close()
 
 
+async def test_kind_is_told_from_duck_typed_signatures() -> None:
+    """Streams that subclass no AnyIO class: ``receive(max_bytes)`` and a ``send`` annotated
+    ``bytes`` make a byte stream, a bare ``receive()`` an object stream."""
+
+    class DuckBytes:
+        async def receive(self, max_bytes: int = 65536) -> bytes:
+            return b"too long"
+
+        async def aclose(self) -> None:
+            pass
+
+    class DuckObjects:
+        async def receive(self) -> bytes:
+            return b""  # an empty item is fine for an object stream
+
+        async def aclose(self) -> None:
+            pass
+
+    class DuckByteSender:
+        async def send(self, item: bytes) -> None:
+            pass
+
+        async def aclose(self) -> None:
+            pass
+
+    byte_receiver = checked(DuckBytes())  # type: ignore[call-overload]
+    assert isinstance(byte_receiver, anyio.abc.ByteReceiveStream)
+    with pytest.raises(StreamContractError) as info:
+        await byte_receiver.receive(2)
+    assert info.value.rule == "BYTE-MAX-BYTES"
+    object_receiver = checked(DuckObjects())  # type: ignore[call-overload]
+    assert isinstance(object_receiver, anyio.abc.ObjectReceiveStream)
+    assert await object_receiver.receive() == b""
+    assert isinstance(checked(DuckByteSender()), anyio.abc.ByteSendStream)  # type: ignore[call-overload]
+
+
 def test_bad_arguments() -> None:
     class SendsSomething:
         async def send(self, item: object) -> None:

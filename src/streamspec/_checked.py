@@ -332,8 +332,9 @@ def checked(stream: Any, /, *, kind: Kind | None = None) -> Any:
 
     :param stream: any byte or object stream.
     :param kind: ``"bytes"`` or ``"objects"``. Needed only when it cannot be told from the
-        stream: a byte stream's ``receive`` takes ``max_bytes``, and a send-only stream must
-        subclass :class:`anyio.abc.ByteSendStream` or annotate ``send``'s item as ``bytes``.
+        stream: a byte stream's ``receive`` takes an argument (``max_bytes``), an object
+        stream's none; a send-only stream must subclass :class:`anyio.abc.ByteSendStream` or
+        annotate ``send``'s item as ``bytes``.
     :raises TypeError: ``stream`` neither receives nor sends, or its kind cannot be told.
     :raises ValueError: ``kind`` is neither ``"bytes"`` nor ``"objects"``.
     """
@@ -362,8 +363,8 @@ def _kind_of(stream: Any, receives: bool) -> Kind:
     if isinstance(stream, anyio.abc.ObjectReceiveStream | anyio.abc.ObjectSendStream):
         return "objects"
     if receives:
-        parameters = inspect.signature(stream.receive).parameters
-        return "bytes" if "max_bytes" in parameters or len(parameters) > 0 else "objects"
+        # An object stream's receive() takes nothing; a byte stream's takes max_bytes.
+        return "bytes" if inspect.signature(stream.receive).parameters else "objects"
     send_parameters = list(inspect.signature(stream.send).parameters.values())
     if send_parameters and send_parameters[0].annotation in (bytes, "bytes"):
         return "bytes"
