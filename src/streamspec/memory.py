@@ -27,7 +27,6 @@ Parking goes through :mod:`streamspec._parking`, which has a fast path for each 
 from __future__ import annotations
 
 import contextlib
-import enum
 import math
 import numbers
 import operator
@@ -35,7 +34,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from anyio import BrokenResourceError, ClosedResourceError, EndOfStream, WouldBlock
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
@@ -43,7 +42,7 @@ from anyio.lowlevel import checkpoint
 from anyio.streams.memory import MemoryObjectStreamStatistics
 from typing_extensions import Self
 
-from ._parking import NO_VALUE, Token, current_backend, value_despite_interrupt
+from ._parking import NO_VALUE, NoValue, Token, current_backend, value_despite_interrupt
 from .protocols._typevars import T, T_co, T_contra
 
 __all__ = [
@@ -53,13 +52,6 @@ __all__ = [
     "create_memory_object_stream",
 ]
 
-
-class _Nothing(enum.Enum):
-    NOTHING = enum.auto()
-
-
-#: Returned by the internal non-blocking attempts when the operation would have to wait.
-_NOTHING: Literal[_Nothing.NOTHING] = _Nothing.NOTHING
 
 #: A parked receiver: its token and the handle it parked on.
 _ParkedReceiver: TypeAlias = "tuple[Token, MemoryObjectReceiveStream[Any]]"
@@ -243,9 +235,9 @@ class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
         self._state = state
         state.open_receive_streams += 1
 
-    def _receive_now(self) -> T_co | Literal[_Nothing.NOTHING]:
+    def _receive_now(self) -> T_co | NoValue:
         """Return the oldest buffered item (refilling the freed slot from the oldest parked
-        sender), else the oldest parked sender's item, else _NOTHING if the caller would have
+        sender), else the oldest parked sender's item, else NO_VALUE if the caller would have
         to wait.
 
         (The hot path of both receive methods, so it is written out in one function.)
@@ -270,7 +262,7 @@ class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
                 return offered  # type: ignore[no-any-return]
         if not state.open_send_streams:
             raise EndOfStream
-        return _NOTHING
+        return NO_VALUE
 
     async def receive(self) -> T_co:
         """Wait for the next item and return it.
@@ -291,7 +283,7 @@ class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
         backend = current_backend()
         await backend.checkpoint()
         item = self._receive_now()
-        if item is not _NOTHING:
+        if item is not NO_VALUE:
             if backend.schedule_point is not None:
                 await backend.schedule_point()
             return item
@@ -320,7 +312,7 @@ class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
         :raises ~anyio.ClosedResourceError: this handle is closed.
         """
         item = self._receive_now()
-        if item is _NOTHING:
+        if item is NO_VALUE:
             raise WouldBlock
         return item
 

@@ -27,11 +27,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ._asyncio import ASYNCIO, current_task, make_pending_cancellation, running_loop
-from ._base import NO_VALUE, Backend, Token, value_despite_interrupt
+from ._base import NO_VALUE, Backend, NoValue, Token, value_despite_interrupt
 
 __all__ = [
     "NO_VALUE",
     "Backend",
+    "NoValue",
     "Token",
     "current_backend",
     "pending_cancellation",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Final, Protocol
+from typing import Any, Final, Literal, Protocol, TypeAlias
 
-__all__ = ["NO_VALUE", "Backend", "Token", "value_despite_interrupt"]
+__all__ = ["NO_VALUE", "Backend", "NoValue", "Token", "value_despite_interrupt"]
 
 
 class Token(Protocol):
@@ -67,8 +67,11 @@ class _NoValue(enum.Enum):
     NO_VALUE = enum.auto()
 
 
-#: What :func:`value_despite_interrupt` returns when nothing was handed over.
+#: What :func:`value_despite_interrupt` returns when nothing was handed over (and what a
+#: stream's non-blocking attempt returns when it would have to wait).
 NO_VALUE: Final = _NoValue.NO_VALUE
+#: The type of :data:`NO_VALUE`, for annotations.
+NoValue: TypeAlias = Literal[_NoValue.NO_VALUE]
 
 
 def value_despite_interrupt(token: Token) -> Any:
