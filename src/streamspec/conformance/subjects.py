@@ -421,6 +421,30 @@ async def _text_stream_pair(
             await close_quietly(left, right)
 
 
+def _text_subjects(
+    target: Target,
+    kind: str,
+    wrapper: object,
+    over_raw: Callable[[Target, _Raw, str, str], AbstractAsyncContextManager[T]],
+    over_pair: Callable[[Target, Subject[BytePair], str, str], AbstractAsyncContextManager[T]],
+    encoding: str,
+    errors: str,
+) -> list[Subject[T]]:
+    """The text subjects of one direction: the target's text ``kind`` stream (``wrapper``, the
+    field, or None) opened by ``over_raw`` on the raw path, and its text stream opened by
+    ``over_pair`` on the first base pair."""
+    subjects: list[Subject[T]] = []
+    raw = _raw_channel(target)
+    if wrapper is not None and raw is not None:
+        opener = partial(over_raw, target, raw, encoding, errors)
+        subjects.append(Subject(f"text {kind} stream over {raw[0]}", opener))
+    pairs = _base_pairs(target)
+    if target.text_stream is not None and pairs:
+        opener = partial(over_pair, target, pairs[0], encoding, errors)
+        subjects.append(Subject(f"text stream over {pairs[0].name}", opener))
+    return subjects
+
+
 @asynccontextmanager
 async def _text_stream_in(
     target: Target, base: Subject[BytePair], encoding: str, errors: str
@@ -432,16 +456,15 @@ async def _text_stream_in(
 def text_channels(target: Target, encoding: str, errors: str) -> list[Subject[TextChannel]]:
     """Every text receiver the target provides, decoding ``encoding`` with ``errors``, each
     fed raw bytes by a one-way path."""
-    channels: list[Subject[TextChannel]] = []
-    raw = _raw_channel(target)
-    if target.text_receive_stream is not None and raw is not None:
-        opener = partial(_text_receive, target, raw, encoding, errors)
-        channels.append(Subject(f"text receive stream over {raw[0]}", opener))
-    pairs = _base_pairs(target)
-    if target.text_stream is not None and pairs:
-        opener = partial(_text_stream_in, target, pairs[0], encoding, errors)
-        channels.append(Subject(f"text stream over {pairs[0].name}", opener))
-    return channels
+    return _text_subjects(
+        target,
+        "receive",
+        target.text_receive_stream,
+        _text_receive,
+        _text_stream_in,
+        encoding,
+        errors,
+    )
 
 
 @asynccontextmanager
@@ -468,16 +491,9 @@ async def _text_stream_out(
 def text_sinks(target: Target, encoding: str, errors: str) -> list[Subject[TextSink]]:
     """Every text sender the target provides, encoding ``encoding`` with ``errors``, each with
     the raw receiving end of its path."""
-    sinks: list[Subject[TextSink]] = []
-    raw = _raw_channel(target)
-    if target.text_send_stream is not None and raw is not None:
-        opener = partial(_text_send, target, raw, encoding, errors)
-        sinks.append(Subject(f"text send stream over {raw[0]}", opener))
-    pairs = _base_pairs(target)
-    if target.text_stream is not None and pairs:
-        opener = partial(_text_stream_out, target, pairs[0], encoding, errors)
-        sinks.append(Subject(f"text stream over {pairs[0].name}", opener))
-    return sinks
+    return _text_subjects(
+        target, "send", target.text_send_stream, _text_send, _text_stream_out, encoding, errors
+    )
 
 
 # -- object streams -----------------------------------------------------------------------------
