@@ -31,6 +31,7 @@ from ..subjects import (
     named,
     raises,
     receive_chunks,
+    send_all,
     transfer,
 )
 
@@ -320,14 +321,7 @@ def byte_iter(ctx: Context) -> None:
         del sizes  # iteration asks for the default size
         got: list[bytes] = []
         async with named(subject) as channel, anyio.create_task_group() as tg:
-
-            async def send() -> None:
-                for chunk in case.chunks:
-                    if chunk:
-                        await channel.sender.send(chunk)
-                await channel.finish()
-
-            tg.start_soon(send)
+            tg.start_soon(send_all, channel.sender, case.chunks, channel.finish)
             async for chunk in channel.receiver:
                 got.append(chunk)
                 if len(got) > 10_000:
