@@ -215,6 +215,8 @@ class Wire(Generic[T]):
 
     def _discarding(self) -> bool:
         """Whether the receiving end vanished, so sends go nowhere."""
+        # A method, not the attribute itself: a sender reads it again after waiting, and
+        # mypy would otherwise keep the narrowing from before the await (unreachable code).
         return self._discard
 
     def _notify(self) -> None:
