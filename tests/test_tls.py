@@ -330,6 +330,8 @@ async def test_receive_respects_max_bytes_and_loses_nothing(
         assert pieces == [b"abc", b"def", b"ghi", b"j"]
         with pytest.raises(ValueError, match="max_bytes"):
             await server.receive(0)
+        with pytest.raises(TypeError, match="max_bytes"):
+            await server.receive("3")  # type: ignore[arg-type]
 
 
 async def test_concurrent_receives_are_refused(

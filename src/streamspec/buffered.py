@@ -16,13 +16,13 @@ grows in place, so the cost stays linear in the bytes however they are chunked.
 from __future__ import annotations
 
 import inspect
-import operator
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, SupportsIndex, cast
 
 import anyio
 import anyio.abc
 
+from ._args import count
 from ._parking import pending_cancellation
 from .protocols import AnyByteReceiveStream, AnyByteStream, ByteReceiveStream
 
@@ -81,18 +81,6 @@ def _chunk_reader(stream: AnyByteReceiveStream) -> Callable[[int], Awaitable[byt
         return chunk
 
     return read_item
-
-
-def _count(name: str, value: int, minimum: int) -> int:
-    """Return ``value`` as an int, or raise naming the argument: TypeError for a non-integer,
-    ValueError below ``minimum``."""
-    try:
-        count = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
-    if count < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {count}")
-    return count
 
 
 class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
@@ -172,7 +160,7 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
         :raises ~anyio.ClosedResourceError: this stream was closed. [BYTE-CLOSED]
         """
         if type(max_bytes) is not int or max_bytes < 1:
-            max_bytes = _count("max_bytes", max_bytes, 1)
+            max_bytes = count("max_bytes", max_bytes, 1)
         if self._closed:
             raise anyio.ClosedResourceError
         if self._pos < len(self._data):
@@ -200,7 +188,7 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
         :raises ~anyio.ClosedResourceError: this stream was closed.
         """
         if type(nbytes) is not int or nbytes < 0:
-            nbytes = _count("nbytes", nbytes, 0)
+            nbytes = count("nbytes", nbytes, 0)
         if self._closed:
             raise anyio.ClosedResourceError
         if (pending := pending_cancellation()) is not None:
@@ -248,7 +236,7 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
         if not delimiter:
             raise ValueError("delimiter must not be empty")
         if type(max_bytes) is not int or max_bytes < 1:
-            max_bytes = _count("max_bytes", max_bytes, 1)
+            max_bytes = count("max_bytes", max_bytes, 1)
         if self._closed:
             raise anyio.ClosedResourceError
         if (pending := pending_cancellation()) is not None:

@@ -16,7 +16,7 @@ import anyio
 import anyio.abc
 import anyio.streams.stapled
 
-from .buffered import _count
+from ._args import count
 from .protocols import (
     AsyncResource,
     ByteReceiveStream,
@@ -124,7 +124,7 @@ class StapledByteStream(_Stapled, anyio.abc.ByteStream):
         :raises TypeError: ``max_bytes`` is not an integer; the receive half is not called.
         """
         if type(max_bytes) is not int or max_bytes < 1:
-            max_bytes = _count("max_bytes", max_bytes, 1)
+            max_bytes = count("max_bytes", max_bytes, 1)
         return await self.receive_stream.receive(max_bytes)
 
     async def send(self, item: bytes) -> None:

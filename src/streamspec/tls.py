@@ -42,6 +42,7 @@ from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
+from ._args import count
 from ._parking import current_backend, pending_cancellation
 from ._tls_errors import Failure, Phase, classify, translate
 from .protocols import AnyByteStream, AsyncResource
@@ -349,6 +350,9 @@ class TLSStream(anyio.abc.ByteStream):
         already decrypted or decryptable (up to ``max_bytes``) and waits only when there is
         none.
 
+        :raises TypeError: ``max_bytes`` is not an integer; nothing is read.
+        :raises ValueError: ``max_bytes`` is less than 1; nothing is read.
+            [BYTE-MAX-BYTES-INVALID]
         :raises ~anyio.EndOfStream: the peer sent ``close_notify``; or, when
             ``standard_compatible`` is ``False``, the transport ended without it.
             [TLS-CLOSE-NOTIFY] [TLS-RAGGED-EOF-LENIENT]
@@ -362,8 +366,8 @@ class TLSStream(anyio.abc.ByteStream):
         next one. It is a checkpoint [ASYNC-CHECKPOINT]; when it has to read the transport
         first, the transport's ``receive()`` is that checkpoint (as every AnyIO stream's is).
         """
-        if max_bytes < 1:
-            raise ValueError(f"max_bytes must be at least 1, not {max_bytes}")
+        if type(max_bytes) is not int or max_bytes < 1:
+            max_bytes = count("max_bytes", max_bytes, 1)
         # The guard is written out, as in send().
         guard = self._receive_guard
         if guard.busy:
