@@ -213,7 +213,7 @@ async def test_receive_after_every_sender_closed_drains_then_ends() -> None:
     send.close()
     clone.send_nowait(2)
     await clone.aclose()
-    with receive:
+    with receive, anyio.fail_after(5):
         assert await receive.receive() == 1
         assert await receive.receive() == 2
         for _ in range(2):

@@ -198,10 +198,11 @@ async def test_aclose_in_a_cancelled_scope_still_closes_both_halves() -> None:
     with anyio.CancelScope() as scope:
         scope.cancel()
         await stream.aclose()
-    with pytest.raises(anyio.ClosedResourceError):
-        await out_send.send(1)
-    with pytest.raises(anyio.ClosedResourceError):
-        await in_receive.receive()
+    with anyio.fail_after(5):
+        with pytest.raises(anyio.ClosedResourceError):
+            await out_send.send(1)
+        with pytest.raises(anyio.ClosedResourceError):
+            await in_receive.receive()
     out_receive.close()
     in_send.close()
 
