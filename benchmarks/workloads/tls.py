@@ -1,18 +1,22 @@
 """TLS streams over an in-memory transport: bulk transfer, full handshakes, and the peak
 memory of one large ``send``.
 
-Client and server talk through two of AnyIO's memory object streams, stapled: the same
-transport for every variant, so only the TLS layer differs. The floor is the ``ssl``
+Client and server talk through a socket-like in-memory pipe (:mod:`.pipe`) that never yields
+to the event loop unless it must wait: the same transport for every variant, costing as
+little as a correct one can, so what differs is the TLS layer. The floor is the ``ssl``
 module's own SSLObject and MemoryBIO pair, pumped by hand in a tight loop with no event loop.
-Certificates come from trustme; the server issues no session tickets and no session is ever
-reused, so every handshake is a full one.
+For context, the bulk and handshake tables also time both TLS streams over the transport
+these workloads used before, two of AnyIO's memory object streams, stapled, whose every
+operation yields. Certificates come from trustme; the server issues no session tickets and
+no session is ever reused, so every handshake is a full one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ssl
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -30,6 +34,7 @@ from ..meters import METERS
 from ..probe import run_probe
 from ..profiles import KiB, MiB
 from .common import Context, expect, implementation_variants, plain_variant, probe_variants, where
+from .pipe import pipe_pair
 
 __all__ = [
     "TLSClass",
@@ -43,8 +48,8 @@ __all__ = [
 HOSTNAME = "localhost"
 #: Bytes per ``send`` in the bulk transfer, and per ``receive``.
 CHUNK = 64 * KiB
-#: Items the transport holds in each direction, like a socket's buffer.
-TRANSPORT_BUFFER = 16
+#: Items the context rows' memory object streams hold in each direction.
+MEMORY_STREAM_BUFFER = 16
 #: Seconds allowed for the closing handshake before the ends are closed by force.
 CLOSE_TIMEOUT = 10.0
 
@@ -96,10 +101,15 @@ def contexts() -> Contexts:
 # -- the streams' side ------------------------------------------------------------------------
 
 
-def transport_pair() -> tuple[StapledObjectStream[bytes], StapledObjectStream[bytes]]:
-    """Two connected in-memory transports: (the client's end, the server's end)."""
-    to_server, from_client = anyio.create_memory_object_stream[bytes](TRANSPORT_BUFFER)
-    to_client, from_server = anyio.create_memory_object_stream[bytes](TRANSPORT_BUFFER)
+#: Makes two connected transports: (the client's end, the server's end).
+Transport = Callable[[], tuple[Any, Any]]
+
+
+def memory_stream_pair() -> tuple[StapledObjectStream[bytes], StapledObjectStream[bytes]]:
+    """The context rows' transport: two of AnyIO's memory object streams each way, stapled
+    (every ``send`` and ``receive`` yields to the event loop)."""
+    to_server, from_client = anyio.create_memory_object_stream[bytes](MEMORY_STREAM_BUFFER)
+    to_client, from_server = anyio.create_memory_object_stream[bytes](MEMORY_STREAM_BUFFER)
     return StapledObjectStream(to_server, from_server), StapledObjectStream(to_client, from_client)
 
 
@@ -131,9 +141,11 @@ async def close_both(client: TLSEnd, server: TLSEnd) -> None:
 
 
 @asynccontextmanager
-async def connected(tls: TLSClass) -> AsyncIterator[tuple[TLSEnd, TLSEnd]]:
+async def connected(
+    tls: TLSClass, transport: Transport = pipe_pair
+) -> AsyncIterator[tuple[TLSEnd, TLSEnd]]:
     """A client and a server TLS stream, handshake done; both closed on exit."""
-    client_transport, server_transport = transport_pair()
+    client_transport, server_transport = transport()
     try:
         client, server = await handshake(tls, client_transport, server_transport)
         try:
@@ -152,12 +164,12 @@ async def receive_all(server: TLSEnd, total: int) -> int:
     return received
 
 
-async def bulk(tls: TLSClass, chunk: bytes, sends: int) -> float:
+async def bulk(tls: TLSClass, chunk: bytes, sends: int, transport: Transport = pipe_pair) -> float:
     """The client sends ``chunk`` ``sends`` times while the server receives it all; returns
     the seconds from the first send to the last byte received."""
     total = len(chunk) * sends
 
-    async with connected(tls) as (client, server):
+    async with connected(tls, transport) as (client, server):
 
         async def send_all() -> None:
             for _ in range(sends):
@@ -172,12 +184,12 @@ async def bulk(tls: TLSClass, chunk: bytes, sends: int) -> float:
     return elapsed
 
 
-async def handshakes(tls: TLSClass, count: int) -> float:
+async def handshakes(tls: TLSClass, count: int, transport: Transport = pipe_pair) -> float:
     """``count`` full handshakes, each over fresh transports; returns the seconds spent in
     them (closing each connection is not timed)."""
     elapsed = 0.0
     for _ in range(count):
-        client_transport, server_transport = transport_pair()
+        client_transport, server_transport = transport()
         try:
             start = now()
             client, server = await handshake(tls, client_transport, server_transport)
@@ -286,6 +298,30 @@ def pump_send_peak(payload: bytes, meter: str) -> float:
 
 # -- the workloads ----------------------------------------------------------------------------
 
+#: The label suffix of the context rows.
+OVER_MEMORY_STREAMS = "over memory object streams"
+CONTEXT_NOTE = (
+    "Every variant runs over the same socket-like in-memory pipe, which yields only when it "
+    f"must wait. The rows '... {OVER_MEMORY_STREAMS}' run over two of AnyIO's memory object "
+    "streams instead (stapled, yielding on every send and receive): context only, not judged."
+)
+
+
+def over_memory_streams(ctx: Context) -> Context:
+    """``ctx`` with its implementations relabelled as context rows over memory object
+    streams."""
+    return dataclasses.replace(
+        ctx,
+        implementations=tuple(
+            dataclasses.replace(
+                implementation,
+                label=f"{implementation.label} {OVER_MEMORY_STREAMS}",
+                role=Role.CONTEXT,
+            )
+            for implementation in ctx.implementations
+        ),
+    )
+
 
 def bulk_transfer(ctx: Context) -> Workload:
     contexts()  # the certificates are made now, not in some variant's first measurement
@@ -302,6 +338,12 @@ def bulk_transfer(ctx: Context) -> Workload:
             *implementation_variants(
                 ctx, lambda i: i.tls, total, partial(bulk, chunk=chunk, sends=sends)
             ),
+            *implementation_variants(
+                over_memory_streams(ctx),
+                lambda i: i.tls,
+                total,
+                partial(bulk, chunk=chunk, sends=sends, transport=memory_stream_pair),
+            ),
             plain_variant(
                 "floor: SSLObject + MemoryBIO pump",
                 Role.FLOOR,
@@ -309,6 +351,7 @@ def bulk_transfer(ctx: Context) -> Workload:
                 partial(pump_bulk, chunk, sends),
             ),
         ),
+        notes=(CONTEXT_NOTE,),
     )
 
 
@@ -323,6 +366,12 @@ def full_handshakes(ctx: Context) -> Workload:
         rounds=ctx.profile.rounds,
         variants=(
             *implementation_variants(ctx, lambda i: i.tls, count, partial(handshakes, count=count)),
+            *implementation_variants(
+                over_memory_streams(ctx),
+                lambda i: i.tls,
+                count,
+                partial(handshakes, count=count, transport=memory_stream_pair),
+            ),
             plain_variant(
                 "floor: SSLObject + MemoryBIO pump",
                 Role.FLOOR,
@@ -330,6 +379,7 @@ def full_handshakes(ctx: Context) -> Workload:
                 partial(pump_handshakes, count),
             ),
         ),
+        notes=(CONTEXT_NOTE,),
     )
 
 
