@@ -95,15 +95,22 @@ class TextReceiveStream(anyio.abc.ObjectReceiveStream[str]):
             encoding, or the stream ended in the middle of a character. [TEXT-ERRORS]
             [TEXT-TRUNCATED]
         """
-        while True:
-            try:
-                chunk = await self.transport_stream.receive()
-            except anyio.EndOfStream:
-                if text := self._decode(b"", final=True):
+        decoder = self._decoder
+        try:
+            while True:
+                try:
+                    chunk = await self.transport_stream.receive()
+                except anyio.EndOfStream:
+                    if text := decoder.decode(b"", True):
+                        return text
+                    raise
+                if text := decoder.decode(chunk):
                     return text
-                raise
-            if text := self._decode(chunk):
-                return text
+        except UnicodeDecodeError:
+            # The error holds every byte not yet decoded; what the decoder still holds is
+            # stale now, and would corrupt the text that follows.
+            decoder.reset()
+            raise
 
     async def aclose(self) -> None:
         """Close the transport."""
@@ -113,15 +120,6 @@ class TextReceiveStream(anyio.abc.ObjectReceiveStream[str]):
     def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
         """The transport's attributes. [TEXT-ATTRIBUTES]"""
         return self.transport_stream.extra_attributes
-
-    def _decode(self, data: bytes, final: bool = False) -> str:
-        try:
-            return self._decoder.decode(data, final)
-        except UnicodeDecodeError:
-            # The error holds every byte not yet decoded; what the decoder still holds is
-            # stale now, and would corrupt the text that follows.
-            self._decoder.reset()
-            raise
 
 
 class TextSendStream(anyio.abc.ObjectSendStream[str]):

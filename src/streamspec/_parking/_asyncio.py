@@ -24,13 +24,22 @@ import types
 import weakref
 from asyncio import AbstractEventLoop, Task
 from collections.abc import Awaitable, Callable, Generator
+from contextvars import ContextVar
+from threading import get_ident
 from typing import Any, Final
 
 import anyio.lowlevel
 
 from ._base import Backend, Token
 
-__all__ = ["ASYNCIO", "SCOPE_INTERNALS", "current_task", "make_pending_cancellation"]
+__all__ = [
+    "ASYNCIO",
+    "SCOPE_INTERNALS",
+    "current_task",
+    "get_entry",
+    "make_pending_cancellation",
+    "remember",
+]
 
 #: The running loop or None: the C function behind :func:`asyncio.get_running_loop`.
 running_loop = asyncio._get_running_loop
@@ -115,6 +124,33 @@ async def _public_check(task: Task[Any]) -> None:
 
 PendingCheck = Callable[[], "Awaitable[None] | None"]
 
+# Which asyncio task is running, found cheaply. The standard lookup (the running loop, then its
+# current task) costs a system call per call before Python 3.12: the C function behind
+# asyncio._get_running_loop() compares the process id to detect a fork. Instead, each task that
+# uses a stream remembers itself in a context variable: [its task (weakly), its loop, its
+# thread, its AnyIO task state (weakly)], indexed by number (a named index costs a lookup).
+# Tasks copy their creator's context, so an entry found there may be the creator's; it is
+# believed only when its loop's current task, in its own thread, is the task it names, which
+# holds only inside that task's own steps.
+_entry: ContextVar[list[Any]] = ContextVar("streamspec._parking.task")
+
+
+class _Gone:
+    """A weak reference to a new instance of this class is dead at once."""
+
+
+#: Where no task state is known yet: a reference that is always dead.
+_dead_ref = weakref.ref(_Gone())
+get_entry = _entry.get
+
+
+def remember(task: Task[Any], loop: AbstractEventLoop) -> list[Any]:
+    """Record ``task`` (the running task of ``loop``) as the running task of its context, and
+    return the record."""
+    entry = [_task_ref(task), loop, get_ident(), _dead_ref]
+    _entry.set(entry)
+    return entry
+
 
 def make_pending_cancellation(otherwise: list[PendingCheck]) -> PendingCheck:
     """Return ``pending_cancellation()`` (see :mod:`streamspec._parking`): the check for an
@@ -124,8 +160,8 @@ def make_pending_cancellation(otherwise: list[PendingCheck]) -> PendingCheck:
     Everything is inlined in one function, because a buffered receive calls it every time
     and each Python call level costs as much as a step of the scope walk.
     """
-    get_loop, get_task, states, task_ref = running_loop, current_task, _states, _task_ref
-    deliver = _deliver
+    get_loop, get_task, states = running_loop, current_task, _states
+    deliver, entry_of, thread = _deliver, get_entry, get_ident
 
     if states is None:
 
@@ -137,45 +173,45 @@ def make_pending_cancellation(otherwise: list[PendingCheck]) -> PendingCheck:
 
         return public_check
 
-    # The last task found with a state, and that state, both held weakly: looking a task's state
-    # up costs more than the rest of the check. AnyIO creates a task's state once, when the
-    # task starts or first enters a scope, and drops it when the task ends; a state it
-    # dropped or replaced is garbage, so its dead reference sends the check back to the map.
-    # Only a task started eagerly by a custom task factory has its state replaced while it
-    # runs, so nothing is remembered while the loop has a task factory.
-    last_task: Callable[[], object] = task_ref(_Gone())
-    last_state: Callable[[], Any] = last_task
-
     def pending_cancellation() -> Awaitable[None] | None:
-        nonlocal last_task, last_state
-        loop = get_loop()
-        if loop is None or (task := get_task(loop)) is None:
-            return otherwise[0]()
+        entry = entry_of(None)
+        if entry is not None:
+            task = entry[0]()
+            if get_task(entry[1]) is not task or task is None or entry[2] != thread():
+                entry = None
+        if entry is None:
+            loop = get_loop()
+            if loop is None or (task := get_task(loop)) is None:
+                return otherwise[0]()
+            entry = remember(task, loop)
         try:
-            if task._must_cancel:  # type: ignore[attr-defined]
+            if task._must_cancel:
                 return deliver()  # a native Task.cancel() (or AnyIO's delivery) not yet raised
         except AttributeError:
             return deliver()  # a task class of its own: let a real yield find out
-        if last_task() is not task or (state := last_state()) is None:
-            state = states.get(task_ref(task))
-            if state is not None and loop.get_task_factory() is None:
-                last_task, last_state = task_ref(task), task_ref(state)
-        if state is not None:
-            # The same walk as AnyIO's own check: the innermost scope first, up to a shield.
-            scope = state.cancel_scope
-            while scope is not None:
-                if scope._cancel_called:
-                    return deliver()
-                if scope._shield:
-                    return None
-                scope = scope._parent_scope
+        state = entry[3]()
+        if state is None:
+            # AnyIO creates a task's state once, when the task starts or first enters a scope,
+            # and drops it when the task ends; a state it dropped or replaced is garbage, so
+            # the dead reference sends the check back to AnyIO's map. Only a task started
+            # eagerly by a custom task factory has its state replaced while it runs, so with a
+            # task factory the state is looked up every time.
+            state = states.get(entry[0])
+            if state is None:
+                return None  # the task never entered an AnyIO cancel scope
+            if entry[1].get_task_factory() is None:
+                entry[3] = _task_ref(state)
+        # The same walk as AnyIO's own check: the innermost scope first, up to a shield.
+        scope = state.cancel_scope
+        while scope is not None:
+            if scope._cancel_called:
+                return deliver()
+            if scope._shield:
+                return None
+            scope = scope._parent_scope
         return None
 
     return pending_cancellation
-
-
-class _Gone:
-    """A weak reference to a new instance of this class is dead at once."""
 
 
 def _not_asyncio() -> None:

@@ -4,12 +4,19 @@ Trio calls the abort callback only while the task is still parked, and never aft
 was rescheduled, so a resolved token is never followed by a cancellation of the same wait.
 The checkpoint is Trio's own split: a cancel point before the operation and a shielded
 schedule point after it, as Trio's memory channels do.
+
+The cancel point is Trio's ``checkpoint_if_cancelled()`` with its common outcome, "not
+cancelled", answered without a coroutine: :func:`pending_cancellation` reads the running
+task's cancel status the way that function does, and counts the cancel point the same way
+(``trio.testing.assert_checkpoints`` sees it). Those attributes are private to Trio, so they are
+read only when, at import, Trio's task looks as this module expects; otherwise every check
+goes through Trio's public function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any, Final
+from collections.abc import Awaitable, Generator, Iterator
+from typing import Any, Final, cast
 
 from outcome import Error, Value
 from trio.lowlevel import (
@@ -23,7 +30,7 @@ from trio.lowlevel import (
 
 from ._base import Backend
 
-__all__ = ["TRIO"]
+__all__ = ["TASK_INTERNALS", "TRIO", "pending_cancellation", "run_context"]
 
 _PENDING: Final = 0
 _RESOLVED: Final = 1
@@ -74,8 +81,69 @@ def _never_deferred(_exception: BaseException) -> bool:
     return False
 
 
+def _run_context() -> Any:
+    """Return Trio's per-thread run context (whose ``task`` attribute is the running task,
+    and is absent between task steps), or None when Trio's internals are not what
+    :func:`pending_cancellation` reads."""
+    try:
+        from trio._core import _run
+
+        context: Any = _run.GLOBAL_RUN_CONTEXT
+        task_slots = {field.name for field in _run.Task.__attrs_attrs__}
+        status_fields = {field.name for field in _run.CancelStatus.__attrs_attrs__}
+    except (ImportError, AttributeError, TypeError):
+        return None
+    if {"_cancel_status", "_runner", "_cancel_points"} <= task_slots and (
+        "effectively_cancelled" in status_fields
+    ):
+        return context
+    return None
+
+
+#: Trio's per-thread run context, or None if its internals are not as expected.
+run_context: Final = _run_context()
+_context = run_context
+#: Whether :func:`pending_cancellation` reads Trio's task directly (else it always returns
+#: Trio's public ``checkpoint_if_cancelled()``).
+TASK_INTERNALS: Final = _context is not None
+
+
+def pending_cancellation() -> Awaitable[None] | None:
+    """Return None if the running Trio task has no cancellation pending (counting the cancel
+    point as Trio does); otherwise Trio's ``checkpoint_if_cancelled()``, which raises it.
+
+    Outside a Trio task, Trio's own function raises :exc:`RuntimeError` when awaited.
+    """
+    task = getattr(_context, "task", None)
+    if task is None:
+        return checkpoint_if_cancelled()  # noqa: ASYNC105 (the caller awaits it)
+    # Trio's own test, written out; a KeyboardInterrupt pending for any task is left to
+    # Trio's function to sort out, since it is rare and only the main task receives it.
+    if task._cancel_status.effectively_cancelled or task._runner.ki_pending:
+        return checkpoint_if_cancelled()  # noqa: ASYNC105 (the caller awaits it)
+    task._cancel_points += 1
+    return None
+
+
+class _Passed:
+    """An awaitable that completes at once: what :func:`_checkpoint` returns when the task is
+    not cancelled, far cheaper to await than a coroutine."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Iterator[None]:
+        return iter(())
+
+
+_PASSED: Final = cast("Awaitable[None]", _Passed())
+
+
+def _checkpoint() -> Awaitable[None]:
+    return pending_cancellation() or _PASSED
+
+
 TRIO: Final = Backend(
-    checkpoint=checkpoint_if_cancelled,
+    checkpoint=_checkpoint if TASK_INTERNALS else checkpoint_if_cancelled,
     schedule_point=cancel_shielded_checkpoint,
     checkpoint_if_cancelled=checkpoint_if_cancelled,
     new_token=_TrioToken,
