@@ -4,7 +4,10 @@ On asyncio, :func:`streamspec._parking.pending_cancellation` reads AnyIO's priva
 scope chain instead of calling AnyIO's public ``checkpoint_if_cancelled()``. These tests hold
 it to the public answers in every situation that decides it: AnyIO's
 ``TaskInfo.has_pending_cancellation()`` (which also sees a native ``Task.cancel()``) and, for
-cancel scopes, whether the public ``checkpoint_if_cancelled()`` raises.
+cancel scopes, whether the public ``checkpoint_if_cancelled()`` raises. On Trio it reads the
+running task's cancel status, held to Trio's own ``checkpoint_if_cancelled()`` the same way.
+The running asyncio task is found through a record it leaves in its context; the last tests
+show that a copy of that record (in a child task, or in another thread) is not believed.
 """
 
 from __future__ import annotations
@@ -197,3 +200,66 @@ async def test_a_replaced_task_state_is_looked_up_again() -> None:
         finally:
             _task_states[task] = TaskState(parent_id, scope)
         assert pending_cancellation() is None
+
+
+async def test_a_child_task_is_not_taken_for_its_parent() -> None:
+    """A task remembers itself in its context, and a child task starts with a copy of that
+    context: the child's checks must still read the child's own scopes."""
+    assert await _answers() == (False, False)  # the parent is remembered now
+    seen: list[object] = []
+
+    async def child() -> None:
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            # The child's first call into the parking layer: it finds only its parent's record.
+            pending = pending_cancellation()
+            seen.append(pending is not None)
+            if isinstance(pending, Coroutine):
+                pending.close()
+            seen.append(await _answers())
+        seen.append(await _answers())
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(child)
+    assert seen == [True, (True, True), (False, False)]
+    assert await _answers() == (False, False)  # and the parent is still itself
+
+
+def _check_in_a_new_asyncio_loop() -> tuple[bool, bool, bool]:
+    """Run in a worker thread that inherited the caller's context: a fresh asyncio task's
+    check before and after it cancels itself, and whether it is taken for an asyncio task."""
+
+    async def main() -> tuple[bool, bool, bool]:
+        before = pending_cancellation()  # the first call: it finds only the caller's record
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        after = pending_cancellation()
+        with pytest.raises(asyncio.CancelledError):
+            await (asyncio.sleep(0) if after is None else after)
+        if sys.version_info >= (3, 11):
+            task.uncancel()
+        return before is not None, after is not None, current_backend() is parking_asyncio.ASYNCIO
+
+    return asyncio.run(main())
+
+
+def _backend_in_a_new_trio_run() -> bool:
+    """Run in a worker thread that inherited the caller's context: whether a Trio task there
+    is taken for a Trio task."""
+    import trio
+
+    async def main() -> bool:
+        return current_backend() is not parking_asyncio.ASYNCIO
+
+    return trio.run(main)
+
+
+async def test_a_copied_context_in_another_thread_is_not_believed() -> None:
+    """anyio.to_thread copies the caller's context into the worker thread; an event loop run
+    there must not take its task for the caller's."""
+    assert await _answers() == (False, False)  # the caller is remembered now
+    with anyio.fail_after(10):
+        assert await anyio.to_thread.run_sync(_check_in_a_new_asyncio_loop) == (False, True, True)
+        assert await anyio.to_thread.run_sync(_backend_in_a_new_trio_run)
