@@ -42,7 +42,14 @@ from anyio.lowlevel import checkpoint
 from anyio.streams.memory import MemoryObjectStreamStatistics
 from typing_extensions import Self
 
-from ._parking import NO_VALUE, NoValue, Token, current_backend, value_despite_interrupt
+from ._parking import (
+    NO_VALUE,
+    NoValue,
+    Token,
+    current_backend,
+    pending_cancellation,
+    value_despite_interrupt,
+)
 from .protocols._typevars import T, T_co, T_contra
 
 __all__ = [
@@ -281,13 +288,20 @@ class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
         to the front of the buffer. [MEM-CANCEL-NO-LOSS] [MEM-NATIVE-CANCEL-NO-LOSS]
         """
         backend = current_backend()
-        await backend.checkpoint()
+        state = self._state
+        if state.max_buffer_size or state.buffer or state.parked_senders:
+            await backend.checkpoint()
+        elif (pending := pending_cancellation()) is not None:
+            # A rendezvous with no sender waiting: the task is about to wait, which is a
+            # schedule point of its own (or to fail at once), so only a pending cancellation
+            # is looked for; a yield first would not spare the wait, as one side of every
+            # rendezvous waits. (With a buffer, a yield first often lets a sender fill it.)
+            await pending
         item = self._receive_now()
         if item is not NO_VALUE:
             if backend.schedule_point is not None:
                 await backend.schedule_point()
             return item
-        state = self._state
         token = backend.new_token()
         entry = (token, self)
         state.parked_receivers.append(entry)
@@ -399,12 +413,17 @@ class MemoryObjectSendStream(_Handle, ObjectSendStream[T_contra]):
         suspension instead. [MEM-CANCEL-NO-LOSS] [MEM-NATIVE-CANCEL-NO-LOSS]
         """
         backend = current_backend()
-        await backend.checkpoint()
+        state = self._state
+        if state.max_buffer_size or state.parked_receivers:
+            await backend.checkpoint()
+        elif (pending := pending_cancellation()) is not None:
+            # A rendezvous with no receiver waiting: as in receive(), the task is about to
+            # wait (or to fail at once).
+            await pending
         if self._send_now(item):
             if backend.schedule_point is not None:
                 await backend.schedule_point()
             return
-        state = self._state
         token = backend.new_token()
         entry = (token, item, self)
         state.parked_senders.append(entry)

@@ -61,7 +61,11 @@ def _checkpoint() -> Generator[None, None, None]:
 
 
 def _new_token() -> Token:
-    return asyncio.get_running_loop().create_future()
+    # Called only after current_backend() answered ASYNCIO for this task, which leaves this
+    # task's record (defined below) in its context: its loop is the running loop, found
+    # without asyncio.get_running_loop()'s system call.
+    loop: AbstractEventLoop = _entry.get()[1]
+    return loop.create_future()
 
 
 def _defer_cancellation(exception: BaseException) -> bool:

@@ -55,7 +55,8 @@ class Backend:
         #: Await before an operation that takes effect without ever yielding: raises a
         #: pending cancellation, and otherwise returns without a trip through the event loop.
         self.checkpoint_if_cancelled = checkpoint_if_cancelled
-        #: Return a fresh token for the calling task to park on.
+        #: Return a fresh token for the calling task to park on (a task for which
+        #: :func:`~streamspec._parking.current_backend` returned this backend).
         self.new_token = new_token
         #: Called with the exception that interrupted a wait whose operation completed anyway:
         #: if it is a cancellation, make it strike at the task's next suspension instead and
