@@ -22,6 +22,7 @@ from streamspec import (
     ObjectSendStream,
     ObjectStream,
     StreamContractError,
+    UnreliableObjectStream,
     checked,
 )
 from streamspec.conformance.runner import Outcome, run_checks
@@ -304,6 +305,51 @@ async def test_kind_is_told_from_duck_typed_signatures() -> None:
     assert isinstance(object_receiver, anyio.abc.ObjectReceiveStream)
     assert await object_receiver.receive() == b""
     assert isinstance(checked(DuckByteSender()), anyio.abc.ByteSendStream)  # type: ignore[call-overload]
+
+
+async def test_a_two_way_stream_without_send_eof_keeps_both_directions() -> None:
+    """A datagram-like object stream (receive and send, no send_eof) is wrapped with both
+    directions checked; a byte stream like it is refused, since every two-way byte stream
+    can end its sending direction."""
+
+    class Datagrams(anyio.abc.UnreliableObjectStream[str]):
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        async def receive(self) -> str:
+            return ""
+
+        async def send(self, item: str) -> None:
+            self.sent.append(item)
+
+        async def aclose(self) -> None:
+            pass
+
+    inner = Datagrams()
+    wrapped = checked(inner)
+    assert_type(wrapped, UnreliableObjectStream[str])
+    assert isinstance(wrapped, anyio.abc.UnreliableObjectStream)
+    assert not hasattr(wrapped, "send_eof")
+    await wrapped.send("ping")
+    assert inner.sent == ["ping"]
+    assert await wrapped.receive() == ""
+    await wrapped.aclose()
+    with pytest.raises(StreamContractError) as info:
+        await wrapped.send("after close")  # Datagrams ignores its own closing
+    assert info.value.rule == "OBJ-CLOSED"
+
+    class BytesBothWays:
+        async def receive(self, max_bytes: int = 65536) -> bytes:
+            return b"x"
+
+        async def send(self, item: bytes) -> None:
+            pass
+
+        async def aclose(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="send_eof"):
+        checked(BytesBothWays())  # type: ignore[call-overload]
 
 
 def test_bad_arguments() -> None:

@@ -45,6 +45,7 @@ from .protocols import (
     ObjectReceiveStream,
     ObjectSendStream,
     ObjectStream,
+    UnreliableObjectStream,
 )
 from .protocols._typevars import T, T_co, T_contra
 
@@ -55,6 +56,7 @@ __all__ = [
     "CheckedObjectReceiveStream",
     "CheckedObjectSendStream",
     "CheckedObjectStream",
+    "CheckedUnreliableObjectStream",
     "StreamContractError",
     "checked",
 ]
@@ -283,10 +285,13 @@ class CheckedObjectSendStream(_SendChecks, anyio.abc.ObjectSendStream[T_contra])
         await self._checked_send(item)
 
 
-class CheckedObjectStream(_ReceiveChecks, _SendChecks, anyio.abc.ObjectStream[T]):
-    """A bidirectional object stream whose contract is checked at every call."""
+class CheckedUnreliableObjectStream(
+    _ReceiveChecks, _SendChecks, anyio.abc.UnreliableObjectStream[T]
+):
+    """An object stream with both directions and no ``send_eof()`` (such as a datagram
+    stream) whose contract is checked at every call."""
 
-    def __init__(self, stream: ObjectStream[T]) -> None:
+    def __init__(self, stream: UnreliableObjectStream[T]) -> None:
         self._stream = self._receiver = self._sender = stream
         self._prefix = "OBJ"
 
@@ -298,6 +303,13 @@ class CheckedObjectStream(_ReceiveChecks, _SendChecks, anyio.abc.ObjectStream[T]
     async def send(self, item: T, /) -> None:
         """Send as the wrapped stream does."""
         await self._checked_send(item)
+
+
+class CheckedObjectStream(CheckedUnreliableObjectStream[T], anyio.abc.ObjectStream[T]):
+    """A bidirectional object stream whose contract is checked at every call."""
+
+    def __init__(self, stream: ObjectStream[T]) -> None:
+        super().__init__(stream)
 
     async def send_eof(self) -> None:
         """End the sending direction; any later ``send()`` is a violation [OBJ-SEND-EOF]."""
@@ -319,6 +331,10 @@ def checked(stream: ByteSendStream, /, *, kind: Kind | None = None) -> ByteSendS
 def checked(stream: ObjectStream[T], /, *, kind: Kind | None = None) -> ObjectStream[T]: ...
 @overload
 def checked(
+    stream: UnreliableObjectStream[T], /, *, kind: Kind | None = None
+) -> UnreliableObjectStream[T]: ...
+@overload
+def checked(
     stream: ObjectReceiveStream[T], /, *, kind: Kind | None = None
 ) -> ObjectReceiveStream[T]: ...
 @overload
@@ -335,7 +351,10 @@ def checked(stream: Any, /, *, kind: Kind | None = None) -> Any:
         stream: a byte stream's ``receive`` takes an argument (``max_bytes``), an object
         stream's none; a send-only stream must subclass :class:`anyio.abc.ByteSendStream` or
         annotate ``send``'s item as ``bytes``.
-    :raises TypeError: ``stream`` neither receives nor sends, or its kind cannot be told.
+    :raises TypeError: ``stream`` neither receives nor sends, or its kind cannot be told, or
+        it is a byte stream that receives and sends but has no ``send_eof()`` (which every
+        two-way byte stream has). A two-way object stream without ``send_eof()`` is wrapped
+        as an :class:`~streamspec.UnreliableObjectStream`.
     :raises ValueError: ``kind`` is neither ``"bytes"`` nor ``"objects"``.
     """
     if kind not in (None, "bytes", "objects"):
@@ -346,13 +365,21 @@ def checked(stream: Any, /, *, kind: Kind | None = None) -> Any:
         raise TypeError(f"stream must have receive() or send(), got {type(stream).__name__}")
     if kind is None:
         kind = _kind_of(stream, receives)
-    bidirectional = receives and sends and callable(getattr(stream, "send_eof", None))
+    two_way = receives and sends
+    ends_sending = callable(getattr(stream, "send_eof", None))
     if kind == "bytes":
-        if bidirectional:
+        if two_way and not ends_sending:
+            raise TypeError(
+                f"{type(stream).__name__} receives and sends bytes but has no send_eof(); "
+                "a two-way byte stream needs one (wrap each direction on its own instead)"
+            )
+        if two_way:
             return CheckedByteStream(stream)
         return CheckedByteReceiveStream(stream) if receives else CheckedByteSendStream(stream)
-    if bidirectional:
-        return CheckedObjectStream(stream)
+    if two_way:
+        return (
+            CheckedObjectStream(stream) if ends_sending else CheckedUnreliableObjectStream(stream)
+        )
     return CheckedObjectReceiveStream(stream) if receives else CheckedObjectSendStream(stream)
 
 
