@@ -17,8 +17,9 @@ it here, as it would on any transport.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import anyio
@@ -38,25 +39,25 @@ PIPE_BUFFER = 256 * 1024
 
 class _Waiter(Protocol):
     """One task's wait for the other end: made by the task about to wait, which then awaits
-    :meth:`wait` at once; :meth:`wake` ends the wait, and does nothing once it ended (woken
-    or cancelled)."""
+    what :meth:`wait` returns at once; :meth:`wake` ends the wait, and does nothing once it
+    ended (woken or cancelled)."""
 
-    async def wait(self) -> None: ...
+    def wait(self) -> Awaitable[Any]: ...
 
     def wake(self) -> None: ...
 
 
 class _FutureWaiter:
-    """A wait on asyncio (and uvloop): an asyncio future. Half the cost of an
-    :class:`anyio.Event` per wait, which a transport that waits every few sends feels."""
+    """A wait on asyncio (and uvloop): an asyncio future, awaited directly. Half the cost of
+    an :class:`anyio.Event` per wait, which a transport that waits every few sends feels."""
 
     __slots__ = ("_future",)
 
     def __init__(self) -> None:
         self._future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    async def wait(self) -> None:
-        await self._future  # a cancelled task cancels the future, so wake() skips it
+    def wait(self) -> Awaitable[None]:
+        return self._future  # a cancelled task cancels the future, so wake() skips it
 
     def wake(self) -> None:
         if not self._future.done():
@@ -66,27 +67,23 @@ class _FutureWaiter:
 class _TrioWaiter:
     """A wait on Trio: the task parks until rescheduled, Trio's cheapest wait."""
 
-    __slots__ = ("_task",)
+    __slots__ = ("_lowlevel", "_task")
 
-    def __init__(self) -> None:
-        import trio
+    def __init__(self, lowlevel: Any) -> None:
+        #: ``trio.lowlevel``, passed in so that asyncio runs never import Trio.
+        self._lowlevel = lowlevel
+        self._task: Any = lowlevel.current_task()
 
-        self._task: Any = trio.lowlevel.current_task()
+    def wait(self) -> Awaitable[Any]:
+        return self._lowlevel.wait_task_rescheduled(self._abort)  # type: ignore[no-any-return]
 
-    async def wait(self) -> None:
-        import trio
-
-        def abort(_: object) -> Any:
-            self._task = None  # cancelled: a later wake() must not reschedule the task
-            return trio.lowlevel.Abort.SUCCEEDED
-
-        await trio.lowlevel.wait_task_rescheduled(abort)
+    def _abort(self, _: object) -> Any:
+        self._task = None  # cancelled: a later wake() must not reschedule the task
+        return self._lowlevel.Abort.SUCCEEDED
 
     def wake(self) -> None:
         if self._task is not None:
-            import trio
-
-            trio.lowlevel.reschedule(self._task)
+            self._lowlevel.reschedule(self._task)
             self._task = None
 
 
@@ -188,7 +185,8 @@ class PipeEnd(ByteStream):
             incoming.offset = end
             data = chunk[offset:end]
         incoming.size -= len(data)
-        incoming.wake_writer()
+        if incoming.room is not None:
+            incoming.wake_writer()
         return data
 
     async def send(self, item: bytes) -> None:
@@ -214,7 +212,8 @@ class PipeEnd(ByteStream):
         if data:
             outgoing.chunks.append(data)
             outgoing.size += len(data)
-            outgoing.wake_reader()
+            if outgoing.arrived is not None:
+                outgoing.wake_reader()
 
     async def send_eof(self) -> None:
         """End the sending direction: the other end's ``receive()`` raises
@@ -238,8 +237,10 @@ class PipeEnd(ByteStream):
 def pipe_pair() -> tuple[PipeEnd, PipeEnd]:
     """Two connected pipe ends, like ``socket.socketpair()``: what one sends, the other
     receives. Call it in the event loop (asyncio, uvloop or Trio) that will use them."""
-    new_waiter: Callable[[], _Waiter] = (
-        _TrioWaiter if sniffio.current_async_library() == "trio" else _FutureWaiter
-    )
+    new_waiter: Callable[[], _Waiter] = _FutureWaiter
+    if sniffio.current_async_library() == "trio":
+        import trio
+
+        new_waiter = functools.partial(_TrioWaiter, trio.lowlevel)
     one_way, other_way = _Direction(new_waiter), _Direction(new_waiter)
     return PipeEnd(other_way, one_way), PipeEnd(one_way, other_way)
