@@ -337,6 +337,10 @@ class TLSStream(anyio.abc.ByteStream):
             incoming,
             outgoing,
         )
+        if server_side:
+            # A server's handshake starts with the client's hello: read it first, rather
+            # than let the first do_handshake() find nothing and ask for it.
+            await stream._pull()
         await stream._drive(ssl_object.do_handshake, phase=Phase.HANDSHAKE)
         if outgoing.pending:  # our side's last flight (a client's Finished)
             await stream._flush()
