@@ -689,28 +689,31 @@ class TLSStream(anyio.abc.ByteStream):
         ``_broken_by``) rather than raised, so the bytes decrypted before it are returned
         first.
         """
+        if self._peer_finished or self._broken_by is not None:
+            return b""
         pieces: list[bytes] = []
         size = 0
         incoming, ssl_object = self._incoming, self._ssl_object
-        while size < max_bytes and not self._peer_finished and self._broken_by is None:
+        while size < max_bytes:
             if not (incoming.pending or incoming.eof or ssl_object.pending()):
                 # Nothing to decrypt: no ciphertext waits (OpenSSL reads no further ahead than
                 # the record it is assembling), no plaintext is buffered, and no end of the
                 # transport is to be reported. A read would only raise SSLWantReadError,
                 # whose cost shows in bulk transfers.
                 break
-            exc: ssl.SSLError | None = None
+            left = max_bytes - size
             try:
-                piece = ssl_object.read(min(max_bytes - size, _RECORD_PLAINTEXT))
+                piece = ssl_object.read(left if left < _RECORD_PLAINTEXT else _RECORD_PLAINTEXT)
             except ssl.SSLWantReadError:
                 break
-            except ssl.SSLError as error:
-                exc, piece = error, b""
-            if piece:
-                pieces.append(piece)
-                size += len(piece)
-                continue
-            self._end_of_peer_data(exc)
+            except ssl.SSLError as exc:
+                self._end_of_peer_data(exc)
+                break
+            if not piece:
+                self._end_of_peer_data(None)
+                break
+            pieces.append(piece)
+            size += len(piece)
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def _end_of_peer_data(self, exc: ssl.SSLError | None) -> None:
