@@ -404,7 +404,11 @@ def full_handshakes(ctx: Context) -> Workload:
                 partial(pump_handshakes, count),
             ),
         ),
-        notes=(CONTEXT_NOTE,),
+        notes=(
+            "One client task and one server task do their handshakes in turn, over fresh "
+            "transports; no task is started per handshake, and closing is not timed.",
+            CONTEXT_NOTE,
+        ),
     )
 
 
