@@ -1,10 +1,11 @@
 """An in-memory, socket-like byte pipe: the transport under the TLS workloads.
 
 :func:`pipe_pair` returns two connected :class:`PipeEnd` byte streams, as a socket pair
-would be. Each direction buffers up to :data:`PIPE_BUFFER` bytes, like a socket's buffer: a
-``send()`` that fits returns at once, one that does not waits for the reader to make room.
-A ``receive()`` returns buffered bytes at once when there are any, and waits only when there
-are none.
+would be. Each direction has a buffer of :data:`PIPE_BUFFER` bytes, like a socket: a
+``send()`` returns at once while the pipe holds fewer bytes than that, and waits for the
+reader to make room otherwise (so a direction holds at most the bound plus one ``send()``'s
+bytes). A ``receive()`` returns buffered bytes at once when there are any, and waits only when
+there are none.
 
 It is a benchmark fixture, not a stream to build on: neither operation is a checkpoint when
 it need not wait (a stream from :mod:`streamspec` or AnyIO must be one on every call). The
@@ -30,10 +31,10 @@ __all__ = ["PIPE_BUFFER", "PipeEnd", "pipe_pair"]
 
 #: Bytes one direction holds before ``send()`` waits. A socket buffer's order of magnitude
 #: (Linux starts a TCP send buffer at 16 KiB and grows it to 4 MiB; a Unix socket pair holds
-#: about 208 KiB), and enough for three of the bulk transfer's 64 KiB sends (each is a little
-#: over 64 KiB of ciphertext), so sender and receiver take turns every few sends, as they do
-#: over a socket, rather than on every one. Counted in bytes, not items, so that what waits
-#: in the pipe stays bounded however large the items are.
+#: about 208 KiB): the bulk transfer's 64 KiB sends (each a little over 64 KiB of ciphertext)
+#: go four at a time, so sender and receiver take turns every few sends, as they do over a
+#: socket, rather than on every one. Counted in bytes, not items, so that what waits in the
+#: pipe stays bounded however large the items are.
 PIPE_BUFFER = 256 * 1024
 
 
@@ -190,8 +191,8 @@ class PipeEnd(ByteStream):
         return data
 
     async def send(self, item: bytes) -> None:
-        """Buffer ``item`` for the other end; first wait, if the pipe holds other bytes and
-        ``item`` would take it past :data:`PIPE_BUFFER`, for the reader to make room."""
+        """Buffer ``item`` for the other end; first, if the pipe already holds
+        :data:`PIPE_BUFFER` bytes or more, wait for the reader to make room."""
         data = bytes(item)
         outgoing = self._outgoing
         while True:
@@ -199,7 +200,7 @@ class PipeEnd(ByteStream):
                 raise anyio.ClosedResourceError
             if outgoing.reader_closed:
                 raise anyio.BrokenResourceError("the other end of the pipe was closed")
-            if not outgoing.size or outgoing.size + len(data) <= PIPE_BUFFER:
+            if outgoing.size < PIPE_BUFFER:
                 break
             if outgoing.room is not None:
                 raise anyio.BusyResourceError("sending to")
