@@ -263,3 +263,28 @@ async def test_a_copied_context_in_another_thread_is_not_believed() -> None:
     with anyio.fail_after(10):
         assert await anyio.to_thread.run_sync(_check_in_a_new_asyncio_loop) == (False, True, True)
         assert await anyio.to_thread.run_sync(_backend_in_a_new_trio_run)
+
+
+def test_without_trios_internals_every_check_is_trios_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When Trio's task does not look as _parking expects, it asks Trio's public function,
+    which still raises a pending cancellation and lets a clean task through."""
+    import importlib
+
+    import trio
+
+    trio_parking = importlib.import_module("streamspec._parking._trio")
+    monkeypatch.setattr(trio_parking, "_context", None)
+
+    async def main() -> bool:
+        calm = trio_parking.pending_cancellation()
+        assert isinstance(calm, Coroutine)  # Trio's checkpoint_if_cancelled(), every time
+        await calm
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            pending = trio_parking.pending_cancellation()
+            assert pending is not None
+            await pending
+            raise AssertionError("the pending cancellation was not raised")
+        return scope.cancelled_caught
+
+    assert trio.run(main)

@@ -89,12 +89,15 @@ def _run_context() -> Any:
         from trio._core import _run
 
         context: Any = _run.GLOBAL_RUN_CONTEXT
-        task_slots = {field.name for field in _run.Task.__attrs_attrs__}
+        task_fields = {field.name for field in _run.Task.__attrs_attrs__}
         status_fields = {field.name for field in _run.CancelStatus.__attrs_attrs__}
+        runner_fields = {field.name for field in _run.Runner.__attrs_attrs__}
     except (ImportError, AttributeError, TypeError):
         return None
-    if {"_cancel_status", "_runner", "_cancel_points"} <= task_slots and (
-        "effectively_cancelled" in status_fields
+    if (
+        {"_cancel_status", "_runner", "_cancel_points"} <= task_fields
+        and "effectively_cancelled" in status_fields
+        and "ki_pending" in runner_fields
     ):
         return context
     return None
