@@ -59,11 +59,10 @@ async def _answers(*, scopes_only: bool = True) -> tuple[bool, bool]:
     """Return AnyIO's answer and ours for the calling task, checking that our three ways of
     asking agree with each other (and, for scope cancellation, with AnyIO's public check)."""
     expected = anyio.get_current_task().has_pending_cancellation()
-    if _on_asyncio():  # the answer without awaiting anything
-        pending = pending_cancellation()
-        assert (pending is not None) == expected
-        if isinstance(pending, Coroutine):
-            pending.close()
+    pending = pending_cancellation()  # the answer without awaiting anything
+    assert (pending is not None) == expected
+    if isinstance(pending, Coroutine):
+        pending.close()
     ours = await _raises(pending_cancellation)
     if scopes_only:  # a scope cancellation strikes again at every check: ask the others too
         assert await _raises(current_backend().checkpoint_if_cancelled) == ours
