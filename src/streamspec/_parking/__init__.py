@@ -10,9 +10,10 @@ The contract a stream relies on, on every backend:
 * ``await backend.checkpoint()`` raises the cancellation of a cancelled task before the
   operation takes effect; after an operation that completed without parking,
   ``backend.schedule_point`` (when not ``None``) is awaited as well.
-* ``await backend.checkpoint_if_cancelled()`` (or, cheaper still on asyncio, awaiting what
+* ``await backend.checkpoint_if_cancelled()`` (or, cheaper still, awaiting what
   :func:`pending_cancellation` returns when it returns anything) raises a pending
-  cancellation and otherwise does not yield: for an operation served without waiting.
+  cancellation and otherwise does not yield: for an operation served without waiting, or
+  one about to park (parking is a schedule point of its own).
 * A waker resolves only tokens that are not :meth:`Token.done`, and removes them from its
   queue as it does.
 * A wait that raises either left its token unresolved (then the waiter withdraws from the
