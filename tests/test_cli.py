@@ -173,7 +173,7 @@ def test_rules_lists_the_catalogue_by_role(capsys: pytest.CaptureFixture[str]) -
 
 def test_the_console_script_runs_the_check_command(tmp_path: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "streamspec._cli", "check", "--rule", "TLS-ALPN", "--json", "-"],
+        [sys.executable, "-m", "streamspec", "check", "--rule", "TLS-ALPN", "--json", "-"],
         capture_output=True,
         text=True,
         timeout=120,
