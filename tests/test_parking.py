@@ -287,3 +287,23 @@ def test_without_trios_internals_every_check_is_trios_own(monkeypatch: pytest.Mo
         return scope.cancelled_caught
 
     assert trio.run(main)
+
+
+def test_on_trio_our_checkpoints_count_as_trios_own() -> None:
+    """The check without a coroutine counts its cancel point as Trio's does, so
+    ``trio.testing.assert_checkpoints`` accepts a memory stream's calls (a cancel point, then
+    a schedule point), even served at once from the buffer."""
+    import trio
+    import trio.testing
+
+    from streamspec import create_memory_object_stream
+
+    async def main() -> None:
+        send, receive = create_memory_object_stream[int](1)
+        with send, receive:
+            with trio.testing.assert_checkpoints():
+                await send.send(1)
+            with trio.testing.assert_checkpoints():
+                assert await receive.receive() == 1
+
+    trio.run(main)

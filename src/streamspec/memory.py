@@ -47,7 +47,6 @@ from ._parking import (
     NoValue,
     Token,
     current_backend,
-    pending_cancellation,
     value_despite_interrupt,
 )
 from .protocols._typevars import T, T_co, T_contra
@@ -291,7 +290,7 @@ class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
         state = self._state
         if state.max_buffer_size or state.buffer or state.parked_senders:
             await backend.checkpoint()
-        elif (pending := pending_cancellation()) is not None:
+        elif (pending := backend.pending_cancellation()) is not None:
             # A rendezvous with no sender waiting: the task is about to wait, which is a
             # schedule point of its own (or to fail at once), so only a pending cancellation
             # is looked for; a yield first would not spare the wait, as one side of every
@@ -416,7 +415,7 @@ class MemoryObjectSendStream(_Handle, ObjectSendStream[T_contra]):
         state = self._state
         if state.max_buffer_size or state.parked_receivers:
             await backend.checkpoint()
-        elif (pending := pending_cancellation()) is not None:
+        elif (pending := backend.pending_cancellation()) is not None:
             # A rendezvous with no receiver waiting: as in receive(), the task is about to
             # wait (or to fail at once).
             await pending

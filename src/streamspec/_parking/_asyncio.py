@@ -235,6 +235,7 @@ ASYNCIO: Final = Backend(
     checkpoint=_checkpoint,
     schedule_point=None,
     checkpoint_if_cancelled=_checkpoint_if_cancelled,
+    pending_cancellation=_pending_cancellation,
     new_token=_new_token,
     defer_cancellation=_defer_cancellation,
 )

@@ -34,6 +34,7 @@ class Backend:
         "checkpoint_if_cancelled",
         "defer_cancellation",
         "new_token",
+        "pending_cancellation",
         "schedule_point",
     )
 
@@ -43,6 +44,7 @@ class Backend:
         checkpoint: Callable[[], Awaitable[None]],
         schedule_point: Callable[[], Awaitable[None]] | None,
         checkpoint_if_cancelled: Callable[[], Awaitable[None]],
+        pending_cancellation: Callable[[], Awaitable[None] | None],
         new_token: Callable[[], Token],
         defer_cancellation: Callable[[BaseException], bool],
     ) -> None:
@@ -55,6 +57,10 @@ class Backend:
         #: Await before an operation that takes effect without ever yielding: raises a
         #: pending cancellation, and otherwise returns without a trip through the event loop.
         self.checkpoint_if_cancelled = checkpoint_if_cancelled
+        #: The same check without a coroutine when nothing is pending: return None, or an
+        #: awaitable that raises the cancellation (see
+        #: :func:`~streamspec._parking.pending_cancellation`, which first finds the backend).
+        self.pending_cancellation = pending_cancellation
         #: Return a fresh token for the calling task to park on (a task for which
         #: :func:`~streamspec._parking.current_backend` returned this backend).
         self.new_token = new_token

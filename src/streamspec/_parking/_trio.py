@@ -149,6 +149,7 @@ TRIO: Final = Backend(
     checkpoint=_checkpoint if TASK_INTERNALS else checkpoint_if_cancelled,
     schedule_point=cancel_shielded_checkpoint,
     checkpoint_if_cancelled=checkpoint_if_cancelled,
+    pending_cancellation=pending_cancellation,
     new_token=_TrioToken,
     defer_cancellation=_never_deferred,
 )
