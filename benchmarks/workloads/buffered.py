@@ -31,7 +31,7 @@ from .common import (
 )
 from .source import CHUNK, ChunkSource, chunked
 
-__all__ = ["Buffered", "frames", "line_length_series", "lines"]
+__all__ = ["BareReader", "Buffered", "frames", "line_length_series", "lines"]
 
 LINE_MIN, LINE_MAX = 60, 99  # bytes per line, newline included
 FRAME_PAYLOAD = 100
@@ -95,6 +95,47 @@ def long_line_chunks(length: int, total: int) -> list[bytes]:
         return [line * (CHUNK // length)] * (total // CHUNK)
     filler, last = b"x" * CHUNK, b"x" * (CHUNK - 1) + b"\n"
     return ([filler] * (length // CHUNK - 1) + [last]) * (total // length)
+
+
+# -- the least a reader class can do ----------------------------------------------------------
+
+
+class BareReader:
+    """A buffered reader with nothing but the work: no argument checks, no cancellation check,
+    ``max_bytes`` ignored, and bytes searched again after each chunk arrives (quadratic on long
+    lines, so it only reads the short lines and frames of ``buf-lines`` and ``buf-frames``).
+
+    It answers one question for context: how far above the floor does any reader land once
+    its work sits behind an ``async`` method and the position lives on an object? Not a usable
+    stream: at the end of the data it raises whatever the source raises.
+    """
+
+    def __init__(self, source: ByteReceiveStream) -> None:
+        self._source = source
+        self._data = b""
+        self._pos = 0
+
+    async def _fill(self) -> None:
+        chunk = await self._source.receive()
+        self._data = self._data[self._pos :] + chunk
+        self._pos = 0
+
+    async def receive_until(self, delimiter: bytes, /, max_bytes: int) -> bytes:
+        while (index := self._data.find(delimiter, self._pos)) < 0:
+            await self._fill()
+        start = self._pos
+        self._pos = index + len(delimiter)
+        return self._data[start:index]
+
+    async def receive_exactly(self, nbytes: int, /) -> bytes:
+        while len(self._data) - self._pos < nbytes:
+            await self._fill()
+        start = self._pos
+        self._pos = end = start + nbytes
+        return self._data[start:end]
+
+    async def aclose(self) -> None:
+        await self._source.aclose()
 
 
 # -- the jobs ---------------------------------------------------------------------------------
@@ -293,11 +334,19 @@ def _size(nbytes: int) -> str:
 
 
 _CHECKPOINT_NOTE = (
-    "floor + empty coroutine / + cancel check / + yield: the floor's loop awaiting, once per "
-    "call it stands for, a coroutine that does nothing (the least any async method costs), "
+    "floor + empty coroutine / + coroutine with streamspec's cancel check / + cancel check / "
+    "+ yield: the floor's loop awaiting, once per call it stands for, a coroutine that does "
+    "nothing (the least any async method costs), a coroutine doing the cancellation check "
+    "streamspec's streams do on every call (streamspec._parking.pending_cancellation), "
     "anyio.lowlevel.checkpoint_if_cancelled() (no yield) or anyio.lowlevel.checkpoint() (a "
     "yield to the event loop): the least a stream doing so on every call can spend. Context "
     "only: the targets are relative to the floor."
+)
+
+_BARE_LABEL = "bare async reader: no checks, no cancellation check"
+_BARE_NOTE = (
+    f"{_BARE_LABEL}: the floor's work behind an async method of a class (BareReader), with "
+    "nothing else: what any buffered reader with this API costs at the least. Context only."
 )
 
 
@@ -309,8 +358,17 @@ def _checkpointed(
     ctx: Context, count: int, job: Callable[[Checkpoint], Awaitable[float]]
 ) -> list[Variant]:
     """The context rows: ``job`` with each kind of checkpoint, on every backend."""
+    # Imported here, not at the top: the harness loads streamspec's modules only when a
+    # workload is built, so that a broken module shows as an unavailable row.
+    from streamspec._parking import pending_cancellation
+
+    async def streamspec_check() -> None:
+        if (pending := pending_cancellation()) is not None:
+            await pending
+
     kinds: tuple[tuple[str, Checkpoint], ...] = (
         ("floor + empty coroutine per call", _nothing),
+        ("floor + coroutine with streamspec's cancel check per call", streamspec_check),
         ("floor + cancel check per call", anyio.lowlevel.checkpoint_if_cancelled),
         ("floor + yield per call", anyio.lowlevel.checkpoint),
     )
@@ -322,6 +380,19 @@ def _checkpointed(
     for label, checkpoint in kinds:
         rows += backend_variants(ctx, label, Role.CONTEXT, count, maker(checkpoint))
     return rows
+
+
+def _bare(
+    ctx: Context, count: int, job: Callable[[BufferedClass], Awaitable[float]]
+) -> list[Variant]:
+    """The context row of :class:`BareReader` running ``job``, on every backend."""
+    return backend_variants(
+        ctx,
+        _BARE_LABEL,
+        Role.CONTEXT,
+        count,
+        lambda backend: partial(backend.run, partial(job, BareReader)),
+    )
 
 
 def lines(ctx: Context) -> Workload:
@@ -348,8 +419,9 @@ def lines(ctx: Context) -> Workload:
                 partial(find_lines, chunks, count, size),
             ),
             *_checkpointed(ctx, count, partial(find_lines_checkpointed, chunks, count, size)),
+            *_bare(ctx, count, job),
         ),
-        notes=(_CHECKPOINT_NOTE,),
+        notes=(_CHECKPOINT_NOTE, _BARE_NOTE),
     )
 
 
@@ -377,8 +449,9 @@ def frames(ctx: Context) -> Workload:
                 partial(slice_frames, chunks, count),
             ),
             *_checkpointed(ctx, count, partial(slice_frames_checkpointed, chunks, count)),
+            *_bare(ctx, count, job),
         ),
-        notes=(_CHECKPOINT_NOTE,),
+        notes=(_CHECKPOINT_NOTE, _BARE_NOTE),
     )
 
 
