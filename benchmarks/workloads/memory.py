@@ -11,7 +11,8 @@ import asyncio
 import collections
 import math
 import tracemalloc
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from functools import partial
 from typing import Protocol, TypeVar
 
@@ -212,6 +213,40 @@ async def queue_pipe(items: int, checkpoint: bool) -> float:
     return elapsed
 
 
+@types.coroutine
+def _bare_yield() -> Generator[None, None, None]:
+    # What asyncio.sleep(0) does underneath, without its two coroutine calls.
+    yield
+
+
+async def deque_pipe(items: int) -> float:
+    """A deque between one producer and one consumer, each making one bare yield per put and
+    per get, and waiting by yielding again (no futures, no checks, no backend lookup): the
+    least that yielding on every call costs, for context."""
+    buffer: collections.deque[int] = collections.deque()
+    received = 0
+
+    async def produce() -> None:
+        for item in range(items):
+            while len(buffer) >= BUFFER:
+                await _bare_yield()
+            buffer.append(item)
+            await _bare_yield()
+
+    start = now()
+    producer = asyncio.get_running_loop().create_task(produce())
+    while received < items:
+        while not buffer:
+            await _bare_yield()
+        buffer.popleft()
+        received += 1
+        await _bare_yield()
+    await producer
+    elapsed = now() - start
+    expect(received == items, f"{items} items received, got {received}")
+    return elapsed
+
+
 # -- the workloads ----------------------------------------------------------------------------
 
 
@@ -245,6 +280,13 @@ def buffered_pipe(ctx: Context) -> Workload:
             ),
             *asyncio_variants(
                 ctx,
+                "deque + one bare yield per put and get",
+                Role.CONTEXT,
+                items,
+                lambda backend: _on(backend, partial(deque_pipe, items)),
+            ),
+            *asyncio_variants(
+                ctx,
                 f"floor: asyncio.Queue({BUFFER}) + sleep(0)",
                 Role.FLOOR,
                 items,
@@ -254,6 +296,10 @@ def buffered_pipe(ctx: Context) -> Workload:
         notes=(
             "floor: asyncio.Queue where producer and consumer each await asyncio.sleep(0) "
             "per item, so it yields on every put and get like a checkpointing stream.",
+            "deque + one bare yield per put and get: a deque with a bare yield (what "
+            "asyncio.sleep(0) does underneath) after every put and get, waiting by yielding "
+            "again; no futures, checks or backend lookup: what the yields alone cost. Context "
+            "only.",
         ),
     )
 
