@@ -364,6 +364,27 @@ async def test_object_pair_controls() -> None:
             await right.receive()
 
 
+async def test_object_wire_counts_bytes_items_as_one_unit_each() -> None:
+    # An object stream of bytes keeps its items whole: hold/release and break_after count
+    # items, never the bytes inside them.
+    with anyio.fail_after(5):
+        left, right = object_stream_pair()
+        left.outgoing.hold()
+        await left.send(b"hello")
+        await left.send(b"world")
+        assert left.outgoing.held == 2
+        left.outgoing.release(1)
+        assert await right.receive() == b"hello"
+        left.outgoing.release()
+        assert await right.receive() == b"world"
+        left.outgoing.break_after(3)
+        with pytest.raises(anyio.BrokenResourceError):
+            await left.send(b"abc")
+        assert await right.receive() == b"abc"
+        with pytest.raises(anyio.BrokenResourceError):
+            await right.receive()
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="split"):
         byte_stream_pair(split=0)

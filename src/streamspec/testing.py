@@ -129,8 +129,17 @@ class Wire(Generic[T]):
     Units are bytes on a byte wire and items on an object wire.
     """
 
-    def __init__(self, connection: _Connection, *, split: Split = None, merge: bool = False):
+    def __init__(
+        self,
+        connection: _Connection,
+        *,
+        split: Split = None,
+        merge: bool = False,
+        items: bool = False,
+    ):
         self._connection = connection
+        # An object wire counts items, even items that are bytes, and never cuts one.
+        self._items = items
         connection.wires.append(self)
         #: How each send is split (byte wires only); may be changed at any time.
         self.split: Split = _check_split(split)
@@ -162,7 +171,7 @@ class Wire(Generic[T]):
     @property
     def held(self) -> int:
         """Units held back by :meth:`hold`, not yet released."""
-        return sum(_measure(item) for item in self._held)
+        return sum(self._measure(item) for item in self._held)
 
     def hold(self) -> None:
         """Hold back everything sent from now on, until :meth:`release`."""
@@ -183,7 +192,7 @@ class Wire(Generic[T]):
                 raise ValueError(f"amount must not be negative, got {amount}")
             while amount and self._held:
                 first = self._held[0]
-                size = _measure(first)
+                size = self._measure(first)
                 if size <= amount:
                     self._visible.append(self._held.popleft())
                     amount -= size
@@ -241,18 +250,22 @@ class Wire(Generic[T]):
         target = self._held if self._holding else self._visible
         taken = 0
         for piece in pieces:
-            if cut is not None and taken + _measure(piece) > cut:
+            if cut is not None and taken + self._measure(piece) > cut:
                 if cut > taken:
                     target.append(piece[: cut - taken])  # type: ignore[index]
                 break
             target.append(piece)
-            taken += _measure(piece)
+            taken += self._measure(piece)
         self._accepted += size if cut is None else cut
         self._notify()
         if cut is not None:
             self._connection.break_()
             return False
         return True
+
+    def _measure(self, piece: object) -> int:
+        """The units in ``piece``: its length on a byte wire, 1 on an object wire."""
+        return 1 if self._items else len(cast(bytes, piece))
 
     def _take(self, max_bytes: int | None) -> T:
         if max_bytes is None:
@@ -277,10 +290,6 @@ class Wire(Generic[T]):
             chunk = chunk[:max_bytes]
         self._delivered += len(chunk)
         return chunk
-
-
-def _measure(item: object) -> int:
-    return len(item) if isinstance(item, bytes) else 1
 
 
 class _End(Generic[T]):
@@ -460,7 +469,7 @@ def lockstep_byte_stream_pair(*, split: Split = None) -> tuple[FakeByteStream, F
 
 def object_stream_pair() -> tuple[FakeObjectStream[Any], FakeObjectStream[Any]]:
     """Return two connected object streams; their wires count items, not bytes."""
-    return _pair(FakeObjectStream[Any], split=None, merge=False, lockstep=False)
+    return _pair(FakeObjectStream[Any], split=None, merge=False, lockstep=False, items=True)
 
 
 _E = TypeVar("_E", bound=_End[Any])
