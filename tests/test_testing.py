@@ -406,6 +406,26 @@ async def test_bad_max_bytes() -> None:
         assert await right.receive() == b"x"
 
 
+async def test_bad_send_and_receive_arguments_name_the_argument() -> None:
+    # bytes(5) would be five NUL bytes: a byte stream must refuse an int, not send those.
+    with anyio.fail_after(5):
+        left, right = byte_stream_pair()
+        for wrong in (5, "text", None):
+            with pytest.raises(TypeError, match="item"):
+                await left.send(wrong)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="max_bytes"):
+            await right.receive("1")  # type: ignore[arg-type]
+        await left.send(b"ok")
+        assert await right.receive() == b"ok"
+        assert left.outgoing.accepted == 2
+
+
+def test_split_of_the_wrong_type_names_the_argument() -> None:
+    for wrong in ("ab", [1.5], 2.0):
+        with pytest.raises(TypeError, match="split"):
+            byte_stream_pair(split=wrong)  # type: ignore[arg-type]
+
+
 def test_ends_are_byte_streams() -> None:
     left, right = byte_stream_pair()
     stream: ByteStream = left

@@ -32,6 +32,8 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from ._args import count
+
 if TYPE_CHECKING:
     from hypothesis.strategies import DataObject
 
@@ -80,10 +82,15 @@ def _sizes(split: Split, data: bytes) -> Iterator[int]:
 
 
 def _check_split(split: Split) -> Split:
-    if isinstance(split, int) and split < 1:
-        raise ValueError(f"split must be at least 1, got {split}")
-    if isinstance(split, Sequence) and any(size < 1 for size in split):
-        raise ValueError(f"split sizes must be at least 1, got {list(split)}")
+    if split is None or callable(split):
+        return split
+    if isinstance(split, (str, bytes)) or not isinstance(split, (int, Sequence)):
+        raise TypeError(
+            "split must be an int, a sequence of ints, a callable or None, "
+            f"not {type(split).__name__}"
+        )
+    for size in (split,) if isinstance(split, int) else split:
+        count("split", size, 1)
     return split
 
 
@@ -405,12 +412,15 @@ class FakeByteStream(_End[bytes], anyio.abc.ByteStream):
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Receive at most ``max_bytes`` bytes: at most one piece of a split send, unless the
         wire merges."""
-        if max_bytes < 1:
-            raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
-        return await self._receive(max_bytes)
+        return await self._receive(count("max_bytes", max_bytes, 1))
 
     async def send(self, item: bytes) -> None:
-        """Send ``item``, split as the outgoing wire says."""
+        """Send ``item``, split as the outgoing wire says.
+
+        :raises TypeError: ``item`` is not bytes-like (``bytes(5)`` would be five NUL bytes).
+        """
+        if not isinstance(item, (bytes, bytearray, memoryview)):
+            raise TypeError(f"item must be bytes-like, not {type(item).__name__}")
         data = bytes(item)
         pieces = [data[i : i + n] for i, n in _offsets(_sizes(self.outgoing.split, data))]
         await self._send(pieces, len(data), exclusive=True)
