@@ -327,9 +327,10 @@ async def test_feed_data_appends_to_the_buffer_end_as_anyio_does(cls: Any) -> No
 async def test_feed_data_of_bad_values_appends_nothing() -> None:
     stream = BufferedByteReceiveStream(ChunkSource([]))
     stream.feed_data(b"ok")
-    with pytest.raises(TypeError):
-        stream.feed_data(["x"])  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="range"):
+    for wrong in (["x"], "text", 5, None):
+        with pytest.raises(TypeError, match="data"):
+            stream.feed_data(wrong)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"data.*range"):
         stream.feed_data([1, 256])
     assert stream.buffer == b"ok"
 

@@ -145,7 +145,15 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
         """
         if type(data) is not bytes:
             converted = bytearray()
-            converted.extend(data)  # all or nothing: extend() converts before it appends
+            try:
+                converted.extend(data)  # all or nothing: extend() converts before it appends
+            except TypeError as exc:
+                raise TypeError(
+                    "data must be bytes or an iterable of integers, "
+                    f"not {type(data).__name__} ({exc})"
+                ) from None
+            except ValueError as exc:
+                raise ValueError(f"data must hold integers in range(0, 256) ({exc})") from None
             data = converted
         if data:
             self._append(data)
