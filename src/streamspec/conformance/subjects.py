@@ -79,6 +79,7 @@ __all__ = [
     "CLEANUP_TIMEOUT",
     "MEMORY_BUFFER",
     "PATIENCE",
+    "TLS_PAIR",
     "BufferedChannel",
     "ByteChannel",
     "BytePair",
@@ -120,6 +121,9 @@ else:  # the backport, which AnyIO itself requires on 3.10
 #: sender parks after each chunk and sends interleave with receives (checks never assume
 #: more buffering than that).
 MEMORY_BUFFER = 1
+#: The name of the TLS byte pair: the target's ``tls_stream`` on both ends (client left,
+#: server right) of an in-memory transport, the handshake done.
+TLS_PAIR = "TLS stream over an in-memory transport"
 #: Seconds a subject's clean-up may take: a broken ``aclose()`` that hangs must not hang the
 #: check (the failure it causes belongs to the resource rules).
 CLEANUP_TIMEOUT = 1.0
@@ -266,8 +270,25 @@ async def _explicit_pair(target: Target) -> AsyncIterator[BytePair]:
         yield BytePair(left, right)
 
 
+@asynccontextmanager
+async def _tls_pair(target: Target) -> AsyncIterator[BytePair]:
+    # Imported here, not at the top: the TLS pair needs trustme (the ``check`` extra), and
+    # importing this module must not (the runner reports a missing extra by itself).
+    from ._tls_pair import connection
+
+    # Both ends lenient (standard_compatible=False): aclose() is then a local act, as the byte
+    # rules expect of every stream. A standard-compatible aclose() may wait for the peer's
+    # close_notify (AnyIO's does), and a rule that closes one end while the other idles would
+    # then hang over what the spec allows. Closing by close_notify is the TLS rules' business.
+    async with connection(
+        target, client_compatible=False, server_compatible=False, name=TLS_PAIR
+    ) as tls:
+        yield BytePair(tls.client, tls.server)
+
+
 def _base_pairs(target: Target) -> list[Subject[BytePair]]:
-    """The byte pairs not built from another pair."""
+    """The byte pairs not built from another pair, the TLS pair excepted (wrappers are put
+    over the first of these; see :func:`byte_pairs`)."""
     pairs: list[Subject[BytePair]] = []
     if target.byte_stream_pair is not None:
         pairs.append(Subject("byte_stream_pair", partial(_explicit_pair, target)))
@@ -306,13 +327,53 @@ def byte_pairs(target: Target) -> list[Subject[BytePair]]:
         pairs.append(
             Subject(f"buffered stream over {base.name}", partial(_buffered_pair, target, base))
         )
+    if target.tls_stream is not None:
+        pairs.append(Subject(TLS_PAIR, partial(_tls_pair, target)))
     return pairs
+
+
+async def _end_sending(stream: ByteStream, closing: TaskGroup) -> None:
+    """End what ``stream`` sends: ``send_eof()``, or ``aclose()`` where the stream cannot
+    half-close (its ``send_eof()`` raises NotImplementedError, which the spec allows).
+
+    The ``aclose()`` runs in ``closing``, and this returns once it has started: a TLS stream's
+    ``aclose()`` may wait for the peer's ``close_notify``, which the receiving end of a
+    channel never sends before the subject is closed.
+    """
+    try:
+        await stream.send_eof()
+    except NotImplementedError:
+        closing.start_soon(_close_reporting_nothing, stream)
+
+
+async def _close_reporting_nothing(stream: ByteStream) -> None:
+    # How aclose() ends is the resource rules' business, not that of the rule using the channel.
+    with suppress(Exception):
+        await stream.aclose()
+
+
+@asynccontextmanager
+async def _background() -> AsyncIterator[TaskGroup]:
+    """A task group for the block, whose tasks are cancelled when the block ends.
+
+    An exception of the block comes out as itself, not inside an exception group, so a
+    check's verdict reads the same whether or not its subject started a task.
+    """
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tasks:
+        try:
+            yield tasks
+        except Exception as exc:
+            failure = exc
+        tasks.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
 
 
 @asynccontextmanager
 async def _pair_as_channel(pair: Subject[BytePair]) -> AsyncIterator[ByteChannel]:
-    async with pair.open() as streams:
-        yield ByteChannel(streams.left, streams.right, streams.left.send_eof)
+    async with pair.open() as streams, _background() as closing:
+        yield ByteChannel(streams.left, streams.right, partial(_end_sending, streams.left, closing))
 
 
 @asynccontextmanager

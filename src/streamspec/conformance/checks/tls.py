@@ -1,16 +1,10 @@
 """Checks of the ``tls`` role: the target's TLS stream over a transport the checks control.
 
-Every TLS stream under test runs over a :class:`_MemoryTransport`, a byte stream of the checks'
-own built on two AnyIO memory object streams (the transport is not what is under test). It
-behaves like a socket with a generous buffer, and it can also
-
-* deliver what it receives in chunks of drawn sizes, splitting and coalescing TLS records;
-* end one direction without ``close_notify`` (``send_eof()``), which is a ragged EOF to TLS;
-* hold delivery back, so that bytes pile up and arrive together (``hold``/``release``);
-* expose an attribute of its own, to see it pass through the TLS stream.
-
-Both ends of a connection are the target's: its ``tls_stream.wrap`` makes the client and the
-server. Certificates come from :mod:`streamspec.conformance._certs`. The listener check runs
+Every TLS stream under test runs over the suite's in-memory transport, which can chunk what it
+delivers, end without ``close_notify`` and hold delivery back (see
+:mod:`streamspec.conformance._tls_pair`, shared with the TLS byte subject). Both ends of a
+connection are the target's: its ``tls_stream.wrap`` makes the client and the server.
+Certificates come from :mod:`streamspec.conformance._certs`. The listener check runs
 the target's ``tls_listener`` over the target's ``listener`` when it has one, otherwise over a
 TCP listener on 127.0.0.1.
 
@@ -25,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import random
 import re
 import ssl
@@ -36,13 +29,21 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
-from anyio.abc import ByteStream, SocketAttribute
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSAttribute
 from hypothesis import given
 from hypothesis import strategies as st
 
 from .._certs import SERVER_HOSTNAME, client_context, server_certificate_der, server_context
+from .._tls_pair import (
+    ProbeAttribute,
+    chain,
+    close_forcefully,
+    connection,
+    describe,
+    handshake,
+    transport_pair,
+)
 from ..registry import Context, check
 from ..subjects import PATIENCE
 from ..target import Target
@@ -53,240 +54,7 @@ __all__: list[str] = []
 _HANDSHAKE_TIMEOUT = 0.5
 
 
-# -- the transport ------------------------------------------------------------------------------
-
-
-class _ProbeAttribute(anyio.TypedAttributeSet):
-    """An attribute only the checks' transport has, to see it through a TLS stream."""
-
-    #: Which end of the transport this is ("client transport" or "server transport").
-    label: str = anyio.typed_attribute()
-
-
-class _MemoryTransport(ByteStream):
-    """One end of an in-memory byte connection, delivering in chunks of planned sizes.
-
-    Each ``receive()`` returns at most the next size of ``chunk_sizes`` (cycled), joining
-    pieces that have already arrived to reach it. Concurrent receives raise
-    :exc:`~anyio.BusyResourceError`, as a socket stream's do.
-    """
-
-    def __init__(
-        self,
-        outgoing: MemoryObjectSendStream[bytes],
-        incoming: MemoryObjectReceiveStream[bytes],
-        *,
-        label: str,
-        chunk_sizes: Sequence[int],
-    ) -> None:
-        self._outgoing = outgoing
-        self._incoming = incoming
-        self._label = label
-        self._chunk_sizes = itertools.cycle(chunk_sizes)
-        self._buffer = bytearray()
-        self._receiving = False
-        self._gate: anyio.Event | None = None
-
-    def hold(self) -> None:
-        """Deliver nothing until :meth:`release`, so what arrives meanwhile comes as one."""
-        self._gate = anyio.Event()
-
-    def release(self) -> None:
-        """Resume delivery after :meth:`hold`."""
-        if self._gate is not None:
-            self._gate.set()
-            self._gate = None
-
-    async def receive(self, max_bytes: int = 65536) -> bytes:
-        if max_bytes < 1:
-            raise ValueError("max_bytes must be at least 1")
-        if self._receiving:
-            raise anyio.BusyResourceError("receiving from")
-        self._receiving = True
-        try:
-            if self._gate is not None:
-                await self._gate.wait()
-            if self._buffer:
-                await anyio.lowlevel.checkpoint()
-            else:
-                self._buffer += await self._incoming.receive()
-            limit = min(max_bytes, next(self._chunk_sizes))
-            while len(self._buffer) < limit:
-                try:
-                    self._buffer += self._incoming.receive_nowait()
-                except (anyio.WouldBlock, anyio.EndOfStream):
-                    break
-            chunk = bytes(self._buffer[:limit])
-            del self._buffer[:limit]
-            return chunk
-        finally:
-            self._receiving = False
-
-    async def send(self, item: bytes) -> None:
-        await self._outgoing.send(bytes(item))
-
-    async def send_eof(self) -> None:
-        """End this direction without a word to TLS: a ragged EOF for the peer."""
-        await self._outgoing.aclose()
-
-    async def aclose(self) -> None:
-        await self._outgoing.aclose()
-        await self._incoming.aclose()
-
-    @property
-    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
-        return {_ProbeAttribute.label: lambda: self._label}
-
-
-@asynccontextmanager
-async def _transport_pair(
-    *, client_chunks: Sequence[int] = (65536,), server_chunks: Sequence[int] = (65536,)
-) -> AsyncIterator[tuple[_MemoryTransport, _MemoryTransport]]:
-    """A connected (client, server) pair of transports, closed on exit.
-
-    ``client_chunks`` plans what the client's end delivers (the server's bytes), and
-    ``server_chunks`` the reverse. The buffers are unbounded, like a socket's that is never full,
-    so two sides that both send before they receive do not deadlock.
-    """
-    to_server_send, to_server_receive = anyio.create_memory_object_stream[bytes](math.inf)
-    to_client_send, to_client_receive = anyio.create_memory_object_stream[bytes](math.inf)
-    client = _MemoryTransport(
-        to_server_send, to_client_receive, label="client transport", chunk_sizes=client_chunks
-    )
-    server = _MemoryTransport(
-        to_client_send, to_server_receive, label="server transport", chunk_sizes=server_chunks
-    )
-    try:
-        yield client, server
-    finally:
-        await client.aclose()
-        await server.aclose()
-
-
-# -- connections --------------------------------------------------------------------------------
-
-
-def _describe(exc: BaseException) -> str:
-    """``Type: message``, followed by the exception's cause or context when it has one."""
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    origin = exc.__cause__ or exc.__context__
-    return f"{text} (from {_describe(origin)})" if origin is not None else text
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, then its causes and contexts."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        yield seen
-        seen = seen.__cause__ or seen.__context__
-
-
-async def _close_quietly(resource: Any) -> None:
-    # Cleanup after a check: a stream that is already broken may raise from aclose(), and that
-    # is not what the rule being checked is about.
-    with suppress(Exception):
-        await anyio.aclose_forcefully(resource)
-
-
-@dataclass
-class _Connection:
-    """Both ends of a TLS connection made by the target, and the transports beneath them."""
-
-    client: Any
-    server: Any
-    client_transport: _MemoryTransport
-    server_transport: _MemoryTransport
-
-
-async def _handshake(
-    target: Target,
-    client_transport: _MemoryTransport,
-    server_transport: _MemoryTransport,
-    *,
-    client_tls: ssl.SSLContext,
-    server_tls: ssl.SSLContext,
-    hostname: str = SERVER_HOSTNAME,
-    client_compatible: bool = True,
-    server_compatible: bool = True,
-) -> tuple[Any, Any]:
-    """Wrap both transports at once; each side's result is its stream or what wrap() raised.
-
-    A side whose handshake fails closes its transport, so the peer's handshake ends too.
-    """
-    outcomes: dict[str, Any] = {}
-
-    async def wrap(side: str, transport: _MemoryTransport, **options: Any) -> None:
-        try:
-            outcomes[side] = await target.tls_stream.wrap(transport, **options)
-        except Exception as exc:
-            outcomes[side] = exc
-            await transport.aclose()
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(
-            lambda: wrap(
-                "client",
-                client_transport,
-                server_side=False,
-                hostname=hostname,
-                ssl_context=client_tls,
-                standard_compatible=client_compatible,
-            )
-        )
-        tg.start_soon(
-            lambda: wrap(
-                "server",
-                server_transport,
-                server_side=True,
-                ssl_context=server_tls,
-                standard_compatible=server_compatible,
-            )
-        )
-    return outcomes["client"], outcomes["server"]
-
-
-@asynccontextmanager
-async def _connection(
-    target: Target,
-    *,
-    client_chunks: Sequence[int] = (65536,),
-    server_chunks: Sequence[int] = (65536,),
-    client_alpn: Sequence[str] = (),
-    server_alpn: Sequence[str] = (),
-    client_compatible: bool = True,
-    server_compatible: bool = True,
-) -> AsyncIterator[_Connection]:
-    """A TLS connection over fresh transports, with a trusted certificate for the right host.
-
-    :raises AssertionError: the handshake failed.
-    """
-    async with _transport_pair(
-        client_chunks=client_chunks, server_chunks=server_chunks
-    ) as transports:
-        client, server = await _handshake(
-            target,
-            *transports,
-            client_tls=client_context(alpn=client_alpn),
-            server_tls=server_context(alpn=server_alpn),
-            client_compatible=client_compatible,
-            server_compatible=server_compatible,
-        )
-        try:
-            failures = [
-                f"the {side}'s wrap() raised {_describe(outcome)}"
-                for side, outcome in (("client", client), ("server", server))
-                if isinstance(outcome, BaseException)
-            ]
-            if failures:
-                raise AssertionError(
-                    f"the TLS handshake failed with a trusted certificate for "
-                    f"{SERVER_HOSTNAME!r}: {'; '.join(failures)}"
-                )
-            yield _Connection(client, server, *transports)
-        finally:
-            for stream in (client, server):
-                if not isinstance(stream, BaseException):
-                    await _close_quietly(stream)
+# -- helpers ------------------------------------------------------------------------------------
 
 
 async def _receive_exactly(stream: Any, expected: bytes, *, what: str) -> None:
@@ -298,7 +66,7 @@ async def _receive_exactly(stream: Any, expected: bytes, *, what: str) -> None:
                 chunk = await stream.receive()
             except Exception as exc:
                 raise AssertionError(
-                    f"{what}: receive() raised {_describe(exc)} after {received} of "
+                    f"{what}: receive() raised {describe(exc)} after {received} of "
                     f"{len(expected)} bytes"
                 ) from exc
             if chunk != expected[received : received + len(chunk)]:
@@ -396,9 +164,7 @@ async def _send_flow(stream: Any, flow: _Flow, *, what: str) -> None:
         try:
             await stream.send(chunk)
         except Exception as exc:
-            raise AssertionError(
-                f"{what}: send() raised {_describe(exc)} at byte {offset}"
-            ) from exc
+            raise AssertionError(f"{what}: send() raised {describe(exc)} at byte {offset}") from exc
         offset += len(chunk)
 
 
@@ -412,7 +178,7 @@ async def _receive_flow(stream: Any, flow: _Flow, *, what: str) -> None:
             chunk = await stream.receive(max_bytes)
         except Exception as exc:
             raise AssertionError(
-                f"{what}: receive({max_bytes}) raised {_describe(exc)} after {received} of "
+                f"{what}: receive({max_bytes}) raised {describe(exc)} after {received} of "
                 f"{len(payload)} bytes"
             ) from exc
         if not 0 < len(chunk) <= max_bytes:
@@ -427,7 +193,7 @@ async def _receive_flow(stream: Any, flow: _Flow, *, what: str) -> None:
 
 
 async def _exchange(target: Target, upstream: _Flow, downstream: _Flow) -> None:
-    async with _connection(
+    async with connection(
         target,
         client_chunks=downstream.transport_sizes,
         server_chunks=upstream.transport_sizes,
@@ -455,10 +221,10 @@ def tls_intact(ctx: Context) -> None:
 
 async def _expect_refusal(target: Target, *, hostname: str, trusted: bool, why: str) -> None:
     """A control handshake must succeed; then one with the bad certificate must be refused."""
-    async with _connection(target):
+    async with connection(target):
         pass
-    async with _transport_pair() as transports:
-        client, server = await _handshake(
+    async with transport_pair() as transports:
+        client, server = await handshake(
             target,
             *transports,
             client_tls=client_context(),
@@ -467,19 +233,19 @@ async def _expect_refusal(target: Target, *, hostname: str, trusted: bool, why: 
         )
         for stream in (client, server):
             if not isinstance(stream, BaseException):
-                await _close_quietly(stream)
+                await close_forcefully(stream)
     if not isinstance(client, BaseException):
         raise AssertionError(f"the client completed the handshake although {why}")
     if not isinstance(client, (ssl.SSLError, anyio.BrokenResourceError)):
         raise AssertionError(
-            f"the client's wrap() raised {_describe(client)}, expected an ssl.SSLError or "
+            f"the client's wrap() raised {describe(client)}, expected an ssl.SSLError or "
             "BrokenResourceError"
         )
-    ssl_errors = [exc for exc in _chain(client) if isinstance(exc, ssl.SSLError)]
+    ssl_errors = [exc for exc in chain(client) if isinstance(exc, ssl.SSLError)]
     if ssl_errors and not any(isinstance(e, ssl.SSLCertVerificationError) for e in ssl_errors):
         raise AssertionError(
             f"the client's handshake failed, but not on certificate verification: "
-            f"{_describe(client)}"
+            f"{describe(client)}"
         )
     if not isinstance(server, BaseException):
         raise AssertionError(
@@ -515,7 +281,7 @@ async def _ragged_eof(
 ) -> None:
     """Each side sends, then each transport ends without close_notify; after the data, each
     receiver must see ``expected``."""
-    async with _connection(
+    async with connection(
         target, client_compatible=standard_compatible, server_compatible=standard_compatible
     ) as conn:
         sides = (
@@ -535,7 +301,7 @@ async def _ragged_eof(
             except expected:
                 continue
             except Exception as exc:
-                observed = f"raised {_describe(exc)}"
+                observed = f"raised {describe(exc)}"
             else:
                 observed = f"returned {chunk!r}"
             raise AssertionError(
@@ -557,7 +323,7 @@ async def tls_ragged_eof_lenient(ctx: Context) -> None:
 
 async def _close_and_observe(target: Target, *, closer_name: str) -> None:
     """The closer sends a farewell and closes; the peer must get it, then EndOfStream."""
-    async with _connection(target) as conn:
+    async with connection(target) as conn:
         if closer_name == "client":
             closer, peer, peer_name = conn.client, conn.server, "server"
         else:
@@ -570,7 +336,7 @@ async def _close_and_observe(target: Target, *, closer_name: str) -> None:
                 await closer.aclose()
             except Exception as exc:
                 raise AssertionError(
-                    f"the {closer_name}'s aclose() raised {_describe(exc)} while the "
+                    f"the {closer_name}'s aclose() raised {describe(exc)} while the "
                     f"{peer_name} was receiving"
                 ) from exc
 
@@ -583,7 +349,7 @@ async def _close_and_observe(target: Target, *, closer_name: str) -> None:
                 await peer.aclose()
                 return
             except Exception as exc:
-                observed = f"raised {_describe(exc)}"
+                observed = f"raised {describe(exc)}"
             else:
                 observed = f"returned {chunk!r}"
             raise AssertionError(
@@ -619,7 +385,7 @@ async def _unwrap(stream: Any, *, side: str) -> tuple[Any, bytes]:
     except AssertionError:
         raise
     except Exception as exc:
-        raise AssertionError(f"the {side}'s unwrap() raised {_describe(exc)}") from exc
+        raise AssertionError(f"the {side}'s unwrap() raised {describe(exc)}") from exc
     if not isinstance(leftover, bytes):
         raise AssertionError(f"the {side}'s unwrap() returned {leftover!r} as the bytes read")
     return transport, leftover
@@ -637,7 +403,7 @@ async def _plaintext_arrives(transport: Any, leftover: bytes, sent: bytes, *, wh
 
 @check("TLS-UNWRAP", needs=("tls_stream",))
 async def tls_unwrap(ctx: Context) -> None:
-    async with _connection(ctx.target) as conn:
+    async with connection(ctx.target) as conn:
         # Traffic both ways first, so the session is in full use when it ends.
         for sender, receiver, what in (
             (conn.client, conn.server, "client to server"),
@@ -691,7 +457,7 @@ def _attribute(stream: Any, name: str, *, side: str) -> Any:
 @check("TLS-ALPN", needs=("tls_stream",))
 async def tls_alpn(ctx: Context) -> None:
     # "streamspec/1" is the only protocol both sides offer, whatever the preference order.
-    async with _connection(
+    async with connection(
         ctx.target,
         client_alpn=("streamspec/1", "streamspec/3"),
         server_alpn=("streamspec/2", "streamspec/1"),
@@ -702,7 +468,7 @@ async def tls_alpn(ctx: Context) -> None:
                 raise AssertionError(
                     f"the {side} reports alpn_protocol {agreed!r}, but 'streamspec/1' was agreed"
                 )
-    async with _connection(ctx.target) as conn:
+    async with connection(ctx.target) as conn:
         for side, stream in (("client", conn.client), ("server", conn.server)):
             agreed = _attribute(stream, "alpn_protocol", side=side)
             if agreed is not None:
@@ -771,7 +537,7 @@ def _attribute_problems(client: Mapping[str, Any], server: Mapping[str, Any]) ->
 @check("TLS-ATTRIBUTES", needs=("tls_stream",))
 async def tls_attributes(ctx: Context) -> None:
     # Different standard_compatible flags, to see that each side reports its own.
-    async with _connection(ctx.target, client_compatible=True, server_compatible=False) as conn:
+    async with connection(ctx.target, client_compatible=True, server_compatible=False) as conn:
         sides = {"client": conn.client, "server": conn.server}
         reported = {
             side: {name: _attribute(stream, name, side=side) for name in _TLS_ATTRIBUTES}
@@ -779,7 +545,7 @@ async def tls_attributes(ctx: Context) -> None:
         }
         problems = list(_attribute_problems(reported["client"], reported["server"]))
         for side, stream in sides.items():
-            label = stream.extra(_ProbeAttribute.label, None)
+            label = stream.extra(ProbeAttribute.label, None)
             if label != f"{side} transport":
                 problems.append(
                     f"the {side}'s transport attribute does not pass through (got {label!r})"
@@ -888,7 +654,7 @@ async def _troublemakers_then_good_client(
         await _receive_exactly(good, b"welcome, hello", what="the listener's handler to a client")
     finally:
         for client in reversed(clients):
-            await _close_quietly(client)
+            await close_forcefully(client)
 
 
 @check("TLS-LISTENER-SURVIVES", needs=("tls_listener", "tls_stream"))
@@ -898,7 +664,7 @@ async def tls_listener_survives(ctx: Context) -> None:
             greeting = await stream.receive()
             await stream.send(b"welcome, " + greeting)
         finally:
-            await _close_quietly(stream)
+            await close_forcefully(stream)
 
     stage: list[str] = []  # what the check is doing, for the report
     stopped: list[str] = []
@@ -917,7 +683,7 @@ async def tls_listener_survives(ctx: Context) -> None:
             try:
                 await tls_listener.serve(handler)
             except Exception as exc:
-                stopped.append(f"serve() raised {_describe(exc)}")
+                stopped.append(f"serve() raised {describe(exc)}")
             else:
                 stopped.append("serve() returned")
             tg.cancel_scope.cancel()
@@ -930,7 +696,7 @@ async def tls_listener_survives(ctx: Context) -> None:
                 except Exception as exc:
                     failures.append(exc)
                 tg.cancel_scope.cancel()
-        await _close_quietly(tls_listener)
+        await close_forcefully(tls_listener)
     if stopped:
         raise AssertionError(f"{stopped[0]} while the check was on {stage[-1]}")
     if failures:
