@@ -226,3 +226,20 @@ def test_a_closed_pipe_ends_the_output_quietly() -> None:
     )
     assert completed.stdout == "resource: closeable resources and typed attributes\n"
     assert completed.stderr == ""
+
+
+def test_a_tls_stream_that_ignores_max_bytes_fails_the_byte_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The stub has nothing but a TLS stream: only the TLS byte subject can catch it.
+    status, out, _ = run(
+        capsys, "check", "stubs.broken_tls_max_bytes:target", "--rule", "BYTE-MAX-BYTES"
+    )
+    assert status == 1
+    assert "[BYTE-MAX-BYTES] on asyncio" in out
+    assert re.search(
+        r"TLS stream over an in-memory transport: receive\(\d+\) returned \d+ bytes", out
+    )
+    assert out.rstrip().endswith(
+        "FAILED: 0 passed, 2 failed, 0 known divergences, 0 not provided (rule x backend)"
+    )
