@@ -24,6 +24,11 @@ Fields                                Subjects (name: what it is)
 ``buffered_byte_receive_stream``      buffered channel ``buffered receive stream over <channel>``
 ``buffered_byte_stream`` + pair       byte pair and buffered channel ``buffered stream over
                                       <pair>``: BufferedByteStream over both ends of the pair
+``tls_stream``                        byte pair ``TLS stream over an in-memory transport``
+                                      (:data:`TLS_PAIR`): ``tls_stream.wrap`` on both ends of
+                                      the suite's in-memory transport, the client left and the
+                                      server right, both ``standard_compatible=False``, the
+                                      handshake done (never a base for wrappers)
 ``text_receive_stream`` /             text channel / text sink ``text receive stream over
 ``text_send_stream``                  <channel>`` / ``text send stream over <channel>``
 ``text_stream`` + pair                text channel and text sink ``text stream over <pair>``
@@ -36,8 +41,14 @@ Fields                                Subjects (name: what it is)
                                       ``listener``, or of the suite's in-memory listener
 ====================================  ===========================================================
 
-Every byte pair is also a byte channel (its left end sends, its right end receives). The
-resource rules run over every stream and listener above (:func:`resource_subjects`).
+Every byte pair is also a byte channel (its left end sends, its right end receives), finished
+by the left end's ``send_eof()``; a pair whose ``send_eof()`` raises NotImplementedError, which
+the spec allows (AnyIO's TLS stream always does), is finished by ``aclose()`` instead and is
+left out of BYTE-SEND-EOF. The TLS pair is lenient because a standard-compatible ``aclose()``
+may wait for the peer's ``close_notify`` (AnyIO's does), so a rule that closes one end while the
+other idles would hang over something the spec allows; closing by ``close_notify`` is what the
+TLS rules check. The resource rules run over every stream and listener above
+(:func:`resource_subjects`), ASYNC-CHECKPOINT over every stream.
 
 Check failures carry their own messages, so pytest must not rewrite this module's asserts
 (PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
