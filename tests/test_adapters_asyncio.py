@@ -176,6 +176,8 @@ async def test_concurrent_receives_are_busy_and_bad_max_bytes() -> None:
         async with adapted_pair() as (left, right):
             with pytest.raises(ValueError, match="max_bytes"):
                 await left.receive(0)
+            with pytest.raises(TypeError, match="max_bytes"):
+                await left.receive("1")  # type: ignore[arg-type]
             async with anyio.create_task_group() as tg:
                 tg.start_soon(left.receive)
                 await anyio.wait_all_tasks_blocked()

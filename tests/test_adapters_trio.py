@@ -170,6 +170,13 @@ async def test_invalid_max_bytes() -> None:
     right = from_trio_stream(trio_right)
     with pytest.raises(ValueError, match="max_bytes"):
         await right.receive(0)
+    with pytest.raises(TypeError, match="max_bytes"):
+        await right.receive("1")  # type: ignore[arg-type]
+    as_trio = to_trio_stream(right)
+    with pytest.raises(TypeError, match="max_bytes"):
+        await as_trio.receive_some("1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_bytes"):
+        await as_trio.receive_some(0)
     with pytest.raises(TypeError):
         from_trio_stream(object())  # type: ignore[call-overload]
 

@@ -18,7 +18,6 @@ backend only.
 from __future__ import annotations
 
 import asyncio
-import operator
 import socket
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -30,6 +29,7 @@ import anyio.abc
 import anyio.lowlevel
 from anyio.abc import SocketAttribute
 
+from .._args import count
 from ..protocols import ByteStream
 
 __all__ = ["StreamReaderWriterByteStream", "from_asyncio_streams", "to_asyncio_streams"]
@@ -67,8 +67,7 @@ class StreamReaderWriterByteStream(anyio.abc.ByteStream):
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Read at most ``max_bytes`` bytes; raise EndOfStream where asyncio returns ``b""``."""
-        if operator.index(max_bytes) < 1:
-            raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
+        max_bytes = count("max_bytes", max_bytes, 1)
         await anyio.lowlevel.checkpoint()
         self._check_open()
         if self._receiving:

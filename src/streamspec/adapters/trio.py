@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import operator
 import ssl
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, contextmanager
@@ -36,6 +35,7 @@ from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
+from .._args import count
 from ..protocols import (
     ByteReceiveStream,
     ByteSendStream,
@@ -134,8 +134,7 @@ class _FromTrioReceive:
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Receive at most ``max_bytes`` bytes; raise EndOfStream where Trio returns ``b""``."""
-        if operator.index(max_bytes) < 1:
-            raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
+        max_bytes = count("max_bytes", max_bytes, 1)
         with _translated(_FROM_TRIO):
             data = await self._receive_stream.receive_some(max_bytes)
         if not data:
@@ -400,9 +399,7 @@ class ByteStreamAsTrioStream(trio.abc.HalfCloseableStream):
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         """Receive up to ``max_bytes`` bytes (65536 by default); ``b""`` at the end."""
-        size = 65536 if max_bytes is None else operator.index(max_bytes)
-        if size < 1:
-            raise ValueError(f"max_bytes must be at least 1, got {size}")
+        size = 65536 if max_bytes is None else count("max_bytes", max_bytes, 1)
         with self._receiving(), _translated(_TO_TRIO):
             try:
                 return await self._stream.receive(size)
