@@ -307,6 +307,22 @@ async def test_kind_is_told_from_duck_typed_signatures() -> None:
     assert isinstance(checked(DuckByteSender()), anyio.abc.ByteSendStream)  # type: ignore[call-overload]
 
 
+async def test_a_receive_with_keyword_only_parameters_is_an_object_stream() -> None:
+    """Only a positional parameter can be ``max_bytes``: a ``receive(*, timeout=None)``
+    belongs to an object stream, and must not be called with 65536."""
+
+    class DuckObjectsWithOptions:
+        async def receive(self, *, timeout: float | None = None) -> int:
+            return 7
+
+        async def aclose(self) -> None:
+            pass
+
+    receiver = checked(DuckObjectsWithOptions())  # type: ignore[call-overload]
+    assert isinstance(receiver, anyio.abc.ObjectReceiveStream)
+    assert await receiver.receive() == 7
+
+
 async def test_a_two_way_stream_without_send_eof_keeps_both_directions() -> None:
     """A datagram-like object stream (receive and send, no send_eof) is wrapped with both
     directions checked; a byte stream like it is refused, since every two-way byte stream

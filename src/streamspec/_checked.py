@@ -61,6 +61,13 @@ __all__ = [
     "checked",
 ]
 
+#: The parameter kinds that can take ``max_bytes`` when ``receive()`` is called as AnyIO does.
+_POSITIONAL = (
+    inspect.Parameter.POSITIONAL_ONLY,
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    inspect.Parameter.VAR_POSITIONAL,
+)
+
 #: What kind of stream :func:`checked` wraps, when it cannot tell by itself.
 Kind: TypeAlias = Literal["bytes", "objects"]
 
@@ -348,7 +355,7 @@ def checked(stream: Any, /, *, kind: Kind | None = None) -> Any:
 
     :param stream: any byte or object stream.
     :param kind: ``"bytes"`` or ``"objects"``. Needed only when it cannot be told from the
-        stream: a byte stream's ``receive`` takes an argument (``max_bytes``), an object
+        stream: a byte stream's ``receive`` takes a positional argument (``max_bytes``), an object
         stream's none; a send-only stream must subclass :class:`anyio.abc.ByteSendStream` or
         annotate ``send``'s item as ``bytes``.
     :raises TypeError: ``stream`` neither receives nor sends, or its kind cannot be told, or
@@ -390,8 +397,10 @@ def _kind_of(stream: Any, receives: bool) -> Kind:
     if isinstance(stream, anyio.abc.ObjectReceiveStream | anyio.abc.ObjectSendStream):
         return "objects"
     if receives:
-        # An object stream's receive() takes nothing; a byte stream's takes max_bytes.
-        return "bytes" if inspect.signature(stream.receive).parameters else "objects"
+        # An object stream's receive() takes nothing; a byte stream's takes max_bytes, which
+        # is positional (a keyword-only option such as a timeout says nothing).
+        parameters = inspect.signature(stream.receive).parameters.values()
+        return "bytes" if any(p.kind in _POSITIONAL for p in parameters) else "objects"
     send_parameters = list(inspect.signature(stream.send).parameters.values())
     if send_parameters and send_parameters[0].annotation in (bytes, "bytes"):
         return "bytes"
