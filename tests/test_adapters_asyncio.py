@@ -274,6 +274,8 @@ async def test_bad_limit() -> None:
     left, _ = byte_stream_pair()
     with pytest.raises(ValueError, match="limit"):
         await to_asyncio_streams(left, limit=0)
+    with pytest.raises(TypeError, match="limit"):
+        await to_asyncio_streams(left, limit="64")  # type: ignore[arg-type]
 
 
 # -- the conformance suite over the adapters ---------------------------------------------------

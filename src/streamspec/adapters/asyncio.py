@@ -346,9 +346,9 @@ async def to_asyncio_streams(
 
     :param limit: the reader's buffer limit, as for :func:`asyncio.open_connection`.
     :raises ValueError: ``limit`` is less than 1.
+    :raises TypeError: ``limit`` is not an integer.
     """
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
+    limit = count("limit", limit, 1)
     await anyio.lowlevel.checkpoint()
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=limit, loop=loop)
