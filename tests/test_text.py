@@ -297,6 +297,20 @@ async def test_bad_codec_names_are_refused_at_construction(
     receive.close()
 
 
+@pytest.mark.parametrize("wrong", [b"bytes", 5, None])
+async def test_sending_a_non_str_raises_type_error_naming_item_and_sends_nothing(
+    wrong: object,
+) -> None:
+    send, receive = create_memory_object_stream[bytes](math.inf)
+    stream = TextSendStream(send, "utf-16")
+    with pytest.raises(TypeError, match="item"):
+        await stream.send(wrong)  # type: ignore[arg-type]
+    await stream.send("ok")
+    await stream.aclose()
+    async with receive:
+        assert b"".join([c async for c in receive]) == "ok".encode("utf-16")
+
+
 # -- the bidirectional stream and attributes --------------------------------------------------
 
 

@@ -163,7 +163,10 @@ class TextSendStream(anyio.abc.ObjectSendStream[str]):
 
         :raises UnicodeEncodeError: with ``errors="strict"``, ``item`` cannot be encoded;
             nothing was sent. [TEXT-ERRORS]
+        :raises TypeError: ``item`` is not a ``str``; nothing was sent.
         """
+        if not isinstance(item, str):
+            raise TypeError(f"item must be a str, not {type(item).__name__}")
         await self._send_encoded(item)
 
     async def aclose(self) -> None:
