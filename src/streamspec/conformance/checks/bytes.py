@@ -264,11 +264,15 @@ async def _peer_closed(name: str, channel: ByteChannel) -> None:
     )
 
 
+#: What an operation on a closed stream raises.
+_CLOSED: tuple[type[Exception], ...] = (anyio.ClosedResourceError,)
+
+
 @check("BYTE-CLOSED")
 async def byte_closed(ctx: Context) -> None:
     for pair_subject in _pairs(ctx):
         # A stream that cannot half-close may say so after it is closed too.
-        eof_errors: tuple[type[Exception], ...] = (anyio.ClosedResourceError,)
+        eof_errors = _CLOSED
         if not await _can_half_close(pair_subject):
             eof_errors += (NotImplementedError,)
         async with named(pair_subject) as pair:
@@ -276,8 +280,8 @@ async def byte_closed(ctx: Context) -> None:
             await _all_closed(
                 pair_subject.name,
                 [
-                    ("receive()", pair.left.receive, (anyio.ClosedResourceError,)),
-                    ("send(b'x')", partial(pair.left.send, b"x"), (anyio.ClosedResourceError,)),
+                    ("receive()", pair.left.receive, _CLOSED),
+                    ("send(b'x')", partial(pair.left.send, b"x"), _CLOSED),
                     ("send_eof()", pair.left.send_eof, eof_errors),
                 ],
             )
@@ -290,12 +294,8 @@ async def byte_closed(ctx: Context) -> None:
             await _all_closed(
                 subject.name,
                 [
-                    (
-                        "send(b'x')",
-                        partial(channel.sender.send, b"x"),
-                        (anyio.ClosedResourceError,),
-                    ),
-                    ("receive()", channel.receiver.receive, (anyio.ClosedResourceError,)),
+                    ("send(b'x')", partial(channel.sender.send, b"x"), _CLOSED),
+                    ("receive()", channel.receiver.receive, _CLOSED),
                 ],
             )
 
