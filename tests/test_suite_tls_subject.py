@@ -77,6 +77,17 @@ async def test_the_tls_pair_is_a_client_and_a_server_after_the_handshake(target:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("target", [STREAMSPEC, ANYIO], ids=lambda t: t.name)
+async def test_leaving_the_tls_pair_closes_both_ends(target: Target) -> None:
+    with anyio.fail_after(5):
+        async with named(tls_pair(target)) as pair:
+            pass
+        for end in (pair.left, pair.right):
+            with pytest.raises((anyio.ClosedResourceError, anyio.BrokenResourceError)):
+                await end.send(b"after the subject was closed")
+
+
+@pytest.mark.anyio
 @pytest.mark.parametrize("target", [OURS_ONLY, ANYIO_ONLY], ids=lambda t: t.name)
 async def test_the_tls_channel_ends_cleanly_with_or_without_send_eof(target: Target) -> None:
     # AnyIO's send_eof() raises NotImplementedError: its channel is finished by aclose().
