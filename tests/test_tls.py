@@ -791,6 +791,35 @@ async def test_a_corrupted_record_is_broken_resource_with_the_ssl_error(
             await server.send(b"after")
 
 
+def _cause_chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes and contexts, failing on a loop (which would make any code that
+    walks the chain, a logger's say, run forever)."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None:
+        assert all(seen is not earlier for earlier in chain), f"the chain loops: {chain!r}"
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain
+
+
+@pytest.mark.parametrize("operation", ["send", "send_eof"])
+async def test_a_transport_error_passes_through_with_a_chain_that_ends(
+    operation: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, client_context) as (client, server):
+        await server.transport_stream.aclose()  # the client's sends now fail in the transport
+        call = (
+            client.send_eof if operation == "send_eof" else functools.partial(client.send, b"void")
+        )
+        with anyio.fail_after(5), pytest.raises(anyio.BrokenResourceError) as info:
+            await call()
+        _cause_chain(info.value)
+        with pytest.raises(anyio.BrokenResourceError) as again:
+            await client.send(b"again")
+        _cause_chain(again.value)
+
+
 async def test_unwrap_hands_back_the_transport(
     transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:

@@ -33,7 +33,7 @@ import logging
 import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import anyio
 import anyio.abc
@@ -392,7 +392,7 @@ class TLSStream(anyio.abc.ByteStream):
                     self._incoming.write_eof()
                     self._transport_ended = True
                 except Exception as exc:
-                    raise self._transport_error(exc) from exc
+                    self._raise_transport_error(exc)
                 else:
                     self._incoming.write(chunk)
                 finally:
@@ -498,7 +498,7 @@ class TLSStream(anyio.abc.ByteStream):
                             await send(outgoing.read())
                     except Exception as exc:
                         self._break(exc)
-                        raise self._transport_error(exc) from exc
+                        self._raise_transport_error(exc)
                     finally:
                         flush_lock.release()
             except BaseException as exc:
@@ -768,7 +768,7 @@ class TLSStream(anyio.abc.ByteStream):
             self._incoming.write_eof()
             self._transport_ended = True
         except Exception as exc:
-            raise self._transport_error(exc) from exc
+            self._raise_transport_error(exc)
         else:
             self._incoming.write(chunk)
         finally:
@@ -792,7 +792,7 @@ class TLSStream(anyio.abc.ByteStream):
         except BaseException as exc:
             self._break(exc)
             if isinstance(exc, Exception):
-                raise self._transport_error(exc) from exc
+                self._raise_transport_error(exc)
             raise
         finally:
             lock.release()
@@ -802,16 +802,17 @@ class TLSStream(anyio.abc.ByteStream):
         with contextlib.suppress(Exception):  # the handshake's own error is the one to report
             await self._flush()
 
-    def _transport_error(self, exc: Exception) -> Exception:
-        """What the transport's exception means to our caller: a closed stream stays closed
-        (whatever the transport says after we closed it), a plain :exc:`OSError` from a
-        transport that does not translate its errors is a broken stream, and AnyIO's own
-        exceptions pass through."""
+    def _raise_transport_error(self, exc: Exception) -> NoReturn:
+        """Raise what the transport's exception means to our caller: a closed stream stays
+        closed (whatever the transport says after we closed it), a plain :exc:`OSError` from a
+        transport that does not translate its errors is a broken stream (caused by it), and
+        AnyIO's own exceptions go on as they are (``raise exc from exc`` would make one its
+        own cause, a loop that anything walking the chain would follow forever)."""
         if self._closed:
-            return anyio.ClosedResourceError()
+            raise anyio.ClosedResourceError from exc
         if isinstance(exc, OSError):
-            return anyio.BrokenResourceError(f"the transport failed: {exc}")
-        return exc
+            raise anyio.BrokenResourceError(f"the transport failed: {exc}") from exc
+        raise exc
 
 
 @dataclass(eq=False)

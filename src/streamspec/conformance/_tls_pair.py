@@ -163,18 +163,20 @@ async def transport_pair(
 
 
 def describe(exc: BaseException) -> str:
-    """``Type: message``, followed by the exception's cause or context when it has one."""
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    origin = exc.__cause__ or exc.__context__
-    return f"{text} (from {describe(origin)})" if origin is not None else text
+    """``Type: message``, followed by the exception's causes or contexts."""
+    texts = [f"{type(e).__name__}: {e}" if str(e) else type(e).__name__ for e in chain(exc)]
+    return "".join(f"{text} (from " for text in texts[:-1]) + texts[-1] + ")" * (len(texts) - 1)
 
 
 def chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, then its causes and contexts."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        yield seen
-        seen = seen.__cause__ or seen.__context__
+    """The exception, then its causes and contexts, each once: a chain that loops back (an
+    exception raised "from" itself, say) ends where it would repeat."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not earlier for earlier in seen):
+        seen.append(current)
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 async def close_forcefully(resource: Any) -> None:
