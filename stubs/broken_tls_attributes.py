@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from anyio.streams.tls import TLSStream
-
 from streamspec.conformance.target import Target
+from streamspec.tls import TLSStream
 
 __all__ = ["BREAKS", "target"]
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ssl
 
-from anyio.abc import AnyByteStream
-from anyio.streams.tls import TLSStream
+from typing_extensions import Self
 
 from streamspec.conformance.target import Target
+from streamspec.protocols import AnyByteStream
+from streamspec.tls import TLSStream
 
 __all__ = ["BREAKS", "target"]
 
@@ -27,7 +28,7 @@ class HostnameBlindTLSStream(TLSStream):
         hostname: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         standard_compatible: bool = True,
-    ) -> TLSStream:
+    ) -> Self:
         if ssl_context is not None and not server_side:
             ssl_context.check_hostname = False  # the bug
         return await super().wrap(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from anyio import aclose_forcefully
 from anyio.abc import AnyByteStream
-from anyio.streams.tls import TLSListener, TLSStream
 
 from streamspec.conformance.target import Target
+from streamspec.tls import TLSListener, TLSStream
 
 __all__ = ["BREAKS", "target"]
 

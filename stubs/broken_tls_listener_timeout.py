@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from anyio.streams.tls import TLSListener, TLSStream
-
 from streamspec.conformance.target import Target
+from streamspec.tls import TLSListener, TLSStream
 
 __all__ = ["BREAKS", "target"]
 

@@ -8,9 +8,9 @@ like the peer finishing.
 from __future__ import annotations
 
 from anyio import BrokenResourceError, EndOfStream
-from anyio.streams.tls import TLSStream
 
 from streamspec.conformance.target import Target
+from streamspec.tls import TLSStream
 
 __all__ = ["BREAKS", "target"]
 
