@@ -70,7 +70,7 @@ def test_the_matrix_counts_roles_by_backend(capsys: pytest.CaptureFixture[str]) 
     assert status == 1
     lines = out.splitlines()
     header = lines.index("role   asyncio               trio")
-    assert lines[header + 2] == "tls    8 ok  1 FAIL  1 n/p   8 ok  1 FAIL  1 n/p"
+    assert lines[header + 2] == "tls    9 ok  1 FAIL  1 n/p   9 ok  1 FAIL  1 n/p"
 
 
 def test_a_failure_names_the_rule_the_backend_and_the_observation(

@@ -592,6 +592,7 @@ class TLSStream(anyio.abc.ByteStream):
     async def aclose(self) -> None:
         """Close the stream and its transport, as :meth:`streamspec.AsyncResource.aclose`
         describes. [RES-ACLOSE-IDEMPOTENT] [RES-ACLOSE-CANCELLED] [BYTE-CLOSED-WAKES]
+        [TLS-ACLOSE-QUIET]
 
         When ``standard_compatible`` is ``True``, it first sends ``close_notify``
         [TLS-CLOSE-NOTIFY], unless the stream is broken, a send is underway (the transport is

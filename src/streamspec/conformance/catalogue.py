@@ -220,6 +220,11 @@ _RULES = [
          "receive() raise EndOfStream."),
     Rule("TLS-CLOSE-NOTIFY", "tls",
          "aclose() sends close_notify, so the peer sees a clean EndOfStream."),
+    Rule("TLS-ACLOSE-QUIET", "tls",
+         "With standard_compatible=True, aclose() does not raise when its close_notify cannot "
+         "be delivered (the peer's transport is gone, another task is receiving) and raises "
+         "only the cancellation in a cancelled scope; the stream is closed all the same, so "
+         "its operations then raise ClosedResourceError."),
     Rule("TLS-UNWRAP", "tls",
          "unwrap() ends the TLS session and returns the transport with any bytes already read "
          "past the session's end; plaintext then flows over the transport."),

@@ -289,9 +289,13 @@ class TLSByteStream(ByteStream, SupportsUnwrap, Protocol):
     attributes through. [TLS-ATTRIBUTES] [TLS-ALPN] Data crosses it intact whatever the
     transport's chunking [TLS-INTACT]. A client refuses a certificate for another host name
     [TLS-HOSTNAME] or from an untrusted issuer [TLS-UNTRUSTED]. ``aclose()`` sends
-    ``close_notify`` [TLS-CLOSE-NOTIFY]. A transport that ends without ``close_notify`` is
-    :exc:`~anyio.BrokenResourceError` when the stream is standard-compatible
-    [TLS-RAGGED-EOF-STRICT] and :exc:`~anyio.EndOfStream` otherwise [TLS-RAGGED-EOF-LENIENT].
+    ``close_notify`` [TLS-CLOSE-NOTIFY]; when that cannot be done (the peer's transport is
+    gone, another task is reading the transport), ``aclose()`` raises nothing and closes the
+    stream all the same, and in a cancelled scope it raises only the cancellation; either way
+    the stream's operations then raise :exc:`~anyio.ClosedResourceError` [TLS-ACLOSE-QUIET].
+    A transport that ends without ``close_notify`` is :exc:`~anyio.BrokenResourceError` when
+    the stream is standard-compatible [TLS-RAGGED-EOF-STRICT] and :exc:`~anyio.EndOfStream`
+    otherwise [TLS-RAGGED-EOF-LENIENT].
     """
 
 

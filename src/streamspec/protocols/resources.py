@@ -36,7 +36,7 @@ class AsyncResource(Protocol):
           :exc:`~anyio.ClosedResourceError` (see each role for the details).
 
         A graceful close may need to talk to the peer (a TLS ``close_notify``); if that fails,
-        the resource is closed all the same and the failure is not raised.
+        the resource is closed all the same and the failure is not raised. [TLS-ACLOSE-QUIET]
         """
         ...
 

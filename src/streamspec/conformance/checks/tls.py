@@ -45,7 +45,7 @@ from .._tls_pair import (
     transport_pair,
 )
 from ..registry import Context, check
-from ..subjects import PATIENCE
+from ..subjects import PATIENCE, raises
 from ..target import Target
 
 __all__: list[str] = []
@@ -364,6 +364,136 @@ async def _close_and_observe(target: Target, *, closer_name: str) -> None:
 async def tls_close_notify(ctx: Context) -> None:
     for closer_name in ("client", "server"):
         await _close_and_observe(ctx.target, closer_name=closer_name)
+
+
+# -- TLS-ACLOSE-QUIET ---------------------------------------------------------------------------
+
+
+async def _close_quietly(closer: Any, *, closer_name: str, situation: str) -> None:
+    """``closer.aclose()`` must return (within PATIENCE) without raising."""
+    try:
+        with anyio.fail_after(PATIENCE):
+            await closer.aclose()
+    except TimeoutError:
+        raise AssertionError(
+            f"{situation}, the {closer_name}'s aclose() did not return within {PATIENCE:g} s"
+        ) from None
+    except Exception as exc:
+        raise AssertionError(
+            f"{situation}, the {closer_name}'s aclose() raised {describe(exc)}: a failed "
+            f"close_notify must not be raised"
+        ) from exc
+
+
+async def _closed_afterwards(closer: Any, *, closer_name: str, situation: str) -> None:
+    operations: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
+        ("receive()", closer.receive),
+        ("send(b'x')", lambda: closer.send(b"x")),
+    )
+    for label, operation in operations:
+        problem = await raises(anyio.ClosedResourceError, operation)
+        if problem is not None:
+            raise AssertionError(
+                f"{situation}, after the {closer_name}'s aclose() its {label} should raise "
+                f"ClosedResourceError, but {problem}"
+            )
+
+
+def _sides(conn: Any, closer_name: str) -> tuple[Any, Any, Any]:
+    """(closer, peer, peer's transport) of ``conn`` for the named closer."""
+    if closer_name == "client":
+        return conn.client, conn.server, conn.server_transport
+    return conn.server, conn.client, conn.client_transport
+
+
+async def _peer_gone(target: Target, closer_name: str) -> None:
+    async with connection(target) as conn:
+        closer, _, peer_transport = _sides(conn, closer_name)
+        await peer_transport.aclose()  # the peer vanished: close_notify cannot be delivered
+        situation = "with the peer's transport closed"
+        await _close_quietly(closer, closer_name=closer_name, situation=situation)
+        await _closed_afterwards(closer, closer_name=closer_name, situation=situation)
+
+
+async def _receiver_waiting(target: Target, closer_name: str) -> None:
+    situation = "with another task blocked in receive()"
+    woken: list[BaseException | bytes] = []
+    close_failure: AssertionError | None = None
+    async with connection(target) as conn:
+        closer, peer, _ = _sides(conn, closer_name)
+        returned = anyio.Event()
+
+        async def receive() -> None:
+            try:
+                woken.append(await closer.receive())
+            except Exception as exc:
+                woken.append(exc)
+            returned.set()
+
+        async def answer() -> None:
+            # A live peer answers close_notify with its own, so a closer that waits for the
+            # answer (which TLS allows) is not stuck; what the peer sees is not judged here.
+            with suppress(Exception):
+                while True:
+                    await peer.receive()
+            with suppress(Exception):
+                await peer.aclose()
+
+        # The verdicts are given outside the task group, so that they are not wrapped in an
+        # exception group.
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(receive)
+            tg.start_soon(answer)
+            await anyio.wait_all_tasks_blocked()
+            try:
+                await _close_quietly(closer, closer_name=closer_name, situation=situation)
+            except AssertionError as exc:
+                close_failure = exc
+            with anyio.move_on_after(PATIENCE):
+                await returned.wait()
+            tg.cancel_scope.cancel()
+        if close_failure is not None:
+            raise close_failure
+        if not woken:
+            raise AssertionError(
+                f"{situation}, that receive() was still blocked {PATIENCE:g} s after the "
+                f"{closer_name}'s aclose() returned"
+            )
+        # The peer's answering close_notify may reach the blocked receive() before the close.
+        if not isinstance(woken[0], anyio.ClosedResourceError | anyio.EndOfStream):
+            outcome = (
+                f"raised {describe(woken[0])}"
+                if isinstance(woken[0], BaseException)
+                else f"returned {woken[0]!r}"
+            )
+            raise AssertionError(
+                f"{situation}, the {closer_name}'s aclose() woke that receive(), which "
+                f"{outcome} instead of raising ClosedResourceError"
+            )
+        await _closed_afterwards(closer, closer_name=closer_name, situation=situation)
+
+
+async def _cancelled_close(target: Target, closer_name: str) -> None:
+    situation = "in a cancelled scope"
+    async with connection(target) as conn:
+        closer, _, _ = _sides(conn, closer_name)
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            try:
+                await closer.aclose()
+            except Exception as exc:
+                raise AssertionError(
+                    f"{situation}, the {closer_name}'s aclose() raised {describe(exc)} "
+                    f"instead of the cancellation"
+                ) from exc
+        await _closed_afterwards(closer, closer_name=closer_name, situation=situation)
+
+
+@check("TLS-ACLOSE-QUIET", needs=("tls_stream",))
+async def tls_aclose_quiet(ctx: Context) -> None:
+    for closer_name in ("client", "server"):
+        for situation in (_peer_gone, _receiver_waiting, _cancelled_close):
+            await situation(ctx.target, closer_name)
 
 
 # -- TLS-UNWRAP ---------------------------------------------------------------------------------
