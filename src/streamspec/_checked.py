@@ -36,6 +36,7 @@ from typing import Any, Literal, TypeAlias, overload
 import anyio
 import anyio.abc
 
+from ._args import takes_max_bytes
 from .conformance.catalogue import RULES
 from .protocols import (
     AsyncResource,
@@ -60,13 +61,6 @@ __all__ = [
     "StreamContractError",
     "checked",
 ]
-
-#: The parameter kinds that can take ``max_bytes`` when ``receive()`` is called as AnyIO does.
-_POSITIONAL = (
-    inspect.Parameter.POSITIONAL_ONLY,
-    inspect.Parameter.POSITIONAL_OR_KEYWORD,
-    inspect.Parameter.VAR_POSITIONAL,
-)
 
 #: What kind of stream :func:`checked` wraps, when it cannot tell by itself.
 Kind: TypeAlias = Literal["bytes", "objects"]
@@ -397,10 +391,7 @@ def _kind_of(stream: Any, receives: bool) -> Kind:
     if isinstance(stream, anyio.abc.ObjectReceiveStream | anyio.abc.ObjectSendStream):
         return "objects"
     if receives:
-        # An object stream's receive() takes nothing; a byte stream's takes max_bytes, which
-        # is positional (a keyword-only option such as a timeout says nothing).
-        parameters = inspect.signature(stream.receive).parameters.values()
-        return "bytes" if any(p.kind in _POSITIONAL for p in parameters) else "objects"
+        return "bytes" if takes_max_bytes(stream) else "objects"
     send_parameters = list(inspect.signature(stream.send).parameters.values())
     if send_parameters and send_parameters[0].annotation in (bytes, "bytes"):
         return "bytes"

@@ -15,14 +15,13 @@ grows in place, so the cost stays linear in the bytes however they are chunked.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, SupportsIndex, cast
 
 import anyio
 import anyio.abc
 
-from ._args import count
+from ._args import count, takes_max_bytes
 from ._parking import pending_cancellation
 from .protocols import AnyByteReceiveStream, AnyByteStream, ByteReceiveStream
 
@@ -36,33 +35,6 @@ _READ_SIZE = 65536
 #: matters for a 16 MiB line).
 _SMALL = 4096
 
-_POSITIONAL = (
-    inspect.Parameter.POSITIONAL_ONLY,
-    inspect.Parameter.POSITIONAL_OR_KEYWORD,
-    inspect.Parameter.VAR_POSITIONAL,
-)
-
-
-def _takes_max_bytes(stream: AnyByteReceiveStream) -> bool:
-    """Tell a byte stream, whose ``receive()`` takes ``max_bytes``, from an object stream of
-    bytes, whose ``receive()`` takes nothing.
-
-    A stream that declares itself by inheriting from one of AnyIO's two classes is taken at
-    its word. Otherwise it is judged by the signature, because a conforming stream need not
-    inherit from any AnyIO class (only *our* classes do, DESIGN decision 5). A ``receive``
-    that cannot be introspected is taken to be the argument-free kind, which is the safe
-    guess: it is never passed an argument it might not accept.
-    """
-    if isinstance(stream, anyio.abc.ByteReceiveStream):
-        return True
-    if isinstance(stream, anyio.abc.ObjectReceiveStream):
-        return False
-    try:
-        parameters = inspect.signature(stream.receive).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.kind in _POSITIONAL for p in parameters)
-
 
 def _chunk_reader(stream: AnyByteReceiveStream) -> Callable[[int], Awaitable[bytes]]:
     """Return ``read(size)``, which awaits the stream's next non-empty chunk.
@@ -71,7 +43,7 @@ def _chunk_reader(stream: AnyByteReceiveStream) -> Callable[[int], Awaitable[byt
     whatever their size, and an empty item is skipped: a byte stream never returns one, and
     the buffered stream must not either.
     """
-    if _takes_max_bytes(stream):
+    if takes_max_bytes(stream):
         return cast(ByteReceiveStream, stream).receive
     receive_item = stream.receive  # a byte stream is an object stream of bytes, to mypy
 
