@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 
 from streamspec._cli import main
-from streamspec.conformance import load_target, run_checks
+from streamspec.conformance import Target, load_target, run_checks
 from streamspec.conformance.catalogue import RULES
 from streamspec.conformance.report import Progress
 
 QUICK = ["--rule", "TLS-HOSTNAME", "--rule", "TLS-UNTRUSTED"]
+#: A target that provides nothing, which the command line refuses (``tests.test_cli:EMPTY``).
+EMPTY = Target(name="empty")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -138,6 +140,12 @@ def test_json_has_one_record_per_rule_and_backend(
         (["check", "no_such_module_here"], "target module 'no_such_module_here' cannot be"),
         (["check", "streamspec:NOPE"], "module 'streamspec' has no attribute 'NOPE'"),
         (["check", "a:b:c"], "target must be 'module' or 'module:attribute'"),
+        (
+            ["check", "streamspec.conformance.subjects:PATIENCE"],
+            "'streamspec.conformance.subjects:PATIENCE' (float) is neither a Target nor a "
+            "namespace with any of AnyIO's names",
+        ),
+        (["check", "tests.test_cli:EMPTY"], "target 'empty' provides no stream at all"),
         (["check", "--role", "sockets"], "unknown role sockets; roles are resource, byte"),
         (["check", "--rule", "BYTE-NOPE"], "no rule BYTE-NOPE in the catalogue"),
         (["check", "--backend", "curio"], "unknown backend 'curio'"),
@@ -163,6 +171,18 @@ def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "invalid float value: 'soon'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["check", "rules"])
+def test_an_unknown_option_is_refused_with_its_commands_usage(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--bogus"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: streamspec {command} ")
+    assert err.endswith(f"streamspec {command}: error: unrecognized arguments: --bogus\n")
+
+
 def test_rules_lists_the_catalogue_by_role(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "rules")
     assert status == 0
@@ -180,9 +200,10 @@ def test_the_console_script_runs_the_check_command(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "OK: 2 passed" in completed.stdout
-    records = json.loads(completed.stdout[completed.stdout.index("[\n") :])
+    # Standard output is the JSON alone, so that it can be piped; the report is on stderr.
+    records = json.loads(completed.stdout)
     assert [r["outcome"] for r in records] == ["passed", "passed"]
+    assert "OK: 2 passed" in completed.stderr
     bad = subprocess.run(
         [sys.executable, "-m", "streamspec._cli", "check", "--role", "nope"],
         capture_output=True,

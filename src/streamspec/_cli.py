@@ -30,14 +30,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(_EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The command line's parser, and each command's own (by name)."""
     parser = _Parser(
         prog="streamspec",
         description="The typed contract for async streams: check an implementation against "
         "the spec, list the rules.",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    commands.add_parser("rules", help="list the rule catalogue, grouped by role")
+    rules = commands.add_parser("rules", help="list the rule catalogue, grouped by role")
     check = commands.add_parser(
         "check",
         help="run the conformance suite against an implementation",
@@ -92,12 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         "--json",
         dest="json_file",
         metavar="FILE",
-        help="also write one JSON record per rule and backend to FILE ('-' for stdout)",
+        help="also write one JSON record per rule and backend to FILE ('-' for stdout, "
+        "which then carries nothing else: the report goes to stderr)",
     )
     check.add_argument(
         "-q", "--quiet", action="store_true", help="no progress lines on stderr while running"
     )
-    return parser
+    return parser, {"rules": rules, "check": check}
 
 
 def _usage_error(message: str) -> int:
@@ -129,6 +131,8 @@ def _check(args: argparse.Namespace) -> int:
         if os.getcwd() not in sys.path:
             sys.path.insert(0, os.getcwd())
         target = load_target(args.target)
+        if target.provides_nothing():
+            raise ValueError(f"target {target.name!r} provides no stream at all")
         runner.validate_target(target)
         if args.profile is not None:
             _validate_profile(args.profile)
@@ -158,9 +162,14 @@ def _check(args: argparse.Namespace) -> int:
     finally:
         progress.close()
 
-    sys.stdout.write(report.format_report(results, target=target.name))
+    # With the JSON on stdout, the report goes to stderr, so that stdout can be piped to a
+    # JSON reader.
+    json_to_stdout = args.json_file == "-"
+    (sys.stderr if json_to_stdout else sys.stdout).write(
+        report.format_report(results, target=target.name)
+    )
     if args.json_file is not None:
-        if args.json_file == "-":
+        if json_to_stdout:
             report.write_json(results, sys.stdout)
         else:
             with open(args.json_file, "w", encoding="utf-8") as file:
@@ -190,7 +199,12 @@ def _validate_profile(name: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    args = _parser().parse_args(argv)
+    parser, commands = _parser()
+    # Unknown options are collected, not refused, by the top-level parser, so that they are
+    # refused by the command's own parser, with that command's usage.
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "rules":
             return _rules()

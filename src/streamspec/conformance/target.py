@@ -121,6 +121,10 @@ class Target:
         """Whether the factory ``field_name`` is set."""
         return getattr(self, field_name) is not None
 
+    def provides_nothing(self) -> bool:
+        """Whether every factory is unset: such a target can only be a mistake."""
+        return not any(getattr(self, name) is not None for name in _FACTORY_NAMES)
+
     def divergence(self, rule_id: str) -> Divergence | None:
         """The known divergence recorded for ``rule_id``, if any."""
         return next((d for d in self.known_divergences if d.rule == rule_id), None)
@@ -146,6 +150,7 @@ class Target:
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(Target))
+_FACTORY_NAMES = _FIELD_NAMES - {"name", "known_divergences"}
 
 #: Short names for the built-in targets.
 BUILTIN_TARGETS: Mapping[str, str] = {
@@ -161,7 +166,9 @@ def load_target(spec: str) -> Target:
     A module or attribute that is not a :class:`Target` is read as an AnyIO-style namespace.
 
     :raises ValueError: ``spec`` is empty or malformed.
-    :raises LookupError: the module or attribute does not exist.
+    :raises LookupError: the module or attribute does not exist, or is neither a Target nor a
+        namespace with any of AnyIO's names (a mistyped target would otherwise pass, with
+        every rule "not provided").
     """
     if not spec or spec.count(":") > 1:
         raise ValueError(f"target must be 'module' or 'module:attribute', got {spec!r}")
@@ -179,7 +186,13 @@ def load_target(spec: str) -> Target:
             raise LookupError(f"module {module_name!r} has no attribute {attribute!r}") from None
     if isinstance(obj, Target):
         return obj
-    return Target.from_namespace(obj, name=spec)
+    target = Target.from_namespace(obj, name=spec)
+    if target.provides_nothing():
+        raise LookupError(
+            f"{spec!r} ({type(obj).__name__}) is neither a Target nor a namespace with any of "
+            f"AnyIO's names (such as create_memory_object_stream or TLSStream)"
+        )
+    return target
 
 
 assert set(ANYIO_NAMES.values()) <= _FIELD_NAMES
