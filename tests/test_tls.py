@@ -332,6 +332,10 @@ async def test_receive_respects_max_bytes_and_loses_nothing(
             await server.receive(0)
         with pytest.raises(TypeError, match="max_bytes"):
             await server.receive("3")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="item must be bytes, not str"):
+            await client.send("text")  # type: ignore[arg-type]
+        await client.send(b"still usable")  # the failed send left the stream intact
+        assert await server.receive() == b"still usable"
 
 
 async def test_concurrent_receives_are_refused(
@@ -674,6 +678,8 @@ async def test_wrap_checks_its_arguments(client_context: ssl.SSLContext) -> None
             await TLSStream.wrap(client_transport, hostname="x", ssl_context="ctx")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="hostname"):
             await TLSStream.wrap(client_transport, server_side=True, hostname="localhost")
+        with pytest.raises(TypeError, match="hostname must be a str or None, not int"):
+            await TLSStream.wrap(client_transport, hostname=5, ssl_context=client_context)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="hostname"):
             await TLSStream.wrap(
                 client_transport, hostname="bad..\u00fc", ssl_context=client_context

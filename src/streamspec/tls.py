@@ -116,9 +116,12 @@ def _wrap_settings(
     defaults: a server when no ``hostname`` is given, and :func:`ssl.create_default_context`
     for that side's purpose (shared with the Trio adapter's ``wrap()``).
 
-    :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`.
+    :raises TypeError: ``hostname`` is not a str (or None), or ``ssl_context`` is not an
+        :class:`ssl.SSLContext`.
     :raises ValueError: a server was given a ``hostname``.
     """
+    if hostname is not None and not isinstance(hostname, str):
+        raise TypeError(f"hostname must be a str or None, not {type(hostname).__name__}")
     if server_side is None:
         server_side = not hostname
     if ssl_context is None:
@@ -129,6 +132,14 @@ def _wrap_settings(
     if hostname and server_side:
         raise ValueError("hostname is for the client side; a server does not check one")
     return server_side, ssl_context
+
+
+def _as_bytes(item: object) -> memoryview:
+    """A bytes-like ``item`` as a memoryview of bytes, or a TypeError naming ``item``."""
+    try:
+        return memoryview(item).cast("B")  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"item must be bytes, not {type(item).__name__}") from None
 
 
 async def _report_failed_handshake(
@@ -310,7 +321,8 @@ class TLSStream(anyio.abc.ByteStream):
             that are not TLS.
         :raises ~anyio.BrokenResourceError: the transport ended or failed before the handshake
             completed (whatever ``standard_compatible`` says).
-        :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`.
+        :raises TypeError: ``hostname`` is not a str (or None), or ``ssl_context`` is not an
+            :class:`ssl.SSLContext`.
         :raises ValueError: ``hostname`` is not a valid domain name, or a server was given a
             ``hostname``.
 
@@ -448,6 +460,7 @@ class TLSStream(anyio.abc.ByteStream):
         :raises ~anyio.BrokenResourceError: the stream is broken, the TLS session failed (with
             the :exc:`ssl.SSLError` as ``__cause__``), or the transport did (its own error).
         :raises ~anyio.BusyResourceError: another task is sending.
+        :raises TypeError: ``item`` is not bytes-like; nothing is sent.
         """
         # The transport's send() is the schedule point; a cancellation must strike before
         # anything is encrypted, so it is checked first: by the parking layer, which costs a
@@ -465,9 +478,7 @@ class TLSStream(anyio.abc.ByteStream):
                 self._check_usable()
             if self._close_notify_sent:
                 raise anyio.ClosedResourceError("send_eof() was called on this TLS stream")
-            plaintext: bytes | memoryview = (
-                item if type(item) is bytes else memoryview(item).cast("B")
-            )
+            plaintext: bytes | memoryview = item if type(item) is bytes else _as_bytes(item)
             size = len(plaintext)
             if not size:
                 await anyio.lowlevel.cancel_shielded_checkpoint()
