@@ -457,11 +457,11 @@ async def test_tls_ragged_eof(standard_compatible: bool) -> None:
             with pytest.raises(anyio.BrokenResourceError):
                 await server.receive()
         else:
-            with pytest.raises(anyio.EndOfStream):
-                await server.receive()
-            # Trio marks the stream broken once it reported the ragged end as EOF.
-            with pytest.raises(anyio.BrokenResourceError):
-                await server.receive()
+            # Trio marks its stream broken once it reported the ragged end as the end; the
+            # adapter reports the end every time, as every byte stream must.
+            for _ in range(2):
+                with pytest.raises(anyio.EndOfStream):
+                    await server.receive()
         # The client's transport can no longer carry a close_notify.
         await anyio.aclose_forcefully(client)
         await server.aclose()

@@ -5,7 +5,7 @@ Trio and AnyIO split the same ideas differently (DESIGN decision 1):
 =================================== ===============================================
 Trio                                streamspec (AnyIO's shape)
 =================================== ===============================================
-``receive_some()`` returns ``b""``  ``receive()`` raises :exc:`~anyio.EndOfStream`
+``receive_some()`` returns ``b""``  ``receive()`` raises :exc:`~anyio.EndOfStream` (ever after)
 ``send_all(data)``                  ``send(data)``
 ``trio.EndOfChannel``               :exc:`~anyio.EndOfStream`
 ``trio.ClosedResourceError`` ...    :exc:`anyio.ClosedResourceError` ...
@@ -128,16 +128,27 @@ def _address(address: Any) -> Any:
 
 
 class _FromTrioReceive:
-    """``receive()`` over ``receive_some()``: ``b""`` becomes EndOfStream."""
+    """``receive()`` over ``receive_some()``: ``b""`` becomes EndOfStream, every time."""
 
     _receive_stream: trio.abc.ReceiveStream
+    #: Whether Trio reported the end of the stream.
+    _ended = False
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
-        """Receive at most ``max_bytes`` bytes; raise EndOfStream where Trio returns ``b""``."""
+        """Receive at most ``max_bytes`` bytes; raise EndOfStream where Trio returns ``b""``,
+        and on every call after that. [BYTE-EOF]"""
         max_bytes = count("max_bytes", max_bytes, 1)
-        with _translated(_FROM_TRIO):
-            data = await self._receive_stream.receive_some(max_bytes)
+        try:
+            with _translated(_FROM_TRIO):
+                data = await self._receive_stream.receive_some(max_bytes)
+        except anyio.BrokenResourceError:
+            # trio.SSLStream reports a lenient ragged end as b"" once, then as broken; the
+            # stream ended all the same, and nothing can come after its end.
+            if self._ended:
+                raise anyio.EndOfStream from None
+            raise
         if not data:
+            self._ended = True
             raise anyio.EndOfStream
         return bytes(data)
 
@@ -459,9 +470,6 @@ class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
       peer's, where AnyIO's waits for it.
     * :meth:`send_eof` raises :exc:`NotImplementedError`: ``trio.SSLStream`` is not a
       ``trio.abc.HalfCloseableStream``.
-    * After a transport that ended without ``close_notify`` was reported as
-      :exc:`~anyio.EndOfStream` (``standard_compatible=False``), Trio marks the stream broken,
-      so a later ``receive()`` raises :exc:`~anyio.BrokenResourceError`.
     """
 
     #: The byte stream the TLS records travel over, as given to :meth:`wrap`.
