@@ -90,7 +90,8 @@ ANYIO_DIVERGENCES: tuple[Divergence, ...] = (
         "ran into: BrokenResourceError when the peer's transport is gone, BusyResourceError "
         "when another task is receiving (it reads the transport to wait for the peer's "
         "close_notify). After an aclose() in a cancelled scope, receive() raises "
-        "BrokenResourceError instead of ClosedResourceError.",
+        "BrokenResourceError instead of ClosedResourceError, and after a completed one, "
+        "send() raises ssl.SSLError (PROTOCOL_IS_SHUTDOWN).",
         _ANYIO_SOURCE + "tls.py",
     ),
     Divergence(
