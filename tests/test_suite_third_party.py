@@ -1,0 +1,137 @@
+"""The suite on a stream written as a third party would: plain classes, no ``anyio.abc``.
+
+Its receive() can be made to skip its checkpoint, so that the failure messages a third-party
+maintainer reads can be checked: each line names the subject it is about, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+
+from streamspec.conformance import Outcome, Target, run_checks
+
+
+class _Pipe:
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.ended = False
+        self.changed = anyio.Event()
+
+    def wake(self) -> None:
+        self.changed.set()
+        self.changed = anyio.Event()
+
+
+class PlainByteStream:
+    """One end of an in-memory byte stream pair; ``eager`` skips receive()'s checkpoint."""
+
+    def __init__(self, incoming: _Pipe, outgoing: _Pipe, *, eager: bool) -> None:
+        self._in, self._out, self._eager = incoming, outgoing, eager
+        self._closed = False
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return {}
+
+    def extra(self, attribute: Any, default: Any = ...) -> Any:
+        if default is ...:
+            raise anyio.TypedAttributeLookupError(f"{attribute!r} is not provided")
+        return default
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        if not self._eager:
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        while True:
+            if self._closed:
+                raise anyio.ClosedResourceError
+            if self._in.buffer:
+                chunk = bytes(self._in.buffer[:max_bytes])
+                del self._in.buffer[:max_bytes]
+                if not self._eager:
+                    await anyio.lowlevel.cancel_shielded_checkpoint()
+                return chunk
+            if self._in.ended:
+                raise anyio.EndOfStream
+            await self._in.changed.wait()
+
+    async def send(self, item: bytes) -> None:
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        if self._closed or self._out.ended:
+            raise anyio.ClosedResourceError
+        self._out.buffer += item
+        self._out.wake()
+        await anyio.lowlevel.cancel_shielded_checkpoint()
+
+    async def send_eof(self) -> None:
+        await anyio.lowlevel.checkpoint()
+        if self._closed:
+            raise anyio.ClosedResourceError
+        self._out.ended = True
+        self._out.wake()
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._out.ended = True
+            self._out.wake()
+            self._in.wake()
+        await anyio.lowlevel.checkpoint()
+
+    async def __aenter__(self) -> PlainByteStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> PlainByteStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+
+def plain_target(*, eager: bool) -> Target:
+    @asynccontextmanager
+    async def pair() -> AsyncIterator[tuple[PlainByteStream, PlainByteStream]]:
+        there, back = _Pipe(), _Pipe()
+        left = PlainByteStream(back, there, eager=eager)
+        right = PlainByteStream(there, back, eager=eager)
+        async with left, right:
+            yield left, right
+
+    @asynccontextmanager
+    async def one_way() -> AsyncIterator[tuple[PlainByteStream, PlainByteStream]]:
+        async with pair() as ends:
+            yield ends
+
+    return Target(name="plain", byte_stream_pair=pair, one_way_byte_stream=one_way)
+
+
+def test_a_plain_byte_stream_keeps_the_byte_rules() -> None:
+    results = run_checks(plain_target(eager=False), roles=["byte"], backends=["asyncio"])
+    assert [r.outcome for r in results] == [Outcome.PASSED] * len(results), [
+        (r.rule.id, r.message) for r in results if r.outcome is not Outcome.PASSED
+    ]
+
+
+def test_each_checkpoint_problem_names_its_own_subject_only() -> None:
+    (result,) = run_checks(
+        plain_target(eager=True), rules=["ASYNC-CHECKPOINT"], backends=["asyncio"]
+    )
+    assert result.outcome is Outcome.FAILED
+    lines = result.message.splitlines()
+    subjects = ("one_way_byte_stream", "byte_stream_pair")
+    assert {line.split(":")[0] for line in lines} == set(subjects), lines
+    for line in lines:
+        assert sum(name in line for name in subjects) == 1, line
+    assert any("receive() with data ready inside a cancelled scope" in line for line in lines)
