@@ -81,6 +81,9 @@ _RULES = [
          "ClosedResourceError."),
     Rule("BYTE-CLOSED-WAKES", "byte",
          "Closing a stream wakes a task blocked in its receive() with ClosedResourceError."),
+    Rule("BYTE-RECEIVE-CANCELLED", "byte",
+         "A receive() waiting for data raises the cancellation as soon as its cancel scope is "
+         "cancelled, and consumes nothing: the bytes sent afterwards go to the next receive()."),
     Rule("BYTE-ITER", "byte",
          "Async iteration yields the received chunks in order and stops at the end of the stream."),
     # -- reliable object streams ----------------------------------------------------------------

@@ -362,6 +362,61 @@ async def _closed_wakes(name: str, channel: ByteChannel) -> None:
     )
 
 
+@check("BYTE-RECEIVE-CANCELLED")
+async def byte_receive_cancelled(ctx: Context) -> None:
+    for subject in _channels(ctx):
+        async with named(subject) as channel:
+            await _receive_cancelled(subject.name, channel)
+
+
+async def _receive_cancelled(name: str, channel: ByteChannel) -> None:
+    # A receive() that swallows the cancellation of its scope goes on waiting; the data sent
+    # to end the wait then shows whether it also took bytes meant for the next receive().
+    outcome: list[str] = []
+    ended = anyio.Event()
+
+    async def blocked_receive(scope: anyio.CancelScope) -> None:
+        with scope:
+            try:
+                chunk = await channel.receiver.receive()
+            except Exception as exc:
+                outcome.append(f"raised {type(exc).__name__}: {exc}")
+            else:
+                outcome.append(f"returned {chunk!r}")
+        ended.set()
+
+    scope = anyio.CancelScope()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(blocked_receive, scope)
+        await anyio.wait_all_tasks_blocked()
+        scope.cancel()
+        with anyio.move_on_after(PATIENCE):
+            await ended.wait()
+        still_waiting = not ended.is_set()
+        await channel.sender.send(b"next")
+        with anyio.move_on_after(PATIENCE):
+            await ended.wait()
+        tg.cancel_scope.cancel()
+    if still_waiting:
+        then = f"; given b'next', it {outcome[0]}" if outcome else ""
+        raise AssertionError(
+            f"{name}: a receive() waiting for data went on waiting for {PATIENCE:g} s after "
+            f"its cancel scope was cancelled{then}"
+        )
+    assert not outcome, (
+        f"{name}: a receive() waiting for data, when its cancel scope was cancelled, "
+        f"{outcome[0]} instead of raising the cancellation"
+    )
+    got = b""
+    with anyio.move_on_after(PATIENCE):
+        while len(got) < 4:
+            got += await channel.receiver.receive(4 - len(got))
+    assert got == b"next", (
+        f"{name}: after a receive() waiting for data was cancelled, b'next' was sent and the "
+        f"next receive() got {got!r}"
+    )
+
+
 @check("BYTE-ITER")
 def byte_iter(ctx: Context) -> None:
     async def verify(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> None:
