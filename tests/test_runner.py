@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import anyio
 import pytest
@@ -19,6 +20,7 @@ from streamspec.conformance.catalogue import RULES
 from streamspec.conformance.registry import Check, Context, NotProvided
 from streamspec.conformance.report import format_report, tally, verdict
 from streamspec.conformance.runner import BACKENDS, iter_results, run_check, run_checks
+from streamspec.conformance.subjects import Subject, named
 
 FAKE = Target(name="fake")
 
@@ -168,6 +170,24 @@ def test_a_check_that_ignores_cancellation_is_reported_hung_and_the_run_goes_on(
     assert [r.outcome for r in results] == [Outcome.FAILED, Outcome.PASSED]
     assert results[0].message.startswith("hung: did not respond to cancellation")
     assert elapsed < 10, elapsed
+
+
+def test_a_hung_check_names_the_subject_it_had_open(release: threading.Event) -> None:
+    @asynccontextmanager
+    async def nothing() -> AsyncIterator[None]:
+        yield None
+
+    async def hangs_in_a_subject(ctx: Context) -> None:
+        async with named(Subject("stuck pair", nothing)), named(Subject("spare", nothing)):
+            pass
+        async with named(Subject("stuck pair", nothing)):
+            release.wait(60)
+
+    (result,) = run_checks(
+        FAKE, checks=[fake("OBJ-FIFO", hangs_in_a_subject)], backends=["asyncio"], timeout=0.2
+    )
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith("stuck pair: hung: did not respond to cancellation")
 
 
 def test_a_check_that_waits_too_long_fails_on_its_timeout() -> None:

@@ -37,7 +37,7 @@ import anyio.to_thread
 
 from .catalogue import ROLES, RULES, Rule
 from .registry import Check, Context, NotProvided, all_checks
-from .subjects import leaves
+from .subjects import leaves, open_subjects
 from .target import Divergence, Target, load_target
 
 __all__ = [
@@ -346,6 +346,8 @@ def run_check(
     duration = time.monotonic() - started
     if hung is not None:
         watch.abandoned = True
+        if names := open_subjects(worker.ident):
+            hung = f"{', '.join(dict.fromkeys(names))}: {hung}"
         return _judge(check.rule, backend, target, AssertionError(hung), [], duration)
     return _judge(check.rule, backend, target, finished.error, finished.reported, duration)
 

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -108,6 +109,7 @@ __all__ = [
     "close_quietly",
     "leaves",
     "named",
+    "open_subjects",
     "raises",
     "receive_chunks",
     "send_all",
@@ -968,6 +970,30 @@ async def named(subject: Subject[T]) -> AsyncIterator[T]:
     Assertion failures, :class:`~.registry.NotProvided` and Hypothesis's own control-flow
     exceptions pass through unchanged.
     """
+    thread_id = threading.get_ident()
+    opened_here = _OPEN.setdefault(thread_id, [])
+    opened_here.append(subject.name)
+    try:
+        async with _named(subject) as opened:
+            yield opened
+    finally:
+        opened_here.remove(subject.name)
+        if not opened_here and _OPEN.get(thread_id) is opened_here:
+            del _OPEN[thread_id]
+
+
+#: Worker thread ident -> the names of the subjects its check has open: the runner's watcher
+#: names them when it gives up on a hung check (the worker itself cannot say any more).
+_OPEN: dict[int, list[str]] = {}
+
+
+def open_subjects(thread_id: int | None) -> list[str]:
+    """The names of the subjects open in the check running in thread ``thread_id``."""
+    return list(_OPEN.get(thread_id, ())) if thread_id is not None else []
+
+
+@asynccontextmanager
+async def _named(subject: Subject[T]) -> AsyncIterator[T]:
     async with subject.open() as opened:
         try:
             yield opened
