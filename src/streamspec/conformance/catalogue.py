@@ -102,6 +102,10 @@ _RULES = [
     Rule("OBJ-SEND-EOF", "object",
          "send_eof() lets the peer receive every item sent before it and then EndOfStream, while "
          "items keep flowing the other way; a second send_eof() does nothing."),
+    Rule("OBJ-RECEIVE-CANCELLED", "object",
+         "A receive() whose cancel scope is cancelled either returns an item or takes none, so "
+         "no item is lost; one waiting for an item raises the cancellation as soon as the scope "
+         "is cancelled."),
     Rule("OBJ-ITER", "object",
          "Async iteration yields the items in order and stops at the end of the stream."),
     # -- memory object streams ----------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
+from functools import partial
 from typing import Any
 
 import anyio
@@ -91,6 +92,7 @@ class Op:
         self.outcome: Outcome | None = None
         self._scope: anyio.CancelScope | None = None
         self._task: asyncio.Task[None] | None = None
+        self._ended = anyio.Event()
 
     @property
     def done(self) -> bool:
@@ -106,6 +108,14 @@ class Op:
             self.outcome = ("error", type(exc).__name__)
         else:
             self.outcome = ("value", value)
+        finally:
+            self._ended.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait at most ``seconds`` for the operation to end; return whether it has."""
+        with anyio.move_on_after(seconds):
+            await self._ended.wait()
+        return self.done
 
     async def _scoped(self, func: Callable[[], Awaitable[Any]]) -> None:
         with anyio.CancelScope() as self._scope:
@@ -395,6 +405,74 @@ async def _send_eof_exchange(subject: str, left: Any, right: Any, tg: TaskGroup)
         await left.send_eof()
     except Exception as exc:
         raise fail(subject, f"a second send_eof() raised {describe(exc)}") from exc
+
+
+#: The cancellation of a receive() is tried this many scheduler turns after an item is sent.
+_CANCEL_DELAYS = range(8)
+
+
+@check("OBJ-RECEIVE-CANCELLED")
+async def obj_receive_cancelled(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+
+    async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+        await _cancel_waiting_receive(subject, pair, tg)
+        await _cancel_around_handover(subject, pair, tg)
+
+    await _each(ctx, body)
+
+
+async def _cancel_waiting_receive(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+    # A receive() that swallows the cancellation goes on waiting; an item sent to end the
+    # wait then shows what it does with it.
+    op = await start(tg, "receive()", pair.receiver.receive)
+    op.cancel()
+    if not await op.wait(PATIENCE):
+        tg.start_soon(pair.sender.send, "unblock")
+        then = f"; sent an item, it ended with {op.outcome!r}" if await op.wait(PATIENCE) else ""
+        raise fail(
+            subject,
+            f"a receive() waiting for an item went on waiting for {PATIENCE:g} s after its "
+            f"cancel scope was cancelled{then}",
+        )
+    if op.outcome != ("cancelled",):
+        raise fail(
+            subject,
+            f"a receive() waiting for an item, when its cancel scope was cancelled, ended with "
+            f"{op.outcome!r} instead of raising the cancellation",
+        )
+
+
+async def _cancel_around_handover(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+    # The cancellation lands before, while or after the item reaches the waiting receive();
+    # whichever, the item must then be received exactly once.
+    for delay in _CANCEL_DELAYS:
+        op = await start(tg, "receive()", pair.receiver.receive)
+        await _start_now(tg, f"send({delay})", partial(pair.sender.send, delay))
+        for _ in range(delay):
+            await anyio.lowlevel.checkpoint()
+        op.cancel()
+        await op.wait(PATIENCE)
+        turns = "turn" if delay == 1 else "turns"
+        when = f"cancelled {delay} scheduler {turns} after send({delay}) began"
+        if not op.done:
+            raise fail(subject, f"a receive() {when} went on waiting for {PATIENCE:g} s")
+        got = [op.outcome[1]] if op.outcome and op.outcome[0] == "value" else []
+        with anyio.move_on_after(PATIENCE if not got else 0):
+            got.append(await pair.receiver.receive())
+        if got != [delay]:
+            missing = "was lost" if not got else f"was followed by {got[1:]!r}"
+            raise fail(
+                subject,
+                f"a receive() {when} ended with {op.outcome!r}, and item {delay} {missing}",
+            )
+
+
+async def _start_now(tg: TaskGroup, label: str, func: Callable[[], Awaitable[Any]]) -> Op:
+    """Start ``func`` in a new task without waiting for it to run."""
+    op = Op(label)
+    tg.start_soon(op._scoped, func)
+    return op
 
 
 @check("OBJ-ITER")
