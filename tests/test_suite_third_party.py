@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
+from streamspec import ByteStream
 from streamspec.conformance import Outcome, Target, run_checks
 
 
@@ -28,10 +29,13 @@ class _Pipe:
 
 
 class PlainByteStream:
-    """One end of an in-memory byte stream pair; ``eager`` skips receive()'s checkpoint."""
+    """One end of an in-memory byte stream pair; ``eager`` skips receive()'s checkpoint, and
+    a ``touchy`` one raises when closed twice."""
 
-    def __init__(self, incoming: _Pipe, outgoing: _Pipe, *, eager: bool) -> None:
-        self._in, self._out, self._eager = incoming, outgoing, eager
+    def __init__(
+        self, incoming: _Pipe, outgoing: _Pipe, *, eager: bool, touchy: bool = False
+    ) -> None:
+        self._in, self._out, self._eager, self._touchy = incoming, outgoing, eager, touchy
         self._closed = False
 
     @property
@@ -77,6 +81,8 @@ class PlainByteStream:
         self._out.wake()
 
     async def aclose(self) -> None:
+        if self._touchy and self._closed:
+            raise anyio.ClosedResourceError("closed twice")
         if not self._closed:
             self._closed = True
             self._out.ended = True
@@ -100,12 +106,12 @@ class PlainByteStream:
             raise StopAsyncIteration from None
 
 
-def plain_target(*, eager: bool) -> Target:
+def plain_target(*, eager: bool = False, touchy: bool = False) -> Target:
     @asynccontextmanager
     async def pair() -> AsyncIterator[tuple[PlainByteStream, PlainByteStream]]:
         there, back = _Pipe(), _Pipe()
-        left = PlainByteStream(back, there, eager=eager)
-        right = PlainByteStream(there, back, eager=eager)
+        left = PlainByteStream(back, there, eager=eager, touchy=touchy)
+        right = PlainByteStream(there, back, eager=eager, touchy=touchy)
         async with left, right:
             yield left, right
 
@@ -135,3 +141,44 @@ def test_each_checkpoint_problem_names_its_own_subject_only() -> None:
     for line in lines:
         assert sum(name in line for name in subjects) == 1, line
     assert any("receive() with data ready inside a cancelled scope" in line for line in lines)
+
+
+def test_a_factory_that_fails_to_close_is_named_as_such() -> None:
+    (result,) = run_checks(plain_target(touchy=True), rules=["BYTE-CLOSED"], backends=["trio"])
+    assert result.outcome is Outcome.FAILED
+    assert result.message == (
+        "byte_stream_pair: closing it after the check raised ClosedResourceError: closed twice"
+    )
+
+
+def test_a_factory_that_fails_to_close_does_not_hide_the_verdict() -> None:
+    (result,) = run_checks(
+        plain_target(touchy=True), rules=["RES-ACLOSE-IDEMPOTENT"], backends=["asyncio"]
+    )
+    assert result.outcome is Outcome.FAILED
+    assert result.message.splitlines() == [
+        "byte_stream_pair: a second aclose() of the left end raised ClosedResourceError: "
+        "closed twice",
+        "byte_stream_pair: closing it then raised ClosedResourceError: closed twice",
+    ]
+
+
+async def connect_to_nobody() -> None:
+    await anyio.lowlevel.checkpoint()
+    raise ConnectionRefusedError("no server")
+
+
+def test_a_factory_that_fails_to_open_is_named_as_such() -> None:
+    pair_of_target = plain_target().byte_stream_pair
+    assert pair_of_target is not None
+
+    @asynccontextmanager
+    async def refused() -> AsyncIterator[tuple[ByteStream, ByteStream]]:
+        await connect_to_nobody()
+        async with pair_of_target() as ends:  # never reached
+            yield ends
+
+    target = Target(name="refused", byte_stream_pair=refused)
+    (result,) = run_checks(target, rules=["BYTE-CLOSED"], backends=["asyncio"])
+    assert result.outcome is Outcome.FAILED
+    assert result.message == "byte_stream_pair: opening it raised ConnectionRefusedError: no server"

@@ -994,17 +994,48 @@ def open_subjects(thread_id: int | None) -> list[str]:
 
 @asynccontextmanager
 async def _named(subject: Subject[T]) -> AsyncIterator[T]:
-    async with subject.open() as opened:
-        try:
-            yield opened
-        except (AssertionError, NotProvided):
-            raise
-        except Exception as exc:
-            if type(exc).__module__.startswith("hypothesis"):
+    # An error of the target's own factory (opening or closing the subject) would otherwise
+    # reach the report bare, blamed on whatever rule happened to run, or hide the verdict.
+    stage = "opening it"
+    verdict: AssertionError | None = None
+    try:
+        async with subject.open() as opened:
+            stage = ""
+            try:
+                yield opened
+            except AssertionError as exc:
+                verdict = exc
                 raise
-            found = leaves(exc)
-            if all(isinstance(leaf, AssertionError) for leaf in found):
-                # A task group's wrapping of a check's own verdict: unwrap it.
-                raise AssertionError("\n".join(map(str, found))) from exc
-            described = "; ".join(f"{type(leaf).__name__}: {leaf}" for leaf in found)
-            raise AssertionError(f"{subject.name}: unexpectedly raised {described}") from exc
+            except NotProvided:
+                raise
+            except Exception as exc:
+                if type(exc).__module__.startswith("hypothesis"):
+                    raise
+                found = leaves(exc)
+                if all(isinstance(leaf, AssertionError) for leaf in found):
+                    # A task group's wrapping of a check's own verdict: unwrap it.
+                    verdict = AssertionError("\n".join(map(str, found)))
+                else:
+                    verdict = AssertionError(
+                        f"{subject.name}: unexpectedly raised {_described(found)}"
+                    )
+                raise verdict from exc
+            stage = "closing it after the check"
+    except (AssertionError, NotProvided):
+        raise
+    except Exception as exc:
+        if type(exc).__module__.startswith("hypothesis"):
+            raise
+        if verdict is not None:
+            raise AssertionError(
+                f"{verdict}\n{subject.name}: closing it then raised {_described(leaves(exc))}"
+            ) from exc
+        if not stage:
+            raise
+        raise AssertionError(f"{subject.name}: {stage} raised {_described(leaves(exc))}") from exc
+
+
+def _described(found: Iterable[BaseException]) -> str:
+    return "; ".join(
+        f"{type(leaf).__name__}: {leaf}" if str(leaf) else type(leaf).__name__ for leaf in found
+    )
