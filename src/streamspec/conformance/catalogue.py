@@ -248,7 +248,9 @@ _RULES = [
     Rule("LISTEN-SERVE", "listener",
          "serve() hands every accepted connection to the handler, each in a task of its own."),
     Rule("LISTEN-CLOSE", "listener",
-         "After aclose(), the listener accepts no more connections."),
+         "After aclose(), the listener accepts no more connections: a serve() in progress "
+         "ends (returning or raising ClosedResourceError) and no later client reaches its "
+         "handler."),
 ]  # fmt: skip
 
 #: Rule ID -> rule, in catalogue order.
