@@ -190,6 +190,26 @@ def test_a_hung_check_names_the_subject_it_had_open(release: threading.Event) ->
     assert result.message.startswith("stuck pair: hung: did not respond to cancellation")
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_timed_out_check_names_the_subject_it_had_open(backend: str) -> None:
+    @asynccontextmanager
+    async def nothing() -> AsyncIterator[None]:
+        yield None
+
+    async def waits_in_a_subject(ctx: Context) -> None:
+        with anyio.move_on_after(0):  # a deadline of the check's own, not the time limit
+            async with named(Subject("earlier pair", nothing)):
+                await anyio.Event().wait()
+        async with named(Subject("stuck pair", nothing)):
+            await anyio.Event().wait()
+
+    (result,) = run_checks(
+        FAKE, checks=[fake("OBJ-FIFO", waits_in_a_subject)], backends=[backend], timeout=0.2
+    )
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith("stuck pair: did not finish within 0.2 s"), result.message
+
+
 def test_a_check_that_waits_too_long_fails_on_its_timeout() -> None:
     async def waits(ctx: Context) -> None:
         await anyio.Event().wait()

@@ -16,6 +16,7 @@ it needs; when any is missing the rule is reported as not provided. A check may 
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,7 +26,15 @@ import anyio
 from .catalogue import Rule, rule
 from .target import Target
 
-__all__ = ["Check", "CheckBody", "Context", "NotProvided", "all_checks", "check"]
+__all__ = [
+    "Check",
+    "CheckBody",
+    "Context",
+    "NotProvided",
+    "all_checks",
+    "check",
+    "note_timed_out_subject",
+]
 
 T = TypeVar("T")
 CheckBody = Callable[["Context"], Awaitable[None]] | Callable[["Context"], None]
@@ -39,6 +48,20 @@ class NotProvided(BaseException):
     around a call into the target, nor Hypothesis, which would otherwise shrink it as a
     failing example.
     """
+
+
+#: Thread ident -> the subject that a deadline's cancellation last left (innermost first).
+_TIMED_OUT: dict[int, str] = {}
+
+
+def note_timed_out_subject(name: str | None) -> None:
+    """Record that a deadline cancelled the check while subject ``name`` was open, so that a
+    timeout can name it; ``None`` forgets an earlier record (a subject is being opened)."""
+    thread_id = threading.get_ident()
+    if name is None:
+        _TIMED_OUT.pop(thread_id, None)
+    else:
+        _TIMED_OUT.setdefault(thread_id, name)
 
 
 @dataclass(frozen=True)
@@ -61,12 +84,15 @@ class Context:
         """
 
         async def limited() -> T:
+            _TIMED_OUT.pop(threading.get_ident(), None)
             try:
                 with anyio.fail_after(self.timeout):
                     return await func(*args)
             except TimeoutError:
+                subject = _TIMED_OUT.pop(threading.get_ident(), None)
                 raise AssertionError(
-                    f"did not finish within {self.timeout:g} s: the stream hung "
+                    ("" if subject is None else f"{subject}: ")
+                    + f"did not finish within {self.timeout:g} s: the stream hung "
                     "(a deadlock or a lost wake-up)"
                 ) from None
 

@@ -84,7 +84,7 @@ from ..protocols import (
     ObjectSendStream,
     TypedAttributeProvider,
 )
-from .registry import NotProvided
+from .registry import NotProvided, note_timed_out_subject
 from .target import Target
 
 __all__ = [
@@ -973,9 +973,14 @@ async def named(subject: Subject[T]) -> AsyncIterator[T]:
     thread_id = threading.get_ident()
     opened_here = _OPEN.setdefault(thread_id, [])
     opened_here.append(subject.name)
+    note_timed_out_subject(None)
     try:
         async with _named(subject) as opened:
             yield opened
+    except anyio.get_cancelled_exc_class():
+        if anyio.current_time() >= anyio.current_effective_deadline():
+            note_timed_out_subject(subject.name)
+        raise
     finally:
         opened_here.remove(subject.name)
         if not opened_here and _OPEN.get(thread_id) is opened_here:
