@@ -182,3 +182,12 @@ def test_a_factory_that_fails_to_open_is_named_as_such() -> None:
     (result,) = run_checks(target, rules=["BYTE-CLOSED"], backends=["asyncio"])
     assert result.outcome is Outcome.FAILED
     assert result.message == "byte_stream_pair: opening it raised ConnectionRefusedError: no server"
+
+
+def test_a_property_failure_gives_no_advice_for_a_test_function_the_reader_lacks() -> None:
+    from stubs.broken_byte_max_bytes import target
+
+    (result,) = run_checks(target, rules=["BYTE-MAX-BYTES"], backends=["asyncio"], profile="ci")
+    assert result.outcome is Outcome.FAILED
+    assert "Failing test case" in result.message  # the example is shown...
+    assert "reproduce_failure" not in result.message  # ...without a decorator to paste

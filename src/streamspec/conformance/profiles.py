@@ -19,7 +19,9 @@ settings.register_profile(
     max_examples=40,
     deadline=None,
     derandomize=True,
-    print_blob=True,
+    # Derandomised, a failure recurs on every run; and the blob's advice (decorate "your test
+    # function" with it) misleads whoever reads a conformance report, who has no such function.
+    print_blob=False,
     database=None,
     suppress_health_check=_SLOW_IS_FINE,
 )
