@@ -106,6 +106,10 @@ _RULES = [
          "A receive() whose cancel scope is cancelled either returns an item or takes none, so "
          "no item is lost; one waiting for an item raises the cancellation as soon as the scope "
          "is cancelled."),
+    Rule("OBJ-SEND-CANCELLED", "object",
+         "A send() whose cancel scope is cancelled either returns, and its item is received, or "
+         "raises the cancellation, and its item is never received, so a sender that retries "
+         "neither loses nor duplicates it."),
     Rule("OBJ-ITER", "object",
          "Async iteration yields the items in order and stops at the end of the stream."),
     # -- memory object streams ----------------------------------------------------------------

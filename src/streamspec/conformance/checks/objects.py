@@ -475,6 +475,46 @@ async def _start_now(tg: TaskGroup, label: str, func: Callable[[], Awaitable[Any
     return op
 
 
+@check("OBJ-SEND-CANCELLED")
+async def obj_send_cancelled(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+
+    async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+        # A receive() waits each time, so that the send() hands its item over at once even on
+        # a stream without a buffer; the cancellation lands before, while or after it does.
+        for delay in _CANCEL_DELAYS:
+            receiving = await start(tg, "receive()", pair.receiver.receive)
+            sending = await _start_now(tg, f"send({delay})", partial(pair.sender.send, delay))
+            for _ in range(delay):
+                await anyio.lowlevel.checkpoint()
+            sending.cancel()
+            turns = "turn" if delay == 1 else "turns"
+            when = f"a send({delay}) cancelled {delay} scheduler {turns} after it began"
+            if not await sending.wait(PATIENCE):
+                raise fail(subject, f"{when} went on waiting for {PATIENCE:g} s")
+            if sending.outcome == ("value", None):
+                if not await receiving.wait(PATIENCE):
+                    raise fail(subject, f"{when} returned, but item {delay} never arrived")
+            else:
+                await settle()
+                receiving.cancel()
+                await receiving.wait(PATIENCE)
+            if sending.outcome == ("cancelled",) and receiving.outcome == ("value", delay):
+                raise fail(
+                    subject,
+                    f"{when} raised the cancellation, yet item {delay} was received: a sender "
+                    "that retries would deliver it twice",
+                )
+            if receiving.outcome not in (("value", delay), ("cancelled",)):
+                raise fail(
+                    subject,
+                    f"{when} ended with {sending.outcome!r}; the receive() waiting for it ended "
+                    f"with {receiving.outcome!r}",
+                )
+
+    await _each(ctx, body)
+
+
 @check("OBJ-ITER")
 async def obj_iter(ctx: Context) -> None:
     _needs_object_stream(ctx)
