@@ -191,3 +191,14 @@ def test_a_property_failure_gives_no_advice_for_a_test_function_the_reader_lacks
     assert result.outcome is Outcome.FAILED
     assert "Failing test case" in result.message  # the example is shown...
     assert "reproduce_failure" not in result.message  # ...without a decorator to paste
+
+
+def test_a_send_eof_that_ends_both_directions_says_which_call_failed() -> None:
+    from stubs.broken_byte_send_eof_both_ways import target
+
+    (result,) = run_checks(target, rules=["BYTE-SEND-EOF"], backends=["trio"])
+    assert result.outcome is Outcome.FAILED
+    # Which end notices first (the receive, or the peer's send) is the scheduler's choice.
+    assert result.message.startswith(
+        "stapled memory pair: after send_eof(), the other direction stopped working: "
+    ), result.message

@@ -40,6 +40,10 @@ __all__: list[str] = []
 T = TypeVar("T")
 
 
+def _described(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def _channels(ctx: Context) -> list[Subject[ByteChannel]]:
     channels = byte_channels(ctx.target)
     if not channels:
@@ -194,6 +198,16 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
         except NotImplementedError as exc:
             refusals.append(str(exc) or "no reason given")
             tg.cancel_scope.cancel()
+        eof_sent.set()
+
+    reverse: list[str] = []
+    eof_sent = anyio.Event()
+
+    async def reply() -> None:
+        try:
+            await right.send(b"reply")
+        except Exception as exc:
+            reverse.append(f"the peer's send(b'reply') raised {_described(exc)}")
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(send_then_eof)
@@ -201,13 +215,22 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
         assert got == b"before eof", (
             f"{name}: after send_eof() the peer received {got!r}, not b'before eof' then the end"
         )
-        tg.start_soon(right.send, b"reply")
-        back = b""
+        # The other way must work once send_eof() has returned, not only while it runs.
         with anyio.move_on_after(PATIENCE):
-            while len(back) < len(b"reply"):
-                back += await left.receive()
+            await eof_sent.wait()
+        tg.start_soon(reply)
+        back = b""
+        try:
+            with anyio.move_on_after(PATIENCE):
+                while len(back) < len(b"reply"):
+                    back += await left.receive()
+        except Exception as exc:
+            reverse.append(f"receive() on the end that sent EOF raised {_described(exc)}")
     if refusals:
         return refusals[0]
+    assert not reverse, (
+        f"{name}: after send_eof(), the other direction stopped working: {reverse[0]}"
+    )
     assert back == b"reply", (
         f"{name}: after send_eof(), the peer sent b'reply' the other way and {back!r} arrived "
         f"within {PATIENCE:g} s: the other direction stopped working"
@@ -216,9 +239,7 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
         with anyio.fail_after(PATIENCE):
             await left.send_eof()
     except Exception as exc:
-        raise AssertionError(
-            f"{name}: a second send_eof() raised {type(exc).__name__}: {exc}"
-        ) from exc
+        raise AssertionError(f"{name}: a second send_eof() raised {_described(exc)}") from exc
     problem = await raises(anyio.EndOfStream, right.receive)
     assert problem is None, (
         f"{name}: after a second send_eof(), the peer's receive() should still raise "
