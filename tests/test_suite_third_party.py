@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import pytest
 
 from streamspec import ByteStream
 from streamspec.conformance import Outcome, Target, run_checks
@@ -29,13 +30,21 @@ class _Pipe:
 
 
 class PlainByteStream:
-    """One end of an in-memory byte stream pair; ``eager`` skips receive()'s checkpoint, and
-    a ``touchy`` one raises when closed twice."""
+    """One end of an in-memory byte stream pair; ``eager`` skips receive()'s checkpoint, a
+    ``touchy`` one raises when closed twice, and a ``lockstep`` send() returns only once its
+    bytes are received."""
 
     def __init__(
-        self, incoming: _Pipe, outgoing: _Pipe, *, eager: bool, touchy: bool = False
+        self,
+        incoming: _Pipe,
+        outgoing: _Pipe,
+        *,
+        eager: bool,
+        touchy: bool = False,
+        lockstep: bool = False,
     ) -> None:
         self._in, self._out, self._eager, self._touchy = incoming, outgoing, eager, touchy
+        self._lockstep = lockstep
         self._closed = False
 
     @property
@@ -58,6 +67,8 @@ class PlainByteStream:
             if self._in.buffer:
                 chunk = bytes(self._in.buffer[:max_bytes])
                 del self._in.buffer[:max_bytes]
+                if self._lockstep:
+                    self._in.wake()  # a sender waits for its bytes to be taken
                 if not self._eager:
                     await anyio.lowlevel.cancel_shielded_checkpoint()
                 return chunk
@@ -71,6 +82,10 @@ class PlainByteStream:
             raise anyio.ClosedResourceError
         self._out.buffer += item
         self._out.wake()
+        if self._lockstep:
+            while self._out.buffer and not self._closed:
+                await self._out.changed.wait()
+            return
         await anyio.lowlevel.cancel_shielded_checkpoint()
 
     async def send_eof(self) -> None:
@@ -106,12 +121,12 @@ class PlainByteStream:
             raise StopAsyncIteration from None
 
 
-def plain_target(*, eager: bool = False, touchy: bool = False) -> Target:
+def plain_target(*, eager: bool = False, touchy: bool = False, lockstep: bool = False) -> Target:
     @asynccontextmanager
     async def pair() -> AsyncIterator[tuple[PlainByteStream, PlainByteStream]]:
         there, back = _Pipe(), _Pipe()
-        left = PlainByteStream(back, there, eager=eager, touchy=touchy)
-        right = PlainByteStream(there, back, eager=eager, touchy=touchy)
+        left = PlainByteStream(back, there, eager=eager, touchy=touchy, lockstep=lockstep)
+        right = PlainByteStream(there, back, eager=eager, touchy=touchy, lockstep=lockstep)
         async with left, right:
             yield left, right
 
@@ -123,8 +138,10 @@ def plain_target(*, eager: bool = False, touchy: bool = False) -> Target:
     return Target(name="plain", byte_stream_pair=pair, one_way_byte_stream=one_way)
 
 
-def test_a_plain_byte_stream_keeps_the_byte_rules() -> None:
-    results = run_checks(plain_target(eager=False), roles=["byte"], backends=["asyncio"])
+@pytest.mark.parametrize("lockstep", [False, True], ids=["buffered", "lockstep"])
+def test_a_plain_byte_stream_keeps_the_byte_rules(lockstep: bool) -> None:
+    # A lock-step stream, whose send() returns once its bytes are received, is valid too.
+    results = run_checks(plain_target(lockstep=lockstep), roles=["byte"], backends=["asyncio"])
     assert [r.outcome for r in results] == [Outcome.PASSED] * len(results), [
         (r.rule.id, r.message) for r in results if r.outcome is not Outcome.PASSED
     ]

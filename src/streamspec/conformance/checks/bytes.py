@@ -406,7 +406,10 @@ async def _receive_cancelled(name: str, channel: ByteChannel) -> None:
                 outcome.append(f"returned {chunk!r}")
         ended.set()
 
+    # The sends run in tasks of their own: on a lock-step stream, send() returns only once
+    # the data is received.
     scope = anyio.CancelScope()
+    got = b""
     async with anyio.create_task_group() as tg:
         tg.start_soon(blocked_receive, scope)
         await anyio.wait_all_tasks_blocked()
@@ -414,9 +417,14 @@ async def _receive_cancelled(name: str, channel: ByteChannel) -> None:
         with anyio.move_on_after(PATIENCE):
             await ended.wait()
         still_waiting = not ended.is_set()
-        await channel.sender.send(b"next")
-        with anyio.move_on_after(PATIENCE):
-            await ended.wait()
+        tg.start_soon(channel.sender.send, b"next")
+        if still_waiting:
+            with anyio.move_on_after(PATIENCE):
+                await ended.wait()
+        elif not outcome:
+            with anyio.move_on_after(PATIENCE):
+                while len(got) < 4:
+                    got += await channel.receiver.receive(4 - len(got))
         tg.cancel_scope.cancel()
     if still_waiting:
         then = f"; given b'next', it {outcome[0]}" if outcome else ""
@@ -428,10 +436,6 @@ async def _receive_cancelled(name: str, channel: ByteChannel) -> None:
         f"{name}: a receive() waiting for data, when its cancel scope was cancelled, "
         f"{outcome[0]} instead of raising the cancellation"
     )
-    got = b""
-    with anyio.move_on_after(PATIENCE):
-        while len(got) < 4:
-            got += await channel.receiver.receive(4 - len(got))
     assert got == b"next", (
         f"{name}: after a receive() waiting for data was cancelled, b'next' was sent and the "
         f"next receive() got {got!r}"
