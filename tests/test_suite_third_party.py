@@ -219,3 +219,22 @@ def test_a_send_eof_that_ends_both_directions_says_which_call_failed() -> None:
     assert result.message.startswith(
         "stapled memory pair: after send_eof(), the other direction stopped working: "
     ), result.message
+
+
+def test_a_rendezvous_object_stream_keeps_the_object_and_resource_rules() -> None:
+    # Without a buffer, send() returns only once a receiver has taken the item: valid, and
+    # the checks must not deadlock on it.
+    from streamspec.memory import create_memory_object_stream
+
+    @asynccontextmanager
+    async def rendezvous() -> AsyncIterator[tuple[Any, Any]]:
+        send, receive = create_memory_object_stream[object](0)
+        async with send, receive:
+            yield send, receive
+
+    target = Target(name="rendezvous", object_stream_pair=rendezvous)
+    results = run_checks(target, roles=["object", "resource"], backends=["asyncio"])
+    assert all(r.outcome is not Outcome.FAILED for r in results), [
+        (r.rule.id, r.message) for r in results if r.outcome is Outcome.FAILED
+    ]
+    assert sum(r.outcome is Outcome.PASSED for r in results) >= 10

@@ -381,16 +381,22 @@ async def _text_out_checkpoints(name: str, sink: TextSink, problems: list[str]) 
 
 
 async def _object_checkpoints(name: str, pair: ObjectPair, problems: list[str]) -> None:
-    await pair.sender.send("ready")
-    _note(problems, name, "receive() with an item ready", await _cancelled(pair.receiver.receive))
-    got = await pair.receiver.receive()
+    # The sends run in tasks of their own: a target's object stream may have no buffer (a
+    # rendezvous), where send() returns only once a receiver has taken the item.
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(pair.sender.send, "ready")
+        await anyio.wait_all_tasks_blocked()
+        outcome = await _cancelled(pair.receiver.receive)
+        _note(problems, name, "receive() with an item ready", outcome)
+        got = await pair.receiver.receive()
     if got != "ready":
         problems.append(f"{name}: after a cancelled receive(), the item was {got!r}, not 'ready'")
     outcome = await _cancelled(partial(pair.sender.send, "lost"))
     _note(problems, name, "send() with room to send", outcome)
     if outcome is not None:
         return  # it went through: the path may now be full
-    await pair.sender.send("kept")
-    got = await pair.receiver.receive()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(pair.sender.send, "kept")
+        got = await pair.receiver.receive()
     if got != "kept":
         problems.append(f"{name}: after a send() cancelled at its checkpoint, {got!r} arrived")
