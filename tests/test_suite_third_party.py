@@ -201,13 +201,15 @@ def test_a_factory_that_fails_to_open_is_named_as_such() -> None:
     assert result.message == "byte_stream_pair: opening it raised ConnectionRefusedError: no server"
 
 
-def test_a_property_failure_gives_no_advice_for_a_test_function_the_reader_lacks() -> None:
+def test_a_property_failure_shows_the_example_and_its_reproduction_blob() -> None:
+    # The ci profile prints the blob (the project's standard), so that a failure seen in CI
+    # can be replayed exactly.
     from stubs.broken_byte_max_bytes import target
 
     (result,) = run_checks(target, rules=["BYTE-MAX-BYTES"], backends=["asyncio"], profile="ci")
     assert result.outcome is Outcome.FAILED
-    assert "Failing test case" in result.message  # the example is shown...
-    assert "reproduce_failure" not in result.message  # ...without a decorator to paste
+    assert "Failing test case" in result.message
+    assert "@reproduce_failure(" in result.message
 
 
 def test_a_send_eof_that_ends_both_directions_says_which_call_failed() -> None:

@@ -19,9 +19,9 @@ settings.register_profile(
     max_examples=40,
     deadline=None,
     derandomize=True,
-    # Derandomised, a failure recurs on every run; and the blob's advice (decorate "your test
-    # function" with it) misleads whoever reads a conformance report, who has no such function.
-    print_blob=False,
+    # The project's standard: a failing example also prints the blob that replays it exactly
+    # (@reproduce_failure), so a failure seen in CI can be reproduced anywhere.
+    print_blob=True,
     database=None,
     suppress_health_check=_SLOW_IS_FINE,
 )
