@@ -71,7 +71,9 @@ class ByteReceiveStream(AsyncResource, TypedAttributeProvider, Protocol):
             receives and another task is already receiving.
 
         This is a checkpoint: inside a cancelled scope it raises the cancellation even when
-        data is ready, and then consumes nothing. [ASYNC-CHECKPOINT]
+        data is ready, and then consumes nothing. [ASYNC-CHECKPOINT] A call waiting for data
+        raises the cancellation as soon as its scope is cancelled, having consumed nothing: the
+        bytes that arrive later go to the next call. [BYTE-RECEIVE-CANCELLED]
         """
         ...
 

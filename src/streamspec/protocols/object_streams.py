@@ -97,6 +97,9 @@ class ObjectReceiveStream(UnreliableObjectReceiveStream[T_co], Protocol[T_co]):
     * After a local close, ``receive()`` raises :exc:`~anyio.ClosedResourceError`.
       [OBJ-CLOSED]
     * ``async for`` yields the items in order and stops at the end. [OBJ-ITER]
+    * A cancelled ``receive()`` either returns an item or takes none, so no item is lost; one
+      waiting for an item raises the cancellation as soon as its scope is cancelled.
+      [OBJ-RECEIVE-CANCELLED]
     """
 
 
@@ -106,6 +109,9 @@ class ObjectSendStream(UnreliableObjectSendStream[T_contra], Protocol[T_contra])
 
     An item is delivered exactly once or its ``send()`` raises: a send that returned was
     accepted, and one that raised (cancellation included) was not. [OBJ-EXACTLY-ONCE]
+    So a cancelled ``send()`` either returns, its item received, or raises the cancellation,
+    its item never received: a sender that retries neither loses nor duplicates it.
+    [OBJ-SEND-CANCELLED]
     After a local close, ``send()`` raises :exc:`~anyio.ClosedResourceError`. [OBJ-CLOSED]
     """
 
