@@ -120,6 +120,17 @@ def test_not_provided_is_never_counted_as_passed() -> None:
     assert verdict(results).startswith("OK: 1 passed, 0 failed, 0 known divergences, 1 not ")
 
 
+def test_an_interrupted_run_is_never_ok() -> None:
+    results = run_checks(FAKE, checks=[fake("OBJ-FIFO", passes)], backends=["asyncio"])
+    assert verdict(results, interrupted=True) == (
+        "INTERRUPTED: 1 passed, 0 failed, 0 known divergences, 0 not provided (rule x backend); "
+        "interrupted, these are the checks that finished"
+    )
+    assert format_report(results, interrupted=True).endswith("checks that finished\n")
+    failed = run_checks(FAKE, checks=[fake("OBJ-FIFO", fails)], backends=["asyncio"])
+    assert verdict(failed, interrupted=True).startswith("FAILED: 0 passed, 1 failed")
+
+
 def test_a_known_divergence_that_fails_is_reported_as_known() -> None:
     divergence = Divergence("OBJ-FIFO", "reorders on purpose", "https://example.invalid/1")
     target = Target(name="fake", known_divergences=(divergence,))

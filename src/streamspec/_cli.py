@@ -166,7 +166,7 @@ def _check(args: argparse.Namespace) -> int:
     # JSON reader.
     json_to_stdout = args.json_file == "-"
     (sys.stderr if json_to_stdout else sys.stdout).write(
-        report.format_report(results, target=target.name)
+        report.format_report(results, target=target.name, interrupted=interrupted)
     )
     if args.json_file is not None:
         if json_to_stdout:

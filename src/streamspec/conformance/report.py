@@ -124,8 +124,11 @@ def _section(title: str, count: int) -> list[str]:
     return ["", f"{title} ({count})", "=" * (len(title) + len(str(count)) + 3)]
 
 
-def format_report(results: Sequence[CheckResult], *, target: str = "") -> str:
-    """The whole text report of a run (see the module docstring), ending with the verdict."""
+def format_report(
+    results: Sequence[CheckResult], *, target: str = "", interrupted: bool = False
+) -> str:
+    """The whole text report of a run (see the module docstring), ending with the verdict;
+    ``interrupted`` says the run was stopped before all its checks finished."""
     lines = [f"streamspec conformance report for {target}" if target else "streamspec report", ""]
     lines += _matrix(results)
     failures = [r for r in results if r.outcome is Outcome.FAILED and not r.stale]
@@ -167,23 +170,25 @@ def format_report(results: Sequence[CheckResult], *, target: str = "") -> str:
     if unchecked:
         lines += _section("Rules the suite has no check for yet", len(unchecked))
         lines += _indent(", ".join(unchecked), "  ")
-    lines += ["", verdict(results)]
+    lines += ["", verdict(results, interrupted=interrupted)]
     return "\n".join(lines) + "\n"
 
 
-def verdict(results: Sequence[CheckResult]) -> str:
-    """One line: how many rules passed, failed, diverge knowingly or are not provided."""
+def verdict(results: Sequence[CheckResult], *, interrupted: bool = False) -> str:
+    """One line: how many rules passed, failed, diverge knowingly or are not provided; an
+    interrupted run is never "OK", since the checks that did not finish may fail."""
     counts = Counter(r.outcome for r in results)
     stale = sum(r.stale for r in results)
     failed = counts[Outcome.FAILED]
-    head = "FAILED" if failed else "OK"
+    head = "FAILED" if failed else "INTERRUPTED" if interrupted else "OK"
     parts = [
         f"{counts[Outcome.PASSED]} passed",
         f"{failed} failed" + (f" ({stale} stale)" if stale else ""),
         f"{counts[Outcome.KNOWN_DIVERGENCE]} known divergences",
         f"{counts[Outcome.NOT_PROVIDED]} not provided",
     ]
-    return f"{head}: {', '.join(parts)} (rule x backend)"
+    tail = "; interrupted, these are the checks that finished" if interrupted else ""
+    return f"{head}: {', '.join(parts)} (rule x backend){tail}"
 
 
 def json_records(results: Iterable[CheckResult]) -> list[dict[str, Any]]:
