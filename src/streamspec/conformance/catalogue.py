@@ -171,7 +171,9 @@ _RULES = [
          "aclose() closes both halves, even when closing the first raises; the first error is "
          "then raised."),
     Rule("STAPLED-ATTRIBUTES", "stapled",
-         "extra_attributes merges both halves' attributes."),
+         "extra_attributes merges both halves' attributes: every key of either half is "
+         "provided, and a key both halves provide gives one of their two values (which one is "
+         "the implementation's choice)."),
     # -- buffered -------------------------------------------------------------------------------
     Rule("BUF-RECEIVE", "buffered",
          "receive(max_bytes) returns buffered bytes first, never more than max_bytes."),
@@ -205,8 +207,10 @@ _RULES = [
     Rule("TEXT-ENCODE", "text",
          "The bytes sent for a sequence of send() calls are the encoding of their concatenation."),
     Rule("TEXT-ERRORS", "text",
-         "Undecodable or unencodable input is handled by the 'errors' policy; 'strict' raises "
-         "UnicodeError."),
+         "Undecodable or unencodable input gives what the codec gives for the whole input "
+         "with the same 'errors' policy (strict, replace, ignore and backslashreplace both "
+         "ways, surrogateescape decoding, xmlcharrefreplace encoding), however it is chunked; "
+         "where the codec raises, the stream raises UnicodeDecodeError or UnicodeEncodeError."),
     Rule("TEXT-TRUNCATED", "text",
          "A character cut short by the end of the stream is reported according to 'errors' "
          "(UnicodeDecodeError when strict, a replacement character when 'replace'), "
