@@ -63,6 +63,9 @@ _RULES = [
          "sends and whatever max_bytes the receiver asks for."),
     Rule("BYTE-NO-EMPTY", "byte",
          "receive() never returns an empty bytes object; the end of the stream is EndOfStream."),
+    Rule("BYTE-RETURNS-BYTES", "byte",
+         "receive() returns bytes objects, never a bytearray or memoryview (mutable, and "
+         "possibly a buffer the stream goes on using)."),
     Rule("BYTE-MAX-BYTES", "byte",
          "receive(max_bytes) returns at most max_bytes bytes."),
     Rule("BYTE-MAX-BYTES-INVALID", "byte",

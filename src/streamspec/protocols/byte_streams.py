@@ -57,7 +57,8 @@ class ByteReceiveStream(AsyncResource, TypedAttributeProvider, Protocol):
         :param max_bytes: the largest chunk the caller accepts; a positive integer.
         :return: a non-empty chunk of at most ``max_bytes`` bytes, the next bytes of the
             stream in order. It is never empty: the end of the stream is an exception, not
-            ``b""``. [BYTE-NO-EMPTY] [BYTE-MAX-BYTES]
+            ``b""``. [BYTE-NO-EMPTY] [BYTE-MAX-BYTES] It is a ``bytes`` object, never a
+            ``bytearray`` or ``memoryview`` the stream could still change. [BYTE-RETURNS-BYTES]
         :raises ValueError: ``max_bytes`` is less than 1; nothing is consumed.
             [BYTE-MAX-BYTES-INVALID]
         :raises ~anyio.EndOfStream: the peer sent EOF or closed, and every byte it sent before

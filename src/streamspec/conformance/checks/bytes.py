@@ -113,6 +113,26 @@ def byte_no_empty(ctx: Context) -> None:
     _for_each_chunking(ctx, verify)
 
 
+@check("BYTE-RETURNS-BYTES")
+async def byte_returns_bytes(ctx: Context) -> None:
+    # Whole chunks, parts of chunks and several chunks at once: a stream may build each kind
+    # of result differently.
+    chunks = [b"first", b"second chunk", b"x", b"last"]
+    for subject in _channels(ctx):
+        async with named(subject) as channel:
+            with anyio.fail_after(PATIENCE):
+                # Typed as objects: a broken target's receive() returns whatever it returns.
+                received: list[object] = list(
+                    await transfer(
+                        channel.sender, channel.receiver, channel.finish, chunks, [3, 65536]
+                    )
+                )
+        wrong = [chunk for chunk in received if not isinstance(chunk, bytes)]
+        assert not wrong, (
+            f"{subject.name}: receive() returned {type(wrong[0]).__name__} {wrong[0]!r}, not bytes"
+        )
+
+
 @check("BYTE-MAX-BYTES")
 def byte_max_bytes(ctx: Context) -> None:
     async def verify(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> None:
