@@ -1,8 +1,10 @@
 """The ``streamspec`` command line: check an implementation against the spec, list the rules.
 
 ``streamspec check [TARGET]`` exits with status 0 when no rule failed (a stale known divergence
-counts as a failure), 1 when some did, and 2 for a usage error (an unknown target, backend,
-role or rule), which is reported in one line without a traceback.
+counts as a failure), 1 when some did, 2 for a usage error (an unknown target, backend, role,
+rule or profile, or a target that provides no stream at all), which is reported in one line
+without a traceback, and 130 when interrupted (the verdict is then INTERRUPTED, never OK).
+With ``--json -`` standard output carries the JSON alone and the report goes to stderr.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         help="run the conformance suite against an implementation",
         description="Run the conformance suite against TARGET and print a report by rule.",
         epilog="Exit status: 0 when no rule failed, 1 when one did (a stale known divergence "
-        "included), 2 for a usage error.",
+        "included), 2 for a usage error, 130 when interrupted.",
     )
     check.add_argument(
         "target",
