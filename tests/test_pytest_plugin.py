@@ -145,8 +145,8 @@ def test_the_command_line_option_adds_the_suite(tiny: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
         [
-            "*streamspec::streamspec?TLS-UNTRUSTED-asyncio? PASSED*",
-            "*streamspec::streamspec?TLS-CLOSE-NOTIFY-asyncio? PASSED*",
+            "tiny_target.py::streamspec?TLS-UNTRUSTED-asyncio? PASSED*",
+            "tiny_target.py::streamspec?TLS-CLOSE-NOTIFY-asyncio? PASSED*",
         ]
     )
 

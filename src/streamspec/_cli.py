@@ -85,6 +85,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "$HYPOTHESIS_PROFILE says otherwise) or dev (explores more)",
     )
     check.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the seed the property checks draw their examples from (default 0 with ci, a "
+        "random one with dev; the report names it)",
+    )
+    check.add_argument(
         "--timeout",
         type=float,
         default=None,
@@ -123,21 +131,33 @@ def _check(args: argparse.Namespace) -> int:
     from .conformance import report, runner
     from .conformance.target import load_target
 
+    try:
+        from .conformance import profiles
+    except ModuleNotFoundError as exc:  # the check extra is missing
+        return _usage_error(
+            f"the conformance suite needs {exc.name}, which is not installed: "
+            "pip install 'streamspec[check]'"
+        )
+
     timeout = runner.DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     try:
         if not timeout > 0:
             raise ValueError(f"--timeout must be a positive number of seconds, got {timeout:g}")
         backends = runner.resolve_backends(args.backends)
         selected = runner.selected_rules(args.roles, args.rules)
-        # As `python -m` does, so that a target in the current directory is found.
-        if os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())
-        target = load_target(args.target)
+        target = load_target(args.target, directory=os.getcwd())
         if target.provides_nothing():
             raise ValueError(f"target {target.name!r} provides no stream at all")
         runner.validate_target(target)
-        if args.profile is not None:
-            _validate_profile(args.profile)
+        profile = profiles.chosen_profile(args.profile)
+        run = report.RunInfo(
+            target=args.target,
+            profile=profile,
+            seed=_run_seed(profile, args.seed),
+            backends=[b.name for b in backends],
+            skipped=runner.skipped_backends(args.backends),
+            timeout=args.timeout,
+        )
     except (ValueError, LookupError, runner.SuiteUnavailable) as exc:
         return _usage_error(str(exc).splitlines()[0])
 
@@ -151,7 +171,8 @@ def _check(args: argparse.Namespace) -> int:
             roles=args.roles,
             rules=args.rules,
             timeout=timeout,
-            profile=args.profile,
+            profile=run.profile,
+            seed=run.seed,
             on_start=None if args.quiet else progress.started,
         ):
             results.append(result)
@@ -168,7 +189,7 @@ def _check(args: argparse.Namespace) -> int:
     # JSON reader.
     json_to_stdout = args.json_file == "-"
     (sys.stderr if json_to_stdout else sys.stdout).write(
-        report.format_report(results, target=target.name, interrupted=interrupted)
+        report.format_report(results, target=target.name, interrupted=interrupted, run=run)
     )
     if args.json_file is not None:
         if json_to_stdout:
@@ -183,20 +204,16 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else _EXIT_FAILED
 
 
-def _validate_profile(name: str) -> None:
-    from .conformance import profiles  # noqa: F401  (registers ci and dev)
-    from .conformance.runner import SuiteUnavailable
+def _run_seed(profile: str, seed: int | None) -> int:
+    """The run's seed (see :func:`.conformance.profiles.run_seed`), for a known profile."""
+    from hypothesis.errors import InvalidArgument
+
+    from .conformance import profiles
 
     try:
-        from hypothesis import settings
-        from hypothesis.errors import InvalidArgument
-    except ModuleNotFoundError as exc:  # pragma: no cover - the check extra is missing
-        raise SuiteUnavailable(str(exc)) from exc
-
-    try:
-        settings.get_profile(name)
+        return profiles.run_seed(profile, seed)
     except InvalidArgument:
-        raise ValueError(f"unknown Hypothesis profile {name!r}; use ci or dev") from None
+        raise ValueError(f"unknown Hypothesis profile {profile!r}; use ci or dev") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

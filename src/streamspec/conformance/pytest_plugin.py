@@ -15,20 +15,30 @@ The plugin is inert: it collects nothing until a project asks for the suite, in 
   ``streamspec_roles``, ``streamspec_rules``, ``streamspec_backends`` alike, space-separated).
 
 Either way every selected rule becomes one test per backend, named after the rule
-(``streamspec[MEM-CLONE-asyncio]``). A failure shows the rule's sentence and what was
-observed; a known divergence is an expected failure (xfail) whose reason is the target's; a
-stale known divergence (the rule passed after all) fails; a rule the target does not provide,
-or one the suite has no check for yet, is skipped with the reason ``not provided: ...``, so it
-is reported and never counts as passed.
+(``streamspec[MEM-CLONE-asyncio]``), in the test module or, for the second way, in the target's
+module (``mypkg/streams.py::streamspec[MEM-CLONE-asyncio]``), so that every node ID pytest
+prints can be passed back to it. A failure shows the rule's sentence, what was observed and the
+command line that repeats it; a known divergence is an expected failure (xfail) whose reason is
+the target's; a stale known divergence (the rule passed after all) fails; a rule the target
+does not provide, or one the suite has no check for yet, is skipped with the reason
+``not provided: ...``, so it is reported and never counts as passed, and so is a default
+backend that is not installed.
 
-``streamspec_profile`` (``ci`` by default) picks the Hypothesis profile of the checks, and
-``streamspec_timeout`` the seconds each event-loop run of a check may take.
+The target is found as ``streamspec check`` finds it: the directory pytest was started in is
+searched first. It is loaded while collecting, so that a target that cannot be loaded is
+reported once, in one line.
+
+``streamspec_profile`` (``ci`` by default) picks the Hypothesis profile of the checks,
+``streamspec_seed`` the seed their examples are drawn from (0 with ``ci``, a random one with
+``dev``) and ``streamspec_timeout`` the seconds each event-loop run of a check may take.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import shlex
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +52,7 @@ _OPTIONS = {
     "streamspec_roles": ("--streamspec-role", "only the suite's rules of these roles"),
     "streamspec_rules": ("--streamspec-rule", "only these rules of the suite"),
     "streamspec_profile": ("--streamspec-profile", "Hypothesis profile of the suite (ci, dev)"),
+    "streamspec_seed": ("--streamspec-seed", "seed of the suite's examples (default 0 with ci)"),
     "streamspec_timeout": ("--streamspec-timeout", "seconds each event-loop run may take"),
 }
 _MULTI = {"streamspec_backends", "streamspec_roles", "streamspec_rules"}
@@ -76,6 +87,50 @@ def _setting(config: pytest.Config, name: str) -> Any:
     return value or None
 
 
+@dataclass(frozen=True)
+class _RunSettings:
+    """How every check of the session runs: one profile and one seed for all."""
+
+    profile: str
+    seed: int
+    timeout: float | None
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`.runner.iter_results` these settings fill."""
+        options: dict[str, Any] = {"profile": self.profile, "seed": self.seed}
+        if self.timeout is not None:
+            options["timeout"] = self.timeout
+        return options
+
+
+_RUN_SETTINGS = pytest.StashKey[_RunSettings]()
+
+
+def _run_settings(config: pytest.Config) -> _RunSettings:
+    """The session's profile, seed and timeout, chosen once (a ``dev`` seed is random).
+
+    :raises pytest.UsageError: an unknown profile, or a seed or timeout that is no number.
+    """
+    if _RUN_SETTINGS in config.stash:
+        return config.stash[_RUN_SETTINGS]
+    from hypothesis.errors import InvalidArgument
+
+    from .profiles import chosen_profile, run_seed
+
+    profile = chosen_profile(_setting(config, "streamspec_profile"))
+    try:
+        seed_text = _setting(config, "streamspec_seed")
+        seed = run_seed(profile, None if seed_text is None else int(seed_text))
+        timeout_text = _setting(config, "streamspec_timeout")
+        timeout = None if timeout_text is None else float(timeout_text)
+    except InvalidArgument:
+        raise pytest.UsageError(f"streamspec: unknown Hypothesis profile {profile!r}") from None
+    except ValueError as exc:
+        raise pytest.UsageError(f"streamspec: {exc}") from None
+    settings = config.stash[_RUN_SETTINGS] = _RunSettings(profile, seed, timeout)
+    return settings
+
+
 class RuleFailed(Exception):
     """A rule failed on a backend; pytest shows the rule and the observation, no traceback."""
 
@@ -92,23 +147,28 @@ class StreamspecItem(pytest.Item):
         *,
         rule_id: str,
         backend: str,
-        target: Callable[[], Any],
-        options: dict[str, Any],
+        target: Any,
+        settings: _RunSettings,
+        skipped: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.rule_id = rule_id
         self.backend = backend
         self._target = target
-        self._options = options
+        self._settings = settings
+        #: Why the backend cannot run here (not installed), if it cannot.
+        self._skipped = skipped
         self.add_marker(pytest.mark.streamspec)
 
     def runtest(self) -> None:
         from .catalogue import RULES
         from .runner import Outcome, iter_results
 
+        if self._skipped is not None:
+            pytest.skip(f"backend {self.backend} {self._skipped}")
         (result,) = iter_results(
-            self._target(), backends=[self.backend], rules=[self.rule_id], **self._options
+            self._target, backends=[self.backend], rules=[self.rule_id], **self._settings.options()
         )
         if result.outcome is Outcome.PASSED:
             return
@@ -121,7 +181,22 @@ class StreamspecItem(pytest.Item):
         rule = RULES[self.rule_id]
         lines = [f"[{rule.id}] on {self.backend}: {rule.sentence}"]
         lines += ["observed:", *("    " + line for line in result.message.splitlines())]
+        lines += ["reproduce:", "    " + self.reproduce()]
         raise RuleFailed("\n".join(lines))
+
+    def reproduce(self) -> str:
+        """The pytest command line that runs this item again with the same examples."""
+        words = ["pytest", self.nodeid]
+        target = self.config.getoption("streamspec_target")
+        if target is not None:  # the command line named the target; the ini file does not
+            words.append(f"--streamspec-target={target}")
+        words += [
+            f"--streamspec-profile={self._settings.profile}",
+            f"--streamspec-seed={self._settings.seed}",
+        ]
+        if self._settings.timeout is not None:
+            words.append(f"--streamspec-timeout={self._settings.timeout:g}")
+        return shlex.join(words)
 
     def repr_failure(
         self,
@@ -136,59 +211,61 @@ class StreamspecItem(pytest.Item):
         return self.path, None, f"streamspec rule {self.rule_id} on {self.backend}"
 
 
-def _items(parent: pytest.Collector, selection: _Selection, config: pytest.Config) -> list[Any]:
-    """One item per selected rule and backend, in catalogue order."""
-    from .runner import resolve_backends, selected_rules
+class _TargetError(Exception):
+    """The target cannot be loaded; the message says why, in one line."""
+
+
+def _load(spec: Any, config: pytest.Config) -> Any:
+    """The :class:`~.target.Target` that ``spec`` names, found as ``streamspec check`` finds it.
+
+    :raises _TargetError: it cannot be loaded, or is no target.
+    """
+    from .target import Target, load_target
 
     try:
-        backends = resolve_backends(selection.backends)
-        rules = selected_rules(selection.roles, selection.rules)
-    except ValueError as exc:
-        if isinstance(parent, pytest.Module):  # the module's settings are wrong
-            raise parent.CollectError(f"streamspec: {exc}") from None
-        raise pytest.UsageError(f"streamspec: {exc}") from None
-    options: dict[str, Any] = {"profile": _setting(config, "streamspec_profile")}
-    timeout = _setting(config, "streamspec_timeout")
-    if timeout is not None:
-        options["timeout"] = float(timeout)
-    target = _TargetLoader(selection.target)
+        if isinstance(spec, str):
+            spec = load_target(spec, directory=config.invocation_params.dir)
+        elif not isinstance(spec, Target) and callable(spec):
+            spec = spec()
+    except (LookupError, ValueError) as exc:
+        raise _TargetError(str(exc).splitlines()[0]) from None
+    except Exception as exc:  # the target's own function failed
+        raise _TargetError(f"streamspec_target() raised {type(exc).__name__}: {exc}") from None
+    if not isinstance(spec, Target):
+        raise _TargetError(
+            f"streamspec_target must be a Target, a 'module:attribute' string or a "
+            f"function returning a Target, got {spec!r}"
+        )
+    return spec
+
+
+def _items(parent: pytest.Collector, selection: _Selection, config: pytest.Config) -> list[Any]:
+    """One item per selected rule and backend, in catalogue order.
+
+    :raises _TargetError: the target cannot be loaded.
+    :raises ValueError: the selection names an unknown backend, role or rule.
+    """
+    from .runner import BACKENDS, resolve_backends, selected_rules, skipped_backends
+
+    backends = [backend.name for backend in resolve_backends(selection.backends)]
+    skipped = skipped_backends(selection.backends)
+    rules = selected_rules(selection.roles, selection.rules)
+    settings = _run_settings(config)
+    target = _load(selection.target, config)
     return [
         StreamspecItem.from_parent(
             parent,
-            name=f"streamspec[{rule.id}-{backend.name}]",
+            name=f"streamspec[{rule.id}-{backend}]",
             rule_id=rule.id,
-            backend=backend.name,
+            backend=backend,
             target=target,
-            options=options,
+            settings=settings,
+            skipped=skipped.get(backend),
         )
         for rule in rules
-        for backend in backends
+        for backend in BACKENDS
+        if backend in backends or backend in skipped
     ]
-
-
-class _TargetLoader:
-    """Resolves the target once, on first use, so that collecting stays cheap."""
-
-    def __init__(self, spec: Any) -> None:
-        self._spec = spec
-        self._target: Any = None
-
-    def __call__(self) -> Any:
-        from .target import Target, load_target
-
-        if self._target is None:
-            spec = self._spec
-            if isinstance(spec, str):
-                spec = load_target(spec)
-            elif not isinstance(spec, Target) and callable(spec):
-                spec = spec()
-            if not isinstance(spec, Target):
-                raise TypeError(
-                    f"streamspec_target must be a Target, a 'module:attribute' string or a "
-                    f"function returning a Target, got {spec!r}"
-                )
-            self._target = spec
-        return self._target
 
 
 def _listed(value: Any) -> list[str] | None:
@@ -219,32 +296,102 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
         roles=_listed(getattr(module, "streamspec_roles", None)),
         rules=_listed(getattr(module, "streamspec_rules", None)),
     )
-    return _items(collector, selection, collector.config)
+    try:
+        return _items(collector, selection, collector.config)
+    except (ValueError, _TargetError) as exc:  # the module's settings are wrong
+        raise collector.CollectError(f"streamspec: {exc}") from None
 
 
-class _SessionSuite(pytest.Collector):
-    """The parent of the items asked for on the command line or in the ini file."""
+# -- the suite asked for on the command line or in the ini file ---------------------------------
+
+
+class _TargetSuite(pytest.File):
+    """The suite's items for the target named on the command line or in the ini file, collected
+    from the target's module, so that their node IDs (``mymod.py::streamspec[...]``) name a
+    file, as pytest requires of an ID passed back to it."""
 
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
-        return []
+        selection = _session_selection(self.config)
+        assert selection is not None  # only made when a target is named
+        try:
+            return _items(self, selection, self.config)
+        except (ValueError, _TargetError) as exc:
+            raise self.CollectError(f"streamspec: {exc}") from None
+
+
+_SUITE_FILE = pytest.StashKey[Path | None]()
+_SUITE_COLLECTED = pytest.StashKey[bool]()
+
+
+def _session_selection(config: pytest.Config) -> _Selection | None:
+    spec = _setting(config, "streamspec_target")
+    if spec is None:
+        return None
+    return _Selection(
+        target=spec,
+        backends=_listed(_setting(config, "streamspec_backends")),
+        roles=_listed(_setting(config, "streamspec_roles")),
+        rules=_listed(_setting(config, "streamspec_rules")),
+    )
+
+
+def _suite_file(config: pytest.Config) -> Path | None:
+    """The file of the module that defines the session's target, found once; ``None`` when no
+    target is named or its module cannot be found (which loading it then reports)."""
+    if _SUITE_FILE not in config.stash:
+        from .target import target_file
+
+        spec = _setting(config, "streamspec_target")
+        config.stash[_SUITE_FILE] = (
+            None if spec is None else target_file(spec, directory=config.invocation_params.dir)
+        )
+    return config.stash[_SUITE_FILE]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """The target's module, when pytest collects it (an ID passed back, or a walk of its
+    directory), holds the suite's items."""
+    if _suite_file(parent.config) != file_path.resolve():
+        return None
+    parent.config.stash[_SUITE_COLLECTED] = True
+    return _TargetSuite.from_parent(parent, path=file_path)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """``--streamspec-target`` (or the ini's ``streamspec_target``) adds the suite's tests."""
-    spec = _setting(config, "streamspec_target")
-    if spec is None:
+    """``--streamspec-target`` (or the ini's ``streamspec_target``) adds the suite's tests,
+    unless collecting the target's module has already brought them in."""
+    selection = _session_selection(config)
+    if selection is None or config.stash.get(_SUITE_COLLECTED, False):
         return
-    selection = _Selection(
-        target=spec,
-        backends=_listed(_setting(config, "streamspec_backends")),
-        roles=_listed(_setting(config, "streamspec_roles")),
-        rules=_listed(_setting(config, "streamspec_rules")),
-    )
-    parent = _SessionSuite.from_parent(session, name="streamspec")
-    items.extend(_items(parent, selection, config))
+    # A target whose module is no file (a namespace package, say) is anchored at the rootdir.
+    suite = _TargetSuite.from_parent(session, path=_suite_file(config) or config.rootpath)
+    try:
+        collected = suite.collect()
+    except pytest.Collector.CollectError as exc:  # a bad target or selection: say so once
+        raise pytest.UsageError(str(exc)) from None
+    items.extend(item for item in collected if isinstance(item, pytest.Item))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Name the suite's run in the session's header, when a target is named."""
+    from .runner import skipped_backends
+
+    selection = _session_selection(config)
+    if selection is None:
+        return []
+    try:
+        settings = _run_settings(config)
+    except pytest.UsageError:
+        return []  # reported when collecting
+    line = f"streamspec: target {selection.target}, hypothesis profile {settings.profile}, "
+    line += f"seed {settings.seed}"
+    skipped = skipped_backends(selection.backends)
+    if skipped:
+        line += "; skipped: " + "; ".join(f"{name} ({why})" for name, why in skipped.items())
+    return [line]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -3,12 +3,15 @@
 Everything here is pure formatting of :class:`~.runner.CheckResult` lists, so the command line,
 the docs and third-party tools produce the same text and the same JSON records.
 
-The text report has four parts, each printed only when it has something to say:
+The text report starts with a header naming the run (the target, the backends run and those
+skipped, the Hypothesis profile and the seed), then has four parts, each printed only when it
+has something to say:
 
 1. the matrix: one row per role, one column per backend, each cell counting the rules that
    passed (``ok``), failed (``FAIL``), are known divergences (``known``) and are not provided
    (``n/p``);
-2. every failure: the rule's ID and sentence, the backend and what was observed;
+2. every failure: the rule's ID and sentence, the backend, what was observed and the command
+   line that runs that rule again on that backend with the same examples;
 3. stale known divergences (the target declared them, but the rule passed);
 4. known divergences, with the reason and the link the target gives;
 
@@ -18,10 +21,11 @@ followed by the rules the suite has no check for yet and a one-line verdict.
 from __future__ import annotations
 
 import json
+import shlex
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .catalogue import ROLES, Rule
@@ -29,6 +33,7 @@ from .runner import CheckResult, Outcome
 
 __all__ = [
     "Progress",
+    "RunInfo",
     "Tally",
     "format_report",
     "json_records",
@@ -66,6 +71,42 @@ class Tally:
             )
         )
         return "  ".join(f"{n} {label}" for label, n in counts.items() if n) or "-"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a report says about the run itself, so that it can be repeated."""
+
+    #: The target as it was named (``mypkg.streams:target``), the way a command line names it.
+    target: str
+    #: The Hypothesis profile the run used.
+    profile: str
+    #: The seed every property of the run drew its examples from.
+    seed: int
+    #: The backends the run used, in order.
+    backends: Sequence[str] = ()
+    #: Backends the run would have used but could not, each with the reason.
+    skipped: Mapping[str, str] = field(default_factory=dict)
+    #: The time limit of each event-loop run, when not the default.
+    timeout: float | None = None
+
+    def header(self) -> list[str]:
+        """The lines that name the run at the top of the report."""
+        lines = [f"  target:     {self.target}"]
+        lines.append(f"  backends:   {', '.join(self.backends) or '(none)'}")
+        if self.skipped:
+            why = "; ".join(f"{name} ({reason})" for name, reason in self.skipped.items())
+            lines.append(f"  skipped:    {why}")
+        lines.append(f"  hypothesis: profile {self.profile}, seed {self.seed}")
+        return lines
+
+    def reproduce(self, rule_id: str, backend: str) -> str:
+        """The command line that runs ``rule_id`` on ``backend`` again with the same examples."""
+        words = ["streamspec", "check", self.target, "--rule", rule_id, "--backend", backend]
+        words += ["--profile", self.profile, "--seed", str(self.seed)]
+        if self.timeout is not None:
+            words += ["--timeout", f"{self.timeout:g}"]
+        return shlex.join(words)
 
 
 def tally(results: Iterable[CheckResult]) -> dict[str, dict[str, Tally]]:
@@ -125,12 +166,19 @@ def _section(title: str, count: int) -> list[str]:
 
 
 def format_report(
-    results: Sequence[CheckResult], *, target: str = "", interrupted: bool = False
+    results: Sequence[CheckResult],
+    *,
+    target: str = "",
+    interrupted: bool = False,
+    run: RunInfo | None = None,
 ) -> str:
     """The whole text report of a run (see the module docstring), ending with the verdict;
-    ``interrupted`` says the run was stopped before all its checks finished."""
-    lines = [f"streamspec conformance report for {target}" if target else "streamspec report", ""]
-    lines += _matrix(results)
+    ``interrupted`` says the run was stopped before all its checks finished; ``run``, when
+    given, adds the header naming the run and each failure's command line that repeats it."""
+    lines = [f"streamspec conformance report for {target}" if target else "streamspec report"]
+    if run is not None:
+        lines += run.header()
+    lines += ["", *_matrix(results)]
     failures = [r for r in results if r.outcome is Outcome.FAILED and not r.stale]
     stale = [r for r in results if r.stale]
     known = [r for r in results if r.outcome is Outcome.KNOWN_DIVERGENCE]
@@ -140,6 +188,8 @@ def format_report(
         for r in failures:
             lines += ["", f"[{r.rule.id}] on {r.backend}", *_indent(r.rule.sentence)]
             lines += ["  observed:", *_indent(r.message or "(no message)")]
+            if run is not None:
+                lines += ["  reproduce:", "    " + run.reproduce(r.rule.id, r.backend)]
     if stale:
         lines += _section("Stale known divergences", len(stale))
         for r in stale:

@@ -56,6 +56,7 @@ __all__ = [
     "run_checks",
     "run_suite",
     "selected_rules",
+    "skipped_backends",
     "validate_target",
 ]
 
@@ -142,8 +143,21 @@ class SuiteUnavailable(RuntimeError):
 
 
 def default_backends() -> tuple[Backend, ...]:
-    """The default backends that are installed (Trio is optional)."""
+    """The default backends that are installed (see :func:`skipped_backends` for the others)."""
     return tuple(BACKENDS[name] for name in DEFAULT_BACKENDS if BACKENDS[name].installed)
+
+
+def skipped_backends(names: Iterable[str] | None) -> dict[str, str]:
+    """The backends a run asked for by default but cannot use, each with the reason, for the
+    report to name: a run never drops a backend without a word. Empty when ``names`` are
+    given, since asking for a backend that is not installed is an error instead."""
+    if names is not None:
+        return {}
+    return {
+        name: f"not installed (pip install {BACKENDS[name].requires})"
+        for name in DEFAULT_BACKENDS
+        if not BACKENDS[name].installed
+    }
 
 
 def resolve_backends(names: Iterable[str] | None) -> tuple[Backend, ...]:
@@ -435,16 +449,16 @@ def _describe_one(error: BaseException) -> str:
 
 
 @contextmanager
-def hypothesis_profile(profile: str | None = None) -> Iterator[None]:
-    """Load a Hypothesis profile for a run and restore the previous one afterwards.
+def hypothesis_profile(profile: str | None = None, seed: int | None = None) -> Iterator[int]:
+    """Load a Hypothesis profile for a run as :func:`.profiles.conformance_run` does, yield
+    the run's seed, and restore the previous profile and seed afterwards.
 
     :param profile: ``ci``, ``dev`` or any registered profile; default
         ``$HYPOTHESIS_PROFILE`` or ``ci``.
+    :param seed: the seed of the run (see :func:`.profiles.run_seed`).
     :raises SuiteUnavailable: Hypothesis is not installed.
     """
     try:
-        from hypothesis import settings
-
         from . import profiles
     except ModuleNotFoundError as exc:
         if exc.name == "hypothesis":
@@ -453,12 +467,8 @@ def hypothesis_profile(profile: str | None = None) -> Iterator[None]:
                 "pip install 'streamspec[check]'"
             ) from exc
         raise
-    previous = settings.get_current_profile_name()
-    profiles.load_profile(profile)
-    try:
-        yield
-    finally:
-        settings.load_profile(previous)
+    with profiles.conformance_run(profile, seed) as chosen_seed:
+        yield chosen_seed
 
 
 def iter_results(
@@ -469,6 +479,7 @@ def iter_results(
     rules: Iterable[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     profile: str | None = None,
+    seed: int | None = None,
     stop: threading.Event | None = None,
     checks: Iterable[Check] | None = None,
     on_start: Callable[[Rule, str], None] | None = None,
@@ -486,6 +497,9 @@ def iter_results(
     :param profile: the Hypothesis profile to load for the run (``ci``, ``dev``, or any
         registered one; default ``$HYPOTHESIS_PROFILE`` or ``ci``). The profile loaded before
         is restored afterwards.
+    :param seed: the seed every property of the run draws its examples from (default 0 for
+        a repeatable profile such as ``ci``, a random one otherwise): the same seed, profile,
+        target and rule give the same examples.
     :param stop: when set, the run ends after the check in progress.
     :param checks: run exactly these checks instead of the registered ones (``roles`` and
         ``rules`` then filter them; rules without a check are not reported).
@@ -507,7 +521,7 @@ def iter_results(
         ]
     else:
         plan = [(c.rule, c) for c in checks if _in_selection(c.rule, role_set, rule_set)]
-    with hypothesis_profile(profile):
+    with hypothesis_profile(profile, seed):
         for checked_rule, check in plan:
             for backend in chosen:
                 if stop is not None and stop.is_set():
@@ -539,6 +553,7 @@ async def run_suite(
     rules: Iterable[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     profile: str | None = None,
+    seed: int | None = None,
 ) -> list[CheckResult]:
     """Run the suite from async code and return every outcome.
 
@@ -558,6 +573,7 @@ async def run_suite(
         rules=rules,
         timeout=timeout,
         profile=profile,
+        seed=seed,
         stop=stop,
     )
     try:

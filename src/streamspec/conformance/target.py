@@ -11,9 +11,13 @@ never as passed.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -35,6 +39,7 @@ __all__ = [
     "OneWayByteStreamFactory",
     "Target",
     "load_target",
+    "target_file",
 ]
 
 #: Opens a connected pair of byte streams (``left``, ``right``): what one sends the other
@@ -160,10 +165,15 @@ BUILTIN_TARGETS: Mapping[str, str] = {
 }
 
 
-def load_target(spec: str) -> Target:
+def load_target(spec: str, *, directory: str | os.PathLike[str] | None = None) -> Target:
     """Resolve ``module`` or ``module:attribute`` (or a built-in short name) to a Target.
 
     A module or attribute that is not a :class:`Target` is read as an AnyIO-style namespace.
+
+    :param directory: searched for the module first, as ``python -m`` searches the current
+        directory (it stays on :data:`sys.path`, for the target's own later imports). The
+        command line and the pytest plugin both pass the directory they were started in, so
+        that both find the same targets.
 
     :raises ValueError: ``spec`` is empty or malformed.
     :raises LookupError: the module or attribute does not exist, or is neither a Target nor a
@@ -173,6 +183,7 @@ def load_target(spec: str) -> Target:
     if not spec or spec.count(":") > 1:
         raise ValueError(f"target must be 'module' or 'module:attribute', got {spec!r}")
     spec = BUILTIN_TARGETS.get(spec, spec)
+    _search_first(directory)
     module_name, _, attribute = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -193,6 +204,25 @@ def load_target(spec: str) -> Target:
             f"AnyIO's names (such as create_memory_object_stream or TLSStream)"
         )
     return target
+
+
+def target_file(spec: str, *, directory: str | os.PathLike[str] | None = None) -> Path | None:
+    """The file of the module that ``spec`` names (searched as :func:`load_target` searches),
+    without running it; ``None`` when it cannot be found or is no file."""
+    _search_first(directory)
+    module_name = BUILTIN_TARGETS.get(spec, spec).partition(":")[0]
+    try:
+        found = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.has_location or found.origin is None:
+        return None
+    return Path(found.origin).resolve()
+
+
+def _search_first(directory: str | os.PathLike[str] | None) -> None:
+    if directory is not None and os.fspath(directory) not in sys.path:
+        sys.path.insert(0, os.fspath(directory))
 
 
 assert set(ANYIO_NAMES.values()) <= _FIELD_NAMES
