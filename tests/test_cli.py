@@ -264,3 +264,80 @@ def test_a_tls_stream_that_ignores_max_bytes_fails_the_byte_rule(
     assert out.rstrip().endswith(
         "FAILED: 0 passed, 2 failed, 0 known divergences, 0 not provided (rule x backend)"
     )
+
+
+def test_the_header_names_the_target_backends_profile_and_seed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = run(capsys, "check", *QUICK, "--profile", "dev", "--seed", "41", "-q")
+    assert status == 0, out
+    assert out.splitlines()[:4] == [
+        "streamspec conformance report for streamspec",
+        "  target:     streamspec",
+        "  backends:   asyncio, trio",
+        "  hypothesis: profile dev, seed 41",
+    ]
+
+
+def test_a_default_backend_that_is_not_installed_is_named_as_skipped(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamspec.conformance.runner import BACKENDS, Backend
+
+    monkeypatch.setitem(BACKENDS, "trio", Backend("trio", "trio", requires="no_such_trio"))
+    status, out, _ = run(capsys, "check", *QUICK, "-q")
+    assert status == 0, out
+    assert "  backends:   asyncio\n" in out
+    assert "  skipped:    trio (not installed (pip install no_such_trio))\n" in out
+    assert "  hypothesis: profile ci, seed 0\n" in out
+    # Asked for by name, a backend that is not installed is a usage error instead.
+    status, _, err = run(capsys, "check", *QUICK, "--backend", "trio")
+    assert status == 2
+    assert "needs the no_such_trio package installed" in err
+
+
+def _failures(out: str) -> dict[str, tuple[str, str]]:
+    """Each failure's heading -> (what was observed, the command that repeats it)."""
+    found: dict[str, tuple[str, str]] = {}
+    for block in out.split("\n\n[")[1:]:
+        heading, _, rest = block.partition("\n")
+        observed, _, command = rest.partition("  reproduce:\n")
+        found["[" + heading] = (observed, command.splitlines()[0].strip())
+    return found
+
+
+def test_a_planted_bug_gives_the_same_report_twice_and_its_command_repeats_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["check", "stubs.broken_byte_max_bytes:target", "--role", "byte", "-q"]
+    first = run(capsys, *argv)
+    second = run(capsys, *argv)
+    assert first == second
+    failures = _failures(first[1])
+    assert list(failures) == ["[BYTE-MAX-BYTES] on asyncio", "[BYTE-MAX-BYTES] on trio"]
+    observed, command = failures["[BYTE-MAX-BYTES] on trio"]
+    assert "returned 2 bytes" in observed
+    assert "reproduce_failure" not in first[1]
+    assert "your test function" not in first[1]
+    assert command == (
+        "streamspec check stubs.broken_byte_max_bytes:target --rule BYTE-MAX-BYTES "
+        "--backend trio --profile ci --seed 0"
+    )
+    status, out, _ = run(capsys, *command.split()[1:], "-q")
+    assert status == 1
+    assert _failures(out) == {"[BYTE-MAX-BYTES] on trio": (observed, command)}
+
+
+def test_a_dev_run_names_its_random_seed_and_the_command_repeats_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["check", "stubs.broken_byte_drops_remainder:target", "--profile", "dev", "-q"]
+    status, out, _ = run(capsys, *argv, "--rule", "BYTE-INTACT", "--backend", "asyncio")
+    assert status == 1
+    seed = re.search(r"hypothesis: profile dev, seed (\d+)\n", out)
+    assert seed is not None
+    ((_, command),) = _failures(out).values()
+    assert command.endswith(f"--profile dev --seed {seed[1]}")
+    status, again, _ = run(capsys, *command.split()[1:], "-q")
+    assert status == 1
+    assert _failures(again) == _failures(out)

@@ -184,3 +184,135 @@ def test_a_bad_selection_on_the_command_line_is_a_usage_error(tiny: pytest.Pytes
     result = tiny.runpytest("--streamspec-target=anyio", "--streamspec-rule=NOPE")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: streamspec: no rule NOPE in the catalogue *"])
+
+
+def _ids(result: pytest.RunResult) -> list[str]:
+    """The node IDs of the suite that a ``-v`` run printed."""
+    return [line.split()[0] for line in result.outlines if "::streamspec[" in line]
+
+
+def test_a_printed_node_id_runs_that_test_again_alone(tiny: pytest.Pytester) -> None:
+    tiny.makepyfile(
+        tiny_target="""
+        from anyio.streams.tls import TLSStream
+        from streamspec.conformance import Target
+
+        target = Target(name="tiny", tls_stream=TLSStream)
+        """
+    )
+    tiny.makeini(
+        """
+        [pytest]
+        streamspec_target = tiny_target:target
+        streamspec_rules = TLS-UNTRUSTED TLS-CLOSE-NOTIFY
+        """
+    )
+    everything = tiny.runpytest("-v")
+    everything.assert_outcomes(passed=4)
+    ids = _ids(everything)
+    assert ids == [
+        "tiny_target.py::streamspec[TLS-UNTRUSTED-asyncio]",
+        "tiny_target.py::streamspec[TLS-UNTRUSTED-trio]",
+        "tiny_target.py::streamspec[TLS-CLOSE-NOTIFY-asyncio]",
+        "tiny_target.py::streamspec[TLS-CLOSE-NOTIFY-trio]",
+    ]
+    for node_id in (ids[1], ids[2]):
+        again = tiny.runpytest("-v", node_id)
+        again.assert_outcomes(passed=1)
+        assert _ids(again) == [node_id]
+
+
+def test_the_command_line_target_gives_node_ids_that_run_again(tiny: pytest.Pytester) -> None:
+    tiny.makepyfile(
+        tiny_target="""
+        from anyio.streams.tls import TLSStream
+        from streamspec.conformance import Target
+
+        target = Target(name="tiny", tls_stream=TLSStream)
+        """
+    )
+    options = ["--streamspec-target=tiny_target:target", "--streamspec-rule=TLS-UNTRUSTED"]
+    node_id = "tiny_target.py::streamspec[TLS-UNTRUSTED-trio]"
+    assert node_id in _ids(tiny.runpytest("-v", *options))
+    again = tiny.runpytest("-v", *options, node_id)
+    again.assert_outcomes(passed=1)
+    assert _ids(again) == [node_id]
+
+
+def test_a_bad_target_in_the_ini_file_is_reported_once_in_one_line(
+    tiny: pytest.Pytester,
+) -> None:
+    tiny.makepyfile(test_plain="def test_one():\n    pass\n")
+    tiny.makeini("[pytest]\nstreamspec_target = no_such_module:target\n")
+    result = tiny.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    error = "ERROR: streamspec: target module 'no_such_module' cannot be imported: *"
+    result.stderr.fnmatch_lines([error])
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count("cannot be imported") == 1
+    assert "Traceback" not in output
+
+
+def test_a_bad_target_in_a_module_is_one_collection_error(tiny: pytest.Pytester) -> None:
+    tiny.makepyfile(test_conformance='streamspec_target = "tiny_streams:nothing_here"\n')
+    result = tiny.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["streamspec: module 'tiny_streams' has no attribute 'nothing_here'"]
+    )
+    assert result.stdout.str().count("has no attribute 'nothing_here'") == 1
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_failure_ends_with_the_command_that_repeats_it(tiny: pytest.Pytester) -> None:
+    tiny.makepyfile(
+        test_conformance="""
+        from tiny_streams import BlindTLSStream
+        from streamspec.conformance import Target
+
+        streamspec_target = Target(name="tiny", tls_stream=BlindTLSStream)
+        streamspec_rules = ["TLS-HOSTNAME"]
+        streamspec_backends = ["trio"]
+        """
+    )
+    result = tiny.runpytest("--streamspec-profile=dev", "--streamspec-seed=7")
+    result.assert_outcomes(failed=1)
+    command = (
+        "pytest 'test_conformance.py::streamspec[TLS-HOSTNAME-trio]' "
+        "--streamspec-profile=dev --streamspec-seed=7"
+    )
+    result.stdout.fnmatch_lines(["reproduce:", f"    {command}"])
+    output = result.stdout.str()
+    assert "reproduce_failure" not in output
+    assert "your test function" not in output
+    # The command is one that works.
+    again = tiny.runpytest(*command.replace("'", "").split()[1:])
+    again.assert_outcomes(failed=1)
+
+
+def test_a_default_backend_that_is_not_installed_is_skipped_by_name(
+    tiny: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamspec.conformance.runner import BACKENDS, Backend
+
+    monkeypatch.setitem(BACKENDS, "trio", Backend("trio", "trio", requires="no_such_trio"))
+    tiny.makepyfile(
+        tiny_target="""
+        from anyio.streams.tls import TLSStream
+        from streamspec.conformance import Target
+
+        target = Target(name="tiny", tls_stream=TLSStream)
+        """
+    )
+    result = tiny.runpytest(
+        "-v", "-rs", "--streamspec-target=tiny_target:target", "--streamspec-rule=TLS-UNTRUSTED"
+    )
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "streamspec: target tiny_target:target, hypothesis profile ci, seed 0; "
+            "skipped: trio (not installed (pip install no_such_trio))",
+            "*streamspec?TLS-UNTRUSTED-trio? SKIPPED*",
+            "SKIPPED *backend trio not installed (pip install no_such_trio)",
+        ]
+    )

@@ -295,3 +295,68 @@ async def test_run_suite_runs_from_async_code(
         ("OBJ-FIFO", Outcome.PASSED),
         ("OBJ-EOF", Outcome.FAILED),
     ]
+
+
+# -- the seed of a run ---------------------------------------------------------------------
+
+
+def _drawn(profile: str, seed: int | None = None) -> list[int]:
+    """The examples a tiny property check draws in a run with ``profile`` and ``seed``."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    seen: list[int] = []
+
+    def draws(ctx: Context) -> None:
+        @given(st.integers(0, 10**9))
+        def prop(value: int) -> None:
+            seen.append(value)
+
+        prop()
+
+    run_checks(
+        FAKE, checks=[fake("BYTE-INTACT", draws)], backends=["asyncio"], profile=profile, seed=seed
+    )
+    return seen
+
+
+def test_a_seed_decides_the_examples_whatever_the_profile() -> None:
+    assert _drawn("ci", 12) == _drawn("ci", 12)
+    assert _drawn("ci", 12) != _drawn("ci", 13)
+    assert _drawn("dev", 12) == _drawn("dev", 12)
+    # ci's runs are the same run: its default seed is fixed, and it is 0.
+    assert _drawn("ci") == _drawn("ci") == _drawn("ci", 0)
+    # dev explores: each run draws a fresh seed.
+    assert _drawn("dev") != _drawn("dev")
+
+
+def test_the_run_restores_the_profile_and_seed_before_it() -> None:
+    from hypothesis import core, settings
+
+    before = (settings.get_current_profile_name(), core.global_force_seed)
+    _drawn("dev", 5)
+    assert (settings.get_current_profile_name(), core.global_force_seed) == before
+
+
+@pytest.mark.parametrize("profile", ["ci", "dev"])
+def test_a_failing_property_carries_no_advice_for_a_test_function(profile: str) -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    def fails_for_big_values(ctx: Context) -> None:
+        @given(st.integers(0, 1000))
+        def prop(value: int) -> None:
+            assert value < 10, f"got {value}"
+
+        prop()
+
+    (result,) = run_checks(
+        FAKE,
+        checks=[fake("BYTE-INTACT", fails_for_big_values)],
+        backends=["asyncio"],
+        profile=profile,
+    )
+    assert result.outcome is Outcome.FAILED
+    assert "got 10" in result.message  # shrunk to the smallest failing value
+    for advice in ("reproduce_failure", "your test function", "@seed", "Explanation"):
+        assert advice not in result.message
