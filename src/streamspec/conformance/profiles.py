@@ -17,8 +17,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from hypothesis import HealthCheck, Phase, core, settings
+from hypothesis.internal.entropy import deterministic_PRNG
 
-__all__ = ["chosen_profile", "conformance_run", "load_profile", "run_seed"]
+__all__ = [
+    "chosen_profile",
+    "conformance_run",
+    "load_profile",
+    "repeatable_randomness",
+    "run_seed",
+]
 
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
@@ -107,3 +114,19 @@ def conformance_run(profile: str | None = None, seed: int | None = None) -> Iter
     finally:
         core.global_force_seed = previous_seed
         settings.load_profile(previous_profile)
+
+
+@contextmanager
+def repeatable_randomness() -> Iterator[None]:
+    """Seed, for one check, every random generator registered with Hypothesis from the run's
+    seed, and restore them afterwards.
+
+    Those include Python's own and Trio's scheduler, which otherwise runs ready tasks in a
+    random order (Trio registers it, so that Hypothesis's examples replay). Hypothesis seeds
+    them for each of its examples; this does the same for a check that runs outside them (an
+    async check), so that a run with the same seed schedules its tasks the same way and a
+    race-dependent failure gives the same message again.
+    """
+    seed: int | None = core.global_force_seed  # typed as None only, set by conformance_run()
+    with deterministic_PRNG(_REPEATABLE_SEED if seed is None else seed):
+        yield

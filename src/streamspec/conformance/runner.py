@@ -305,8 +305,13 @@ def _execute(check: Check, ctx: Context, finished: _Finished) -> None:
     """The worker thread's body: run the check, keep what it raised and what Hypothesis said."""
     from hypothesis.reporting import with_reporter  # the check modules need Hypothesis anyway
 
+    from .profiles import repeatable_randomness
+
     try:
-        with with_reporter(lambda value: finished.reported.append(str(value))):
+        with (
+            repeatable_randomness(),
+            with_reporter(lambda value: finished.reported.append(str(value))),
+        ):
             if check.is_async:
                 ctx.run(check.body, ctx)  # type: ignore[arg-type]
             else:
