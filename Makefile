@@ -1,6 +1,7 @@
 # `make check`: the conformance report for the reference implementation (the main job).
 # `make test`: lint, type-check, the test suite and the docs build.
-# Both create .venv on first use and reuse it afterwards.
+# `make first-run`: what a new user meets, from the wheel (see below).
+# All create .venv on first use and reuse it afterwards.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: check test lint typecheck pytest docs bench bench-quick clean
+.PHONY: check test lint typecheck pytest docs bench bench-quick first-run clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +34,25 @@ pytest: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs build/docs
+
+# The wheel, installed with its check extra into a fresh venv (from the package index pip is
+# configured with), checks a target module in a fresh folder by `streamspec check` and by plain
+# `pytest` (the ini way), and both must run on asyncio and trio.
+FIRST_RUN := build/first-run
+first-run: $(STAMP)
+	rm -rf $(FIRST_RUN)
+	mkdir -p $(FIRST_RUN)/project
+	$(BIN)/python -m pip wheel --quiet --no-deps -w $(FIRST_RUN)/wheel .
+	$(PYTHON) -m venv $(FIRST_RUN)/venv
+	$(FIRST_RUN)/venv/bin/pip install --quiet "$$(ls $(FIRST_RUN)/wheel/streamspec-*.whl)[check]" pytest
+	echo "from streamspec.conformance.examples.socketpair import target" > $(FIRST_RUN)/project/mymod.py
+	printf '[pytest]\nstreamspec_target = mymod:target\nstreamspec_roles = byte\n' \
+		> $(FIRST_RUN)/project/pytest.ini
+	cd $(FIRST_RUN)/project && ../venv/bin/streamspec check mymod:target --role byte -q > check.txt
+	grep -x '  backends:   asyncio, trio' $(FIRST_RUN)/project/check.txt
+	cd $(FIRST_RUN)/project && ../venv/bin/pytest -v -p no:cacheprovider > pytest.txt
+	grep 'mymod.py::streamspec\[BYTE-INTACT-trio\] PASSED' $(FIRST_RUN)/project/pytest.txt
+	grep 'mymod.py::streamspec\[BYTE-INTACT-asyncio\] PASSED' $(FIRST_RUN)/project/pytest.txt
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
