@@ -8,6 +8,7 @@ only a few quick TLS rules are selected.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -316,3 +317,14 @@ def test_a_default_backend_that_is_not_installed_is_skipped_by_name(
             "SKIPPED *backend trio not installed (pip install no_such_trio)",
         ]
     )
+
+
+def test_a_built_in_target_gives_node_ids_that_run_again(pytester: pytest.Pytester) -> None:
+    # Its module lies outside the project, so its node IDs carry the module's absolute path.
+    options = ["--streamspec-target=streamspec", "--streamspec-rule=TLS-ALPN"]
+    ids = _ids(pytester.runpytest("-v", *options))
+    assert len(ids) == 2
+    assert ids[1].endswith("conformance/targets.py::streamspec[TLS-ALPN-trio]")
+    assert Path(ids[1].partition("::")[0]).is_absolute()
+    again = pytester.runpytest("-v", *options, ids[1])
+    again.assert_outcomes(passed=1)

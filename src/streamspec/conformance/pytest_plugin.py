@@ -366,8 +366,12 @@ def pytest_collection_modifyitems(
     selection = _session_selection(config)
     if selection is None or config.stash.get(_SUITE_COLLECTED, False):
         return
-    # A target whose module is no file (a namespace package, say) is anchored at the rootdir.
-    suite = _TargetSuite.from_parent(session, path=_suite_file(config) or config.rootpath)
+    # A target whose module is no file (a namespace package, say) is anchored at the rootdir;
+    # one outside the rootdir (a built-in target, in site-packages) at its absolute path, which
+    # pytest accepts back from any directory.
+    path = _suite_file(config) or config.rootpath
+    nodeid = None if path.is_relative_to(config.rootpath) else str(path)
+    suite = _TargetSuite.from_parent(session, path=path, nodeid=nodeid)
     try:
         collected = suite.collect()
     except pytest.Collector.CollectError as exc:  # a bad target or selection: say so once
