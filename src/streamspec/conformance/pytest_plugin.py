@@ -381,11 +381,11 @@ def pytest_collection_modifyitems(
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Name the suite's run in the session's header, when a target is named."""
-    from .runner import skipped_backends
-
     selection = _session_selection(config)
     if selection is None:
-        return []
+        return []  # inert: not even the suite's modules are imported
+    from .runner import skipped_backends
+
     try:
         settings = _run_settings(config)
     except pytest.UsageError:
