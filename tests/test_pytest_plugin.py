@@ -14,6 +14,21 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _certificates_made_outside_the_inner_runs() -> None:
+    """Make the suite's TLS certificates in this process before any inner run does.
+
+    Pytester's in-process runs drop the modules first imported inside them; cryptography's
+    lazily imported modules, imported again afterwards, no longer match its compiled core
+    ("curve must be an EllipticCurve instance"), and every later TLS check of the session fails.
+    """
+    from streamspec.conformance import _certs
+
+    _certs.server_context()
+    _certs.client_context()
+
+
 BLIND_TLS = textwrap.dedent(
     """
     import ssl
