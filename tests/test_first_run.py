@@ -75,7 +75,10 @@ def test_plain_pytest_with_the_ini_file_runs_both_backends_and_takes_ids_back(
     )
     done = _run(folder, "pytest", "-v", "-p", "no:cacheprovider")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "streamspec: target mymod:target, hypothesis profile ci, seed 0" in done.stdout
+    assert (
+        "streamspec: target mymod:target, backends asyncio, trio, hypothesis profile ci, seed 0"
+        in done.stdout
+    )
     for line in (
         "mymod.py::streamspec[BYTE-INTACT-asyncio] PASSED",
         "mymod.py::streamspec[BYTE-INTACT-trio] PASSED",

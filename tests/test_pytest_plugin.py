@@ -326,8 +326,8 @@ def test_a_default_backend_that_is_not_installed_is_skipped_by_name(
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(
         [
-            "streamspec: target tiny_target:target, hypothesis profile ci, seed 0; "
-            "skipped: trio (not installed (pip install no_such_trio))",
+            "streamspec: target tiny_target:target, backends asyncio, hypothesis profile ci, "
+            "seed 0; skipped: trio (not installed (pip install no_such_trio))",
             "*streamspec?TLS-UNTRUSTED-trio? SKIPPED*",
             "SKIPPED *backend trio not installed (pip install no_such_trio)",
         ]

@@ -384,14 +384,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     selection = _session_selection(config)
     if selection is None:
         return []  # inert: not even the suite's modules are imported
-    from .runner import skipped_backends
+    from .runner import resolve_backends, skipped_backends
 
     try:
         settings = _run_settings(config)
-    except pytest.UsageError:
+        backends = ", ".join(backend.name for backend in resolve_backends(selection.backends))
+    except (pytest.UsageError, ValueError):
         return []  # reported when collecting
-    line = f"streamspec: target {selection.target}, hypothesis profile {settings.profile}, "
-    line += f"seed {settings.seed}"
+    line = f"streamspec: target {selection.target}, backends {backends}, "
+    line += f"hypothesis profile {settings.profile}, seed {settings.seed}"
     skipped = skipped_backends(selection.backends)
     if skipped:
         line += "; skipped: " + "; ".join(f"{name} ({why})" for name, why in skipped.items())
