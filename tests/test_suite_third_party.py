@@ -186,8 +186,7 @@ async def connect_to_nobody() -> None:
 
 
 def test_a_factory_that_fails_to_open_is_named_as_such() -> None:
-    pair_of_target = plain_target().byte_stream_pair
-    assert pair_of_target is not None
+    ((_, pair_of_target),) = plain_target().factories("byte_stream_pair")
 
     @asynccontextmanager
     async def refused() -> AsyncIterator[tuple[ByteStream, ByteStream]]:

@@ -28,10 +28,12 @@ from .target import (
     BUILTIN_TARGETS,
     ByteStreamPairFactory,
     Divergence,
+    ItemKind,
     ListenerFactory,
     ObjectStreamPairFactory,
     OneWayByteStreamFactory,
     Target,
+    UnreliableObjectStreamFactory,
     load_target,
 )
 
@@ -44,6 +46,7 @@ __all__ = [
     "CheckResult",
     "Context",
     "Divergence",
+    "ItemKind",
     "ListenerFactory",
     "NotProvided",
     "ObjectStreamPairFactory",
@@ -52,6 +55,7 @@ __all__ = [
     "Rule",
     "SuiteUnavailable",
     "Target",
+    "UnreliableObjectStreamFactory",
     "check",
     "format_report",
     "iter_results",

@@ -32,6 +32,7 @@ ROLES: dict[str, str] = {
     "resource": "closeable resources and typed attributes",
     "byte": "byte streams (receive, send, both)",
     "object": "reliable object streams",
+    "unreliable": "unreliable object streams (datagram sockets)",
     "memory": "memory object streams",
     "stapled": "stapled byte and object streams",
     "buffered": "buffered byte streams",
@@ -115,6 +116,17 @@ _RULES = [
          "neither loses nor duplicates it."),
     Rule("OBJ-ITER", "object",
          "Async iteration yields the items in order and stops at the end of the stream."),
+    # -- unreliable object streams ----------------------------------------------------------------
+    Rule("UNREL-WHOLE", "unreliable",
+         "Every item received is an item that was sent, whole and unchanged (never cut, merged, "
+         "corrupted or invented), and items sent one at a time over an idle local path do "
+         "arrive; their order is not promised."),
+    Rule("UNREL-CLOSED", "unreliable",
+         "After a stream is closed locally, send() and receive() on it raise "
+         "ClosedResourceError."),
+    Rule("UNREL-RECEIVE-CANCELLED", "unreliable",
+         "A receive() waiting for an item raises the cancellation as soon as its cancel scope "
+         "is cancelled, and takes no item: the next item sent goes to the next receive()."),
     # -- memory object streams ----------------------------------------------------------------
     Rule("MEM-BUFFER-INVALID", "memory",
          "create_memory_object_stream() rejects a negative or fractional max_buffer_size with "

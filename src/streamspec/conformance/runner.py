@@ -404,7 +404,7 @@ def _judge(
     duration: float,
 ) -> CheckResult:
     """Turn what the check did into an outcome, applying the target's known divergences."""
-    divergence = target.divergence(rule.id)
+    divergence = target.divergence(rule.id, backend.anyio_backend)
     result = functools.partial(CheckResult, rule, backend.name, duration=duration)
     if error is None:
         if divergence is None:

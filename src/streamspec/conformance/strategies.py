@@ -15,10 +15,13 @@ import codecs
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
-from typing import AnyStr
+from typing import TYPE_CHECKING, AnyStr
 
 from hypothesis import assume
 from hypothesis import strategies as st
+
+if TYPE_CHECKING:
+    from .target import ItemKind
 
 __all__ = [
     "BOM_ENCODINGS",
@@ -37,6 +40,8 @@ __all__ = [
     "chunked_payloads",
     "encoded_texts",
     "exact_sizes",
+    "item_of",
+    "items",
     "payloads",
     "receive_sizes",
     "representable_chars",
@@ -61,6 +66,40 @@ ENCODE_ERROR_POLICIES = ("replace", "ignore", "backslashreplace", "xmlcharrefrep
 
 # A few byte values, so that delimiters recur and overlap in the data (b"aa" inside b"aaa").
 _FEW_BYTES = b"ab\r\n"
+
+
+# -- the items of object streams ----------------------------------------------------------------
+
+
+def item_of(kind: ItemKind, value: int | str) -> object:
+    """The item an object rule sends for ``value`` over a stream that carries ``kind``: the
+    value itself where any (or any picklable) object goes, its text encoded where only bytes
+    do. Distinct values give distinct items, and equal values equal items."""
+    if kind == "bytes":
+        return str(value).encode()
+    return value
+
+
+def items(kind: ItemKind) -> st.SearchStrategy[object]:
+    """Draw one item a stream carrying ``kind`` accepts; shrinks towards a small one.
+
+    Bytes for ``"bytes"``; for ``"picklable"`` and ``"any"``, nested plain data (numbers,
+    text, bytes, tuples, lists, dicts), which every such stream carries and compares by value.
+    """
+    if kind == "bytes":
+        return st.binary(min_size=1, max_size=2048)
+    scalars = (
+        st.none() | st.booleans() | st.integers() | st.text(max_size=16) | st.binary(max_size=64)
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.tuples(inner, inner)
+            | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
 
 
 # -- bytes and where they are split ------------------------------------------------------------

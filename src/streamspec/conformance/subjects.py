@@ -85,7 +85,16 @@ from ..protocols import (
     TypedAttributeProvider,
 )
 from .registry import NotProvided, note_timed_out_subject
-from .target import Target
+from .strategies import item_of
+from .target import (
+    ByteStreamPairFactory,
+    ItemKind,
+    ListenerFactory,
+    ObjectStreamPairFactory,
+    OneWayByteStreamFactory,
+    Target,
+    UnreliableObjectStreamFactory,
+)
 
 __all__ = [
     "CLEANUP_TIMEOUT",
@@ -116,9 +125,11 @@ __all__ = [
     "transfer",
     "listener_subjects",
     "object_pairs",
+    "one_way_channels",
     "resource_subjects",
     "text_channels",
     "text_sinks",
+    "unreliable_pairs",
 ]
 
 T = TypeVar("T")
@@ -212,6 +223,12 @@ class ObjectPair:
     receiver: ObjectReceiveStream[Any]
     #: Every resource opened (both ends, or both stapled ends), for the resource rules.
     resources: tuple[_Resource, ...]
+    #: What the path carries (the target's ``object_items`` for its own object streams).
+    items: ItemKind = "any"
+
+    def item(self, value: int | str) -> object:
+        """The item standing for ``value`` on this path (see :func:`.strategies.item_of`)."""
+        return item_of(self.items, value)
 
 
 @dataclass(frozen=True)
@@ -277,9 +294,8 @@ async def _stapled_memory_pair(target: Target) -> AsyncIterator[BytePair]:
 
 
 @asynccontextmanager
-async def _explicit_pair(target: Target) -> AsyncIterator[BytePair]:
-    assert target.byte_stream_pair is not None
-    async with target.byte_stream_pair() as (left, right):
+async def _explicit_pair(factory: ByteStreamPairFactory) -> AsyncIterator[BytePair]:
+    async with factory() as (left, right):
         yield BytePair(left, right)
 
 
@@ -303,8 +319,8 @@ def _base_pairs(target: Target) -> list[Subject[BytePair]]:
     """The byte pairs not built from another pair, the TLS pair excepted (wrappers are put
     over the first of these; see :func:`byte_pairs`)."""
     pairs: list[Subject[BytePair]] = []
-    if target.byte_stream_pair is not None:
-        pairs.append(Subject("byte_stream_pair", partial(_explicit_pair, target)))
+    for name, factory in target.factories("byte_stream_pair"):
+        pairs.append(Subject(name, partial(_explicit_pair, factory)))
     if (
         target.create_memory_object_stream is not None
         and target.stapled_byte_stream is not None
@@ -390,17 +406,22 @@ async def _pair_as_channel(pair: Subject[BytePair]) -> AsyncIterator[ByteChannel
 
 
 @asynccontextmanager
-async def _explicit_channel(target: Target) -> AsyncIterator[ByteChannel]:
-    assert target.one_way_byte_stream is not None
-    async with target.one_way_byte_stream() as (sender, receiver):
+async def _explicit_channel(factory: OneWayByteStreamFactory) -> AsyncIterator[ByteChannel]:
+    async with factory() as (sender, receiver):
         yield ByteChannel(sender, receiver, sender.aclose)
+
+
+def one_way_channels(target: Target) -> list[Subject[ByteChannel]]:
+    """The target's own one-way byte streams (``one_way_byte_stream``), not those over a pair."""
+    return [
+        Subject(name, partial(_explicit_channel, factory))
+        for name, factory in target.factories("one_way_byte_stream")
+    ]
 
 
 def byte_channels(target: Target) -> list[Subject[ByteChannel]]:
     """Every one-way byte path: ``one_way_byte_stream`` and each byte pair, left to right."""
-    channels: list[Subject[ByteChannel]] = []
-    if target.one_way_byte_stream is not None:
-        channels.append(Subject("one_way_byte_stream", partial(_explicit_channel, target)))
+    channels = one_way_channels(target)
     channels += [Subject(p.name, partial(_pair_as_channel, p)) for p in byte_pairs(target)]
     return channels
 
@@ -580,10 +601,11 @@ async def _memory_objects(target: Target) -> AsyncIterator[ObjectPair]:
 
 
 @asynccontextmanager
-async def _explicit_objects(target: Target) -> AsyncIterator[ObjectPair]:
-    assert target.object_stream_pair is not None
-    async with target.object_stream_pair() as (send, receive):
-        yield ObjectPair(send, receive, (send, receive))
+async def _explicit_objects(
+    factory: ObjectStreamPairFactory | UnreliableObjectStreamFactory, items: ItemKind
+) -> AsyncIterator[ObjectPair]:
+    async with factory() as (send, receive):
+        yield ObjectPair(send, receive, (send, receive), items)
 
 
 @asynccontextmanager
@@ -609,9 +631,17 @@ def object_pairs(target: Target) -> list[Subject[ObjectPair]]:
         if target.stapled_object_stream is not None:
             opener = partial(_stapled_objects, target)
             pairs.append(Subject("stapled memory object pair", opener))
-    if target.object_stream_pair is not None:
-        pairs.append(Subject("object_stream_pair", partial(_explicit_objects, target)))
+    for name, factory in target.factories("object_stream_pair"):
+        pairs.append(Subject(name, partial(_explicit_objects, factory, target.object_items)))
     return pairs
+
+
+def unreliable_pairs(target: Target) -> list[Subject[ObjectPair]]:
+    """Every unreliable object stream the target provides (``unreliable_object_stream``)."""
+    return [
+        Subject(name, partial(_explicit_objects, factory, target.object_items))
+        for name, factory in target.factories("unreliable_object_stream")
+    ]
 
 
 # -- listeners -----------------------------------------------------------------------------------
@@ -693,9 +723,8 @@ class MemoryListener(anyio.abc.Listener[ByteStream]):
 
 
 @asynccontextmanager
-async def _explicit_listener(target: Target) -> AsyncIterator[ListenerSetup]:
-    assert target.listener is not None
-    async with target.listener() as (listener, connect):
+async def _explicit_listener(factory: ListenerFactory) -> AsyncIterator[ListenerSetup]:
+    async with factory() as (listener, connect):
         yield ListenerSetup(listener, connect)
 
 
@@ -734,10 +763,11 @@ def listener_subjects(target: Target) -> list[Subject[ListenerSetup]]:
     subjects: list[Subject[ListenerSetup]] = []
     part: Callable[[], AbstractAsyncContextManager[ListenerSetup]] = _memory_listener
     part_name = "memory listeners"
-    if target.listener is not None:
-        part = partial(_explicit_listener, target)
-        part_name = "listeners"
-        subjects.append(Subject("listener", part))
+    for index, (name, factory) in enumerate(target.factories("listener")):
+        subjects.append(Subject(name, partial(_explicit_listener, factory)))
+        if index == 0:  # the MultiListener is put over the first
+            part = subjects[0].open
+            part_name = "listeners"
     if target.multi_listener is not None:
         name = f"multi listener over two {part_name}"
         subjects.append(Subject(name, partial(_multi_listener, target, part)))
@@ -787,7 +817,7 @@ def _handles_of_text(channel: TextChannel | None, sink: TextSink | None) -> list
 
 
 def _handles_of_objects(pair: ObjectPair) -> list[Handle]:
-    handles = [Handle("send end", pair.sender, _send(pair.sender, "item"))]
+    handles = [Handle("send end", pair.sender, _send(pair.sender, pair.item("item")))]
     handles.append(Handle("receive end", pair.receiver, _receive_item(pair.receiver)))
     return handles
 
@@ -815,7 +845,7 @@ def resource_subjects(target: Target) -> list[Subject[list[Handle]]]:
 
     The channels built over a byte pair are left out: their streams are the pair's own.
     """
-    channels = [s for s in byte_channels(target) if s.name == "one_way_byte_stream"]
+    channels = one_way_channels(target)
     text_in = text_channels(target, "utf-8", "strict")
     text_out = text_sinks(target, "utf-8", "strict")
     return [
@@ -825,6 +855,7 @@ def resource_subjects(target: Target) -> list[Subject[list[Handle]]]:
         *_handles(text_in, lambda c: _handles_of_text(c, None)),
         *_handles(text_out, lambda s: _handles_of_text(None, s)),
         *_handles(object_pairs(target), _handles_of_objects),
+        *_handles(unreliable_pairs(target), _handles_of_objects),
         *_handles(listener_subjects(target), _handles_of_listener),
     ]
 

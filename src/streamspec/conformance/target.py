@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ..protocols import (
     ByteReceiveStream,
@@ -28,16 +28,20 @@ from ..protocols import (
     Listener,
     ObjectReceiveStream,
     ObjectSendStream,
+    UnreliableObjectReceiveStream,
+    UnreliableObjectSendStream,
 )
 
 __all__ = [
     "ANYIO_NAMES",
     "ByteStreamPairFactory",
     "Divergence",
+    "ItemKind",
     "ListenerFactory",
     "ObjectStreamPairFactory",
     "OneWayByteStreamFactory",
     "Target",
+    "UnreliableObjectStreamFactory",
     "load_target",
     "target_file",
 ]
@@ -53,6 +57,19 @@ OneWayByteStreamFactory = Callable[
 ObjectStreamPairFactory = Callable[
     [], AbstractAsyncContextManager[tuple[ObjectSendStream[Any], ObjectReceiveStream[Any]]]
 ]
+#: Opens an unreliable object stream (a connected datagram socket, say): (send end, receive
+#: end). Items may be lost or reordered, but never cut, merged, corrupted or invented.
+UnreliableObjectStreamFactory = Callable[
+    [],
+    AbstractAsyncContextManager[
+        tuple[UnreliableObjectSendStream[Any], UnreliableObjectReceiveStream[Any]]
+    ],
+]
+#: What the target's own object streams (``object_stream_pair``, ``unreliable_object_stream``)
+#: carry, so that the object rules send only such items: ``"any"`` object (each arrives as the
+#: very object sent), ``"picklable"`` objects (each arrives as an equal copy) or ``"bytes"``
+#: only (a datagram socket refuses an ``int``). Memory object streams always carry any object.
+ItemKind = Literal["any", "picklable", "bytes"]
 #: Opens a listener of byte streams and a coroutine function that connects a client to it.
 ListenerFactory = Callable[
     [],
@@ -73,6 +90,10 @@ class Divergence:
     reason: str
     #: Where the divergence is discussed or tracked (an issue, a doc section).
     link: str = ""
+    #: The AnyIO backends on which the target diverges (``"asyncio"``, which covers uvloop,
+    #: and ``"trio"``); empty: all.
+    #: On any other backend the rule must pass.
+    backends: tuple[str, ...] = ()
 
 
 #: AnyIO-style public names -> the :class:`Target` field each fills.
@@ -96,7 +117,10 @@ class Target:
     """One implementation under test: a name, its factories and its known divergences.
 
     The AnyIO-style fields take the class or function of that name (same signature as
-    AnyIO 4.16's). The explicit factories serve streams that have no such names.
+    AnyIO 4.16's). The explicit factories serve streams that have no such names; each takes
+    one factory, or a mapping of names to factories when the target has several streams of
+    that role (AnyIO's TCP and UNIX sockets, say): every one becomes a subject of its own,
+    named by its key, and wrappers are put over the first.
     """
 
     name: str
@@ -115,12 +139,32 @@ class Target:
     tls_stream: Any = None
     tls_listener: Callable[..., Any] | None = None
     # -- explicit factories for custom streams ----------------------------------------------
-    byte_stream_pair: ByteStreamPairFactory | None = None
-    one_way_byte_stream: OneWayByteStreamFactory | None = None
-    object_stream_pair: ObjectStreamPairFactory | None = None
-    listener: ListenerFactory | None = None
-    # -- expectations ---------------------------------------------------------------------------
+    byte_stream_pair: ByteStreamPairFactory | Mapping[str, ByteStreamPairFactory] | None = None
+    one_way_byte_stream: OneWayByteStreamFactory | Mapping[str, OneWayByteStreamFactory] | None = (
+        None
+    )
+    object_stream_pair: ObjectStreamPairFactory | Mapping[str, ObjectStreamPairFactory] | None = (
+        None
+    )
+    unreliable_object_stream: (
+        UnreliableObjectStreamFactory | Mapping[str, UnreliableObjectStreamFactory] | None
+    ) = None
+    listener: ListenerFactory | Mapping[str, ListenerFactory] | None = None
+    # -- declarations and expectations ----------------------------------------------------------
+    #: What the explicit object factories' streams carry (see :data:`ItemKind`).
+    object_items: ItemKind = "any"
     known_divergences: tuple[Divergence, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.object_items not in get_args(ItemKind):
+            raise ValueError(
+                f"object_items must be one of {', '.join(map(repr, get_args(ItemKind)))}, "
+                f"got {self.object_items!r}"
+            )
+        for name in _EXPLICIT_NAMES:
+            value = getattr(self, name)
+            if isinstance(value, Mapping) and not value:
+                raise ValueError(f"{name} is an empty mapping: give a factory, or None")
 
     def provides(self, field_name: str) -> bool:
         """Whether the factory ``field_name`` is set."""
@@ -130,9 +174,24 @@ class Target:
         """Whether every factory is unset: such a target can only be a mistake."""
         return not any(getattr(self, name) is not None for name in _FACTORY_NAMES)
 
-    def divergence(self, rule_id: str) -> Divergence | None:
-        """The known divergence recorded for ``rule_id``, if any."""
-        return next((d for d in self.known_divergences if d.rule == rule_id), None)
+    def factories(self, field_name: str) -> list[tuple[str, Any]]:
+        """The factories of the explicit field ``field_name``, each with the name its subject
+        carries: the field's name for a single factory, the key for each of a mapping."""
+        value = getattr(self, field_name)
+        if value is None:
+            return []
+        if isinstance(value, Mapping):
+            return list(value.items())
+        return [(field_name, value)]
+
+    def divergence(self, rule_id: str, backend: str | None = None) -> Divergence | None:
+        """The known divergence recorded for ``rule_id`` (on ``backend``, if given), if any."""
+        for entry in self.known_divergences:
+            if entry.rule == rule_id and (
+                backend is None or not entry.backends or backend in entry.backends
+            ):
+                return entry
+        return None
 
     @classmethod
     def from_namespace(
@@ -155,13 +214,22 @@ class Target:
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(Target))
-_FACTORY_NAMES = _FIELD_NAMES - {"name", "known_divergences"}
+#: The explicit factory fields, which take one factory or a mapping of named ones.
+_EXPLICIT_NAMES = (
+    "byte_stream_pair",
+    "one_way_byte_stream",
+    "object_stream_pair",
+    "unreliable_object_stream",
+    "listener",
+)
+_FACTORY_NAMES = _FIELD_NAMES - {"name", "object_items", "known_divergences"}
 
 #: Short names for the built-in targets.
 BUILTIN_TARGETS: Mapping[str, str] = {
     "streamspec": "streamspec.conformance.targets:STREAMSPEC",
     "anyio": "streamspec.conformance.targets:ANYIO",
     "trio": "streamspec.conformance.targets_trio:TRIO",
+    "asyncio": "streamspec.conformance.targets_asyncio:ASYNCIO",
 }
 
 

@@ -1,5 +1,9 @@
 """The built-in targets: ``streamspec`` (the reference implementation) and ``anyio``.
 
+The ``anyio`` target names AnyIO's stream classes, its TCP streams and listener, and its
+streams over the operating system (:mod:`.targets_anyio_os`): UNIX stream and datagram
+sockets, UDP sockets, a child process's pipes and file streams over a FIFO.
+
 These are the only places where the suite names an implementation; the checks themselves
 receive a :class:`~.target.Target` and never import one. AnyIO's known divergences are listed
 here as data, each with the reason and where it is discussed.
@@ -21,6 +25,13 @@ import anyio.streams.tls
 from .. import buffered, memory, stapled, text, tls
 from ..protocols import ByteStream, Listener
 from .target import Divergence, Target
+from .targets_anyio_os import (
+    anyio_fifo,
+    anyio_process_pipe,
+    anyio_udp_socket_pair,
+    anyio_unix_datagram_socket_pair,
+    anyio_unix_stream_pair,
+)
 
 __all__ = [
     "ANYIO",
@@ -55,15 +66,33 @@ ANYIO_DIVERGENCES: tuple[Divergence, ...] = (
     Divergence(
         "ASYNC-CHECKPOINT",
         "BufferedByteReceiveStream serves receive() and receive_exactly() from its buffer "
-        "without a checkpoint, so a cancelled scope does not stop them and they consume data.",
+        "without a checkpoint, so a cancelled scope does not stop them and they consume data. "
+        "On asyncio, a child process's stdout receive() returns data already buffered inside "
+        "a cancelled scope. Over a FIFO, FileWriteStream.send() leaves the data in its file "
+        "buffer until aclose() (it never flushes), and FileReadStream.receive() waits in a "
+        "worker thread that cancellation cannot stop, so the check hangs.",
         _ANYIO_SOURCE + "buffered.py",
     ),
     Divergence(
         "BYTE-CLOSED",
         "send_eof() after aclose() does not raise ClosedResourceError: StapledByteStream closes "
-        "its closed send half again, which succeeds silently, and a TCP SocketStream returns "
-        "on asyncio and raises a bare OSError (EBADF) on Trio.",
+        "its closed send half again, which succeeds silently, a TCP SocketStream returns "
+        "on asyncio and raises a bare OSError (EBADF) on Trio, and a UNIX socket stream raises "
+        "a bare OSError (EBADF) on both.",
         _ANYIO_SOURCE + "stapled.py",
+    ),
+    Divergence(
+        "BYTE-CLOSED-WAKES",
+        "FileReadStream over a FIFO: aclose() does not wake a receive() waiting in its worker "
+        "thread; the receive() ends only when the writer sends or closes (and aclose() itself "
+        "waits for it, behind the file's lock).",
+        _ANYIO_SOURCE + "file.py",
+    ),
+    Divergence(
+        "BYTE-RECEIVE-CANCELLED",
+        "FileReadStream over a FIFO: a waiting receive() runs in a worker thread that "
+        "cancellation cannot stop; it returns the next data sent, inside its cancelled scope.",
+        _ANYIO_SOURCE + "file.py",
     ),
     Divergence(
         "MEM-CANCEL-NO-LOSS",
@@ -157,6 +186,18 @@ ANYIO = Target.from_namespace(
     ),
     name="anyio",
     known_divergences=ANYIO_DIVERGENCES,
-    byte_stream_pair=anyio_tcp_stream_pair,
+    byte_stream_pair={
+        "TCP socket pair": anyio_tcp_stream_pair,
+        "UNIX socket pair": anyio_unix_stream_pair,
+    },
+    one_way_byte_stream={
+        "process pipe (cat)": anyio_process_pipe,
+        "file streams over a FIFO": anyio_fifo,
+    },
+    unreliable_object_stream={
+        "UDP socket pair": anyio_udp_socket_pair,
+        "UNIX datagram socket pair": anyio_unix_datagram_socket_pair,
+    },
+    object_items="bytes",  # datagram sockets carry bytes; memory streams carry any object
     listener=anyio_tcp_listener,
 )

@@ -29,6 +29,7 @@ from ..subjects import (
     byte_channels,
     byte_pairs,
     named,
+    one_way_channels,
     raises,
     receive_chunks,
     send_all,
@@ -326,9 +327,7 @@ async def byte_closed(ctx: Context) -> None:
                     ("send_eof()", pair.left.send_eof, eof_errors),
                 ],
             )
-    for subject in _channels(ctx):
-        if subject.name != "one_way_byte_stream":
-            continue  # the pairs were covered above
+    for subject in one_way_channels(ctx.target):  # the pairs were covered above
         async with named(subject) as channel:
             await channel.sender.aclose()
             await channel.receiver.aclose()

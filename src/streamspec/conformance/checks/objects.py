@@ -217,7 +217,7 @@ async def obj_fifo(ctx: Context) -> None:
     _needs_object_stream(ctx)
 
     async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
-        items = list(range(_COUNT))
+        items = [pair.item(n) for n in range(_COUNT)]
         # The sender runs ahead until it blocks, so items pile up before the first receive.
         tg.start_soon(_send_all, pair.sender, items, False)
         await settle()
@@ -227,7 +227,8 @@ async def obj_fifo(ctx: Context) -> None:
             raise fail(
                 subject,
                 f"items sent as {items[: first + 3]}... were received as "
-                f"{received[: first + 3]}... (item {items[first]} expected at position {first})",
+                f"{received[: first + 3]}... (item {items[first]!r} expected at position "
+                f"{first})",
             )
 
     await _each(ctx, body)
@@ -243,8 +244,8 @@ async def obj_exactly_once(ctx: Context) -> None:
         errors: list[str] = []
 
         async def send_batch(first: int) -> None:
-            for item in range(first, first + per_sender):
-                await pair.sender.send(item)
+            for value in range(first, first + per_sender):
+                await pair.sender.send(pair.item(value))
 
         async def receive_all() -> None:
             while True:
@@ -265,16 +266,16 @@ async def obj_exactly_once(ctx: Context) -> None:
             await pair.sender.aclose()
         if errors:
             raise fail(subject, f"a concurrent receive() raised {errors[0]}")
-        expected = set(range(senders * per_sender))
+        expected = {pair.item(n) for n in range(senders * per_sender)}
         counts: dict[Any, int] = {}
         for item in received:
             counts[item] = counts.get(item, 0) + 1
-        twice = sorted(i for i, n in counts.items() if n > 1)
-        lost = sorted(expected - counts.keys())
+        twice = sorted((i for i, n in counts.items() if n > 1), key=repr)
+        lost = sorted(expected - counts.keys(), key=repr)
         if twice:
-            raise fail(subject, f"item {twice[0]} was received {counts[twice[0]]} times")
+            raise fail(subject, f"item {twice[0]!r} was received {counts[twice[0]]} times")
         if lost:
-            raise fail(subject, f"item {lost[0]} was sent (send() returned) but never received")
+            raise fail(subject, f"item {lost[0]!r} was sent (send() returned) but never received")
         extra = sorted(counts.keys() - expected, key=repr)
         if extra:
             raise fail(subject, f"{extra[0]!r} was received but never sent")
@@ -297,8 +298,15 @@ class _Token:
 @check("OBJ-IDENTITY")
 async def obj_identity(ctx: Context) -> None:
     _needs_object_stream(ctx)
+    if ctx.target.create_memory_object_stream is None and ctx.target.object_items != "any":
+        ctx.not_provided(
+            f"an object stream that carries any object (object_items is "
+            f"{ctx.target.object_items!r}, so items arrive as copies)"
+        )
 
     async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+        if pair.items != "any":
+            return  # a stream of copies (pickled objects, bytes) keeps no identity
         items: list[object] = [_Token("a"), [1, 2], {"k": []}, _Token("b"), bytearray(b"x")]
         tg.start_soon(_send_all, pair.sender, items, False)
         received = await _receive_n(subject, pair.receiver, len(items))
@@ -319,7 +327,7 @@ async def obj_eof(ctx: Context) -> None:
     _needs_object_stream(ctx)
 
     async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
-        items = ["a", "b", "c"]
+        items = [pair.item(letter) for letter in "abc"]
         tg.start_soon(_send_all, pair.sender, items, True)
         received = await _receive_n(subject, pair.receiver, len(items))
         if received != items:
@@ -348,7 +356,9 @@ async def obj_closed(ctx: Context) -> None:
 
     async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
         await pair.sender.aclose()
-        await _expect_closed(subject, "send() on the closed send end", lambda: pair.sender.send(1))
+        await _expect_closed(
+            subject, "send() on the closed send end", partial(pair.sender.send, pair.item(1))
+        )
         await pair.receiver.aclose()
         await _expect_closed(subject, "receive() on the closed receive end", pair.receiver.receive)
 
@@ -366,22 +376,26 @@ async def obj_send_eof(ctx: Context) -> None:
             if not (hasattr(left, "send_eof") and hasattr(right, "send")):
                 continue
             ran = True
-            await _send_eof_exchange(subject.name, left, right, tg)
+            await _send_eof_exchange(subject.name, pair, left, right, tg)
             tg.cancel_scope.cancel()
     if not ran:
         ctx.not_provided("a bidirectional object stream (one with send_eof)")
 
 
-async def _send_eof_exchange(subject: str, left: Any, right: Any, tg: TaskGroup) -> None:
+async def _send_eof_exchange(
+    subject: str, pair: ObjectPair, left: Any, right: Any, tg: TaskGroup
+) -> None:
+    sent = [pair.item("x"), pair.item("y")]
+
     async def send_then_eof() -> None:
-        for item in ("x", "y"):
+        for item in sent:
             await left.send(item)
         await left.send_eof()
 
     tg.start_soon(send_then_eof)
     received = await _receive_n(subject, right, 2)
-    if received != ["x", "y"]:
-        raise fail(subject, f"sent ['x', 'y'] then send_eof(), the peer received {received}")
+    if received != sent:
+        raise fail(subject, f"sent {sent!r} then send_eof(), the peer received {received!r}")
     try:
         extra = await right.receive()
     except EndOfStream:
@@ -393,15 +407,16 @@ async def _send_eof_exchange(subject: str, left: Any, right: Any, tg: TaskGroup)
     else:
         raise fail(subject, f"after send_eof() the peer's receive() returned {extra!r}")
     # The other direction still works.
-    tg.start_soon(_send_all, right, ["back"], False)
+    reply = pair.item("back")
+    tg.start_soon(_send_all, right, [reply], False)
     try:
         back = await left.receive()
     except Exception as exc:
         raise fail(
             subject, f"after send_eof(), receiving the peer's reply raised {describe(exc)}"
         ) from exc
-    if back != "back":
-        raise fail(subject, f"after send_eof(), the peer sent 'back' and {back!r} arrived")
+    if back != reply:
+        raise fail(subject, f"after send_eof(), the peer sent {reply!r} and {back!r} arrived")
     try:
         await left.send_eof()
     except Exception as exc:
@@ -429,7 +444,7 @@ async def _cancel_waiting_receive(subject: str, pair: ObjectPair, tg: TaskGroup)
     op = await start(tg, "receive()", pair.receiver.receive)
     op.cancel()
     if not await op.wait(PATIENCE):
-        tg.start_soon(pair.sender.send, "unblock")
+        tg.start_soon(pair.sender.send, pair.item("unblock"))
         then = f"; sent an item, it ended with {op.outcome!r}" if await op.wait(PATIENCE) else ""
         raise fail(
             subject,
@@ -449,23 +464,24 @@ async def _cancel_around_handover(subject: str, pair: ObjectPair, tg: TaskGroup)
     # whichever, the item must then be received exactly once.
     for delay in _CANCEL_DELAYS:
         op = await start(tg, "receive()", pair.receiver.receive)
-        await _start_now(tg, f"send({delay})", partial(pair.sender.send, delay))
+        item = pair.item(delay)
+        await _start_now(tg, f"send({item!r})", partial(pair.sender.send, item))
         for _ in range(delay):
             await anyio.lowlevel.checkpoint()
         op.cancel()
         await op.wait(PATIENCE)
         turns = "turn" if delay == 1 else "turns"
-        when = f"cancelled {delay} scheduler {turns} after send({delay}) began"
+        when = f"cancelled {delay} scheduler {turns} after send({item!r}) began"
         if not op.done:
             raise fail(subject, f"a receive() {when} went on waiting for {PATIENCE:g} s")
         got = [op.outcome[1]] if op.outcome and op.outcome[0] == "value" else []
         with anyio.move_on_after(PATIENCE if not got else 0):
             got.append(await pair.receiver.receive())
-        if got != [delay]:
+        if got != [item]:
             missing = "was lost" if not got else f"was followed by {got[1:]!r}"
             raise fail(
                 subject,
-                f"a receive() {when} ended with {op.outcome!r}, and item {delay} {missing}",
+                f"a receive() {when} ended with {op.outcome!r}, and item {item!r} {missing}",
             )
 
 
@@ -484,29 +500,30 @@ async def obj_send_cancelled(ctx: Context) -> None:
         # A receive() waits each time, so that the send() hands its item over at once even on
         # a stream without a buffer; the cancellation lands before, while or after it does.
         for delay in _CANCEL_DELAYS:
+            item = pair.item(delay)
             receiving = await start(tg, "receive()", pair.receiver.receive)
-            sending = await _start_now(tg, f"send({delay})", partial(pair.sender.send, delay))
+            sending = await _start_now(tg, f"send({item!r})", partial(pair.sender.send, item))
             for _ in range(delay):
                 await anyio.lowlevel.checkpoint()
             sending.cancel()
             turns = "turn" if delay == 1 else "turns"
-            when = f"a send({delay}) cancelled {delay} scheduler {turns} after it began"
+            when = f"a send({item!r}) cancelled {delay} scheduler {turns} after it began"
             if not await sending.wait(PATIENCE):
                 raise fail(subject, f"{when} went on waiting for {PATIENCE:g} s")
             if sending.outcome == ("value", None):
                 if not await receiving.wait(PATIENCE):
-                    raise fail(subject, f"{when} returned, but item {delay} never arrived")
+                    raise fail(subject, f"{when} returned, but item {item!r} never arrived")
             else:
                 await settle()
                 receiving.cancel()
                 await receiving.wait(PATIENCE)
-            if sending.outcome == ("cancelled",) and receiving.outcome == ("value", delay):
+            if sending.outcome == ("cancelled",) and receiving.outcome == ("value", item):
                 raise fail(
                     subject,
-                    f"{when} raised the cancellation, yet item {delay} was received: a sender "
+                    f"{when} raised the cancellation, yet item {item!r} was received: a sender "
                     "that retries would deliver it twice",
                 )
-            if receiving.outcome not in (("value", delay), ("cancelled",)):
+            if receiving.outcome not in (("value", item), ("cancelled",)):
                 raise fail(
                     subject,
                     f"{when} ended with {sending.outcome!r}; the receive() waiting for it ended "
@@ -521,7 +538,7 @@ async def obj_iter(ctx: Context) -> None:
     _needs_object_stream(ctx)
 
     async def body(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
-        items = list(range(10))
+        items = [pair.item(n) for n in range(10)]
         received: list[Any] = []
         ended = anyio.Event()
 

@@ -39,6 +39,7 @@ from ..subjects import (
     resource_subjects,
     text_channels,
     text_sinks,
+    unreliable_pairs,
 )
 
 __all__: list[str] = []
@@ -285,6 +286,7 @@ def _checkpoint_subjects(ctx: Context) -> list[_CheckpointSubject]:
     ]
     found += [(sink, _text_out_checkpoints) for sink in text_sinks(target, "utf-8", "strict")]
     found += [(pair, _object_checkpoints) for pair in object_pairs(target)]
+    found += [(pair, _object_checkpoints) for pair in unreliable_pairs(target)]
     return found
 
 
@@ -383,20 +385,21 @@ async def _text_out_checkpoints(name: str, sink: TextSink, problems: list[str]) 
 async def _object_checkpoints(name: str, pair: ObjectPair, problems: list[str]) -> None:
     # The sends run in tasks of their own: a target's object stream may have no buffer (a
     # rendezvous), where send() returns only once a receiver has taken the item.
+    ready, lost, kept = pair.item("ready"), pair.item("lost"), pair.item("kept")
     async with anyio.create_task_group() as tg:
-        tg.start_soon(pair.sender.send, "ready")
+        tg.start_soon(pair.sender.send, ready)
         await anyio.wait_all_tasks_blocked()
         outcome = await _cancelled(pair.receiver.receive)
         _note(problems, name, "receive() with an item ready", outcome)
         got = await pair.receiver.receive()
-    if got != "ready":
-        problems.append(f"{name}: after a cancelled receive(), the item was {got!r}, not 'ready'")
-    outcome = await _cancelled(partial(pair.sender.send, "lost"))
+    if got != ready:
+        problems.append(f"{name}: after a cancelled receive(), the item was {got!r}, not {ready!r}")
+    outcome = await _cancelled(partial(pair.sender.send, lost))
     _note(problems, name, "send() with room to send", outcome)
     if outcome is not None:
         return  # it went through: the path may now be full
     async with anyio.create_task_group() as tg:
-        tg.start_soon(pair.sender.send, "kept")
+        tg.start_soon(pair.sender.send, kept)
         got = await pair.receiver.receive()
-    if got != "kept":
+    if got != kept:
         problems.append(f"{name}: after a send() cancelled at its checkpoint, {got!r} arrived")

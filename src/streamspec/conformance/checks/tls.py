@@ -692,8 +692,8 @@ async def _byte_listener(
     target: Target,
 ) -> AsyncIterator[tuple[Any, Callable[[], Awaitable[Any]]]]:
     """The target's listener of byte streams if it has one, else TCP on 127.0.0.1."""
-    if target.listener is not None:
-        async with target.listener() as (listener, connect):
+    for _, factory in target.factories("listener")[:1]:  # the first, if there are several
+        async with factory() as (listener, connect):
             yield listener, connect
         return
     tcp_listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
