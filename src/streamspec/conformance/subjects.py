@@ -34,12 +34,16 @@ Fields                                Subjects (name: what it is)
 ``text_stream`` + pair                text channel and text sink ``text stream over <pair>``
 ``create_memory_object_stream``       object pair ``memory object stream`` (buffer 1)
 ``object_stream_pair``                object pair ``object_stream_pair``
+``unreliable_object_stream``          unreliable object pair ``unreliable_object_stream``
 ``stapled_object_stream`` + memory    object pair ``stapled memory object pair``
 ``listener``                          listener ``listener``
 ``multi_listener``                    listener ``multi listener over <listener>``: a
                                       MultiListener over two instances of the target's
                                       ``listener``, or of the suite's in-memory listener
 ====================================  ===========================================================
+
+An explicit factory field given as a mapping yields one subject per entry, named by its key.
+Object pairs of the target's own factories carry the items its ``object_items`` declares.
 
 Every byte pair is also a byte channel (its left end sends, its right end receives), finished
 by the left end's ``send_eof()``; a pair whose ``send_eof()`` raises NotImplementedError, which
