@@ -11,9 +11,11 @@ here as data, each with the reason and where it is discussed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -39,7 +41,18 @@ __all__ = [
     "STREAMSPEC",
     "anyio_tcp_listener",
     "anyio_tcp_stream_pair",
+    "streamspec_memory_as_unreliable",
 ]
+
+
+@asynccontextmanager
+async def streamspec_memory_as_unreliable() -> AsyncIterator[tuple[Any, Any]]:
+    """A memory object stream of the reference, as an unreliable object stream: a reliable
+    stream keeps every promise an unreliable one makes."""
+    send, receive = memory.create_memory_object_stream[Any](math.inf)
+    async with send, receive:
+        yield send, receive
+
 
 STREAMSPEC = Target.from_namespace(
     SimpleNamespace(
@@ -56,6 +69,7 @@ STREAMSPEC = Target.from_namespace(
         TLSListener=tls.TLSListener,
     ),
     name="streamspec",
+    unreliable_object_stream=streamspec_memory_as_unreliable,
 )
 
 _ANYIO_SOURCE = "https://github.com/agronholm/anyio/blob/4.16.0/src/anyio/streams/"
