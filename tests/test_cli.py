@@ -212,8 +212,8 @@ def test_the_console_script_runs_the_check_command(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
-        "streamspec check: error: unknown role nope; roles are resource, byte, object, memory, "
-        "stapled, buffered, text, tls, listener"
+        "streamspec check: error: unknown role nope; roles are resource, byte, object, unreliable, "
+        "memory, stapled, buffered, text, tls, listener"
     ]
 
 
