@@ -28,6 +28,11 @@ __all__ = [
 class UnreliableObjectReceiveStream(AsyncResource, TypedAttributeProvider, Protocol[T_co]):
     """Receives objects, with no promise of order or completeness (a UDP socket, say).
 
+    What it does promise:
+
+    * Every item received is one that was sent, whole and unchanged: never cut, merged,
+      corrupted or invented. Items may be lost or overtaken. [UNREL-WHOLE]
+
     ``async for item in stream`` calls :meth:`receive` until it raises
     :exc:`~anyio.EndOfStream`, which ends the loop quietly; any other exception propagates.
     """
@@ -52,7 +57,10 @@ class UnreliableObjectReceiveStream(AsyncResource, TypedAttributeProvider, Proto
             longer anything to receive from).
 
         This is a checkpoint: inside a cancelled scope it raises the cancellation even when an
-        item is ready, and it then takes no item. [ASYNC-CHECKPOINT]
+        item is ready, and it then takes no item. [ASYNC-CHECKPOINT] A call that is waiting
+        raises the cancellation as soon as its scope is cancelled, and takes no item.
+        [UNREL-RECEIVE-CANCELLED] After a local close it raises ClosedResourceError.
+        [UNREL-CLOSED]
         """
         ...
 
