@@ -930,7 +930,7 @@ async def test_the_listener_survives_bad_clients_and_logs_each_once(
     client_context: ssl.SSLContext,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="streamspec.tls")
+    caplog.set_level(logging.INFO, logger="streamspec.tls")
     listener_class = _RecordingListener
     listener_class.failures = []
     listener_class.failed = anyio.Event()
@@ -972,10 +972,10 @@ async def test_the_listener_survives_bad_clients_and_logs_each_once(
     assert sum(isinstance(exc, anyio.BrokenResourceError) for exc in failures) == 1  # vanished
     records = [record for record in caplog.records if record.name == "streamspec.tls"]
     assert len(records) == 3
-    assert all(record.levelno == logging.WARNING for record in records)
-    assert {id(record.exc_info[1]) for record in records if record.exc_info} == {
-        id(exc) for exc in failures
-    }
+    # Only the garbage is worth a WARNING; the staller and the vanished client are INFO.
+    assert sorted(record.levelno for record in records) == [logging.INFO] * 2 + [logging.WARNING]
+    assert all("('127.0.0.1', " in record.getMessage() for record in records)
+    assert all(record.exc_info is None for record in records)  # tracebacks at DEBUG only
 
 
 async def test_an_overriding_hook_replaces_the_logging(

@@ -8,6 +8,7 @@ all of them are closed even when closing one fails (:func:`aclose_all`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -17,6 +18,7 @@ import anyio.abc
 import anyio.streams.stapled
 
 from ._args import count
+from ._serving import contained, serve_listener
 from .protocols import (
     AsyncResource,
     ByteReceiveStream,
@@ -28,6 +30,8 @@ from .protocols import (
 )
 
 __all__ = ["MultiListener", "StapledByteStream", "StapledObjectStream", "aclose_all"]
+
+_logger = logging.getLogger(__name__)
 
 # Invariant: a stapled object stream both sends and receives T_Item.
 T_Item = TypeVar("T_Item")
@@ -208,13 +212,23 @@ class MultiListener(anyio.abc.Listener[T_Stream], Generic[T_Stream]):
         group of this call, so an error from one stops the others and is raised as AnyIO
         raises task-group errors (in an :exc:`ExceptionGroup`).
 
+        A server outlives its clients (DESIGN decision 10), as with
+        :class:`~streamspec.tls.TLSListener`: a failure that a client causes in its own
+        connection (it resets or vanishes) and that reaches the end of ``handler`` closes that
+        connection and is logged at ``INFO`` on the ``streamspec.stapled`` logger; anything
+        else ``handler`` raises propagates. AnyIO's socket listeners (and the listeners of
+        AnyIO's ``MultiListener``) are served by a loop that rides out running out of file
+        descriptors (EMFILE and friends, logged once per burst); another listener's
+        ``serve()`` is its own.
+
         :raises ~anyio.ClosedResourceError: this listener was closed before the call.
         """
         if self._closed:
             raise anyio.ClosedResourceError
+        task = contained(handler, _logger)
         async with anyio.create_task_group() as serving:
             for listener in self.listeners:
-                serving.start_soon(listener.serve, handler, task_group)
+                serving.start_soon(serve_listener, listener, task, task_group, _logger)
 
     async def aclose(self) -> None:
         """Close every listener, even when closing one raises; then raise as

@@ -38,12 +38,18 @@ from typing import Any, NoReturn, TypeVar
 import anyio
 import anyio.abc
 import anyio.lowlevel
-from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
 from ._args import count
 from ._parking import current_backend, pending_cancellation
+from ._serving import (
+    check_tls_listener_arguments,
+    remember_peer,
+    report_failed_handshake,
+    run_connection,
+    serve_listener,
+)
 from ._tls_errors import Failure, Phase, classify, translate
 from .protocols import AnyByteStream, AsyncResource
 
@@ -100,15 +106,6 @@ async def _close_at_once(resource: AsyncResource) -> None:
         await resource.aclose()
 
 
-def _peer_address(stream: AnyByteStream) -> object:
-    """The peer's address for a log message, or ``"a client"`` when the transport cannot say
-    (it is not a socket, or its socket already failed)."""
-    try:
-        return stream.extra(SocketAttribute.remote_address)
-    except Exception:  # a broken socket raises OSError, or worse (AttributeError on uvloop)
-        return "a client"
-
-
 def _wrap_settings(
     server_side: bool | None, hostname: str | None, ssl_context: ssl.SSLContext | None
 ) -> tuple[bool, ssl.SSLContext]:
@@ -140,19 +137,6 @@ def _as_bytes(item: object) -> memoryview:
         return memoryview(item).cast("B")  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"item must be bytes, not {type(item).__name__}") from None
-
-
-async def _report_failed_handshake(
-    exc: BaseException, stream: AnyByteStream, logger: logging.Logger
-) -> None:
-    """A TLS listener's ``handle_handshake_error()`` (shared with the Trio adapter's): close
-    ``stream`` at once, then log ``exc`` once on ``logger``, or raise it again if it is a
-    cancellation or another :exc:`BaseException`."""
-    peer = _peer_address(stream)  # before the close: a closed socket may not know it
-    await _close_at_once(stream)
-    if isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
-        raise exc
-    logger.warning("TLS handshake with %s failed: %r", peer, exc, exc_info=exc)
 
 
 class _Mutex:
@@ -832,10 +816,20 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
     """Wraps a listener so that every connection it accepts gets a TLS handshake before it
     reaches the handler, as :class:`streamspec.Listener` describes.
 
-    Each handshake runs in the connection's own task under ``handshake_timeout``, so a slow
-    client delays nobody else. A handshake that fails or times out (a client that sends
-    garbage, stalls or vanishes) goes to :meth:`handle_handshake_error`, which closes the
-    connection and logs it once; the listener keeps serving. [TLS-LISTENER-SURVIVES]
+    A server outlives its clients (DESIGN decision 10):
+
+    * Each handshake runs in the connection's own task under ``handshake_timeout``, so a slow
+      client delays nobody else. A handshake that fails or times out (a client that sends
+      garbage, stalls or vanishes) goes to :meth:`handle_handshake_error`, which closes the
+      connection and logs it once; the listener keeps serving. [TLS-LISTENER-SURVIVES]
+    * A failure that a client causes in its own connection after the handshake (it resets,
+      vanishes, ends TCP without ``close_notify``) and that reaches the end of the handler is
+      kept to that connection: the stream is closed and one ``INFO`` line logged. Any other
+      exception of the handler propagates out of :meth:`serve`.
+    * Running out of file descriptors (``accept()`` failing with EMFILE, ENFILE, ENOBUFS or
+      ENOMEM) is logged once per burst, and accepting resumes when it passes. This holds for
+      AnyIO's socket listeners and multi-listeners and for streamspec's; another listener's
+      ``serve()`` is its own.
 
     Its attributes are the wrapped listener's (its local address, say) and
     :attr:`~anyio.streams.tls.TLSAttribute.standard_compatible`.
@@ -844,7 +838,11 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
     :param ssl_context: the server's settings, with its certificate loaded.
     :param standard_compatible: passed to :meth:`TLSStream.wrap` for every connection.
     :param handshake_timeout: seconds a client gets to complete its handshake.
-    :raises ValueError: ``handshake_timeout`` is not a positive number.
+    :raises TypeError: ``listener`` is not a listener, ``ssl_context`` not an
+        :class:`ssl.SSLContext`, ``standard_compatible`` not a bool, or ``handshake_timeout``
+        not a real number.
+    :raises ValueError: ``ssl_context`` is a client's context (``ssl.PROTOCOL_TLS_CLIENT``, or
+        ``check_hostname`` on), or ``handshake_timeout`` is not finite and positive.
     """
 
     listener: anyio.abc.Listener[Any]
@@ -853,16 +851,18 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
     handshake_timeout: float = 30
 
     def __post_init__(self) -> None:
-        if not self.handshake_timeout > 0:  # also refuses NaN
-            raise ValueError(
-                f"handshake_timeout must be a positive number, not {self.handshake_timeout!r}"
-            )
+        check_tls_listener_arguments(
+            self.listener, self.ssl_context, self.standard_compatible, self.handshake_timeout
+        )
 
     @staticmethod
     async def handle_handshake_error(exc: BaseException, stream: anyio.abc.AnyByteStream) -> None:
         """Deal with a connection whose handshake failed: close ``stream`` at once and log one
-        ``WARNING`` record with the exception and the peer's address (when the transport
-        knows it) on the ``streamspec.tls`` logger.
+        line on the ``streamspec.tls`` logger, naming the client's address as it was when the
+        connection was accepted and what went wrong, with the traceback only when the logger
+        is enabled for ``DEBUG``. A client that went away or timed out is logged at ``INFO``,
+        a handshake that failed on its merits (not TLS, a refused version or certificate) at
+        ``WARNING``.
 
         Override it to do something else; a static or an instance method works. ``stream`` is
         annotated with AnyIO's type, as in AnyIO, so an override written for
@@ -870,15 +870,22 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
         cancellation or other :exc:`BaseException` (one that is not an :exc:`Exception`) is
         not logged but raised again after the close, as it is not the client's doing.
         """
-        await _report_failed_handshake(exc, stream, _logger)
+        await report_failed_handshake(exc, stream, _logger)
 
     async def serve(
         self, handler: Callable[[TLSStream], Any], task_group: anyio.abc.TaskGroup | None = None
     ) -> None:
         """Serve as :meth:`streamspec.Listener.serve` describes, handing ``handler`` each
-        connection after its TLS handshake. [LISTEN-SERVE]"""
+        connection after its TLS handshake. [LISTEN-SERVE]
+
+        :raises ~anyio.ClosedResourceError: the listener was closed, before the call or while
+            it was serving.
+        :raises Exception: what ``handler`` raised, unless it is a failure its client caused
+            (see the class docstring).
+        """
 
         async def handshake_then_handle(transport: anyio.abc.AnyByteStream) -> None:
+            peer = remember_peer(transport)
             try:
                 with anyio.fail_after(self.handshake_timeout):
                     stream = await TLSStream.wrap(
@@ -890,9 +897,9 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
             except BaseException as exc:
                 await self.handle_handshake_error(exc, transport)
             else:
-                await handler(stream)
+                await run_connection(handler, stream, peer, _logger)
 
-        await self.listener.serve(handshake_then_handle, task_group)
+        await serve_listener(self.listener, handshake_then_handle, task_group, _logger)
 
     async def aclose(self) -> None:
         """Close the wrapped listener. [LISTEN-CLOSE]"""

@@ -20,7 +20,6 @@ Trio event loop, so these adapters work under AnyIO's Trio backend only.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import ssl
 from collections.abc import Callable, Iterator, Mapping
@@ -36,6 +35,15 @@ from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
 from .._args import count
+from .._serving import (
+    accept_forever,
+    check_tls_listener_arguments,
+    contained,
+    remember_peer,
+    report_failed_handshake,
+    run_connection,
+    serve_listener,
+)
 from ..protocols import (
     ByteReceiveStream,
     ByteSendStream,
@@ -44,7 +52,7 @@ from ..protocols import (
     ObjectReceiveStream,
     ObjectSendStream,
 )
-from ..tls import _report_failed_handshake, _wrap_settings, tls_attributes
+from ..tls import _wrap_settings, tls_attributes
 
 __all__ = [
     "ByteStreamAsTrioStream",
@@ -301,21 +309,24 @@ class TrioListener(anyio.abc.Listener[ByteStream]):
     ) -> None:
         """Accept connections until closed, each adapted and handed to ``handler`` in a task.
 
+        A server outlives its clients (DESIGN decision 10), as with
+        :class:`~streamspec.tls.TLSListener`: running out of file descriptors (``accept()``
+        failing with EMFILE, ENFILE, ENOBUFS or ENOMEM) is logged once per burst and accepting
+        resumes when it passes; a failure that a client causes in its own connection and that
+        reaches the end of ``handler`` closes that connection and is logged at ``INFO`` on the
+        ``streamspec.adapters.trio`` logger. Anything else ``handler`` raises propagates.
+
         :raises ~anyio.ClosedResourceError: the listener was closed, before or during the call.
         """
-
-        async def run_handler(stream: ByteStream) -> None:
-            result = handler(stream)
-            if inspect.isawaitable(result):
-                await result
-
+        task = contained(handler, _logger)
         async with AsyncExitStack() as stack:
             if task_group is None:
                 task_group = await stack.enter_async_context(anyio.create_task_group())
-            while True:
-                with _translated(_FROM_TRIO):
-                    connection = await self._listener.accept()
-                task_group.start_soon(run_handler, TrioByteStream(connection))
+            await accept_forever(self._accept, task, task_group, _logger)
+
+    async def _accept(self) -> ByteStream:
+        with _translated(_FROM_TRIO):
+            return TrioByteStream(await self._listener.accept())
 
     async def aclose(self) -> None:
         """Stop accepting: a running :meth:`serve` raises ClosedResourceError."""
@@ -591,8 +602,8 @@ class TrioTLSListener(anyio.abc.Listener[TrioTLSStream]):
     :param ssl_context: the server's settings, with its certificate loaded.
     :param standard_compatible: passed to :meth:`TrioTLSStream.wrap` for every connection.
     :param handshake_timeout: seconds a client gets to complete its handshake.
-    :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`.
-    :raises ValueError: ``handshake_timeout`` is not a positive number.
+    :raises TypeError, ValueError: as :class:`streamspec.tls.TLSListener` does, for the same
+        arguments.
     """
 
     def __init__(
@@ -602,14 +613,7 @@ class TrioTLSListener(anyio.abc.Listener[TrioTLSStream]):
         standard_compatible: bool = True,
         handshake_timeout: float = 30,
     ) -> None:
-        if not isinstance(ssl_context, ssl.SSLContext):
-            raise TypeError(
-                f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
-            )
-        if not handshake_timeout > 0:  # also refuses NaN
-            raise ValueError(
-                f"handshake_timeout must be a positive number, not {handshake_timeout!r}"
-            )
+        check_tls_listener_arguments(listener, ssl_context, standard_compatible, handshake_timeout)
         self.listener = listener
         self.ssl_context = ssl_context
         self.standard_compatible = standard_compatible
@@ -617,10 +621,10 @@ class TrioTLSListener(anyio.abc.Listener[TrioTLSStream]):
 
     @staticmethod
     async def handle_handshake_error(exc: BaseException, stream: ByteStream) -> None:
-        """Deal with a connection whose handshake failed: close ``stream`` at once and log one
-        ``WARNING`` record on the ``streamspec.adapters.trio`` logger. A cancellation or other
-        :exc:`BaseException` is raised again after the close instead."""
-        await _report_failed_handshake(exc, stream, _logger)
+        """Deal with a connection whose handshake failed as
+        :meth:`streamspec.tls.TLSListener.handle_handshake_error` does, on the
+        ``streamspec.adapters.trio`` logger."""
+        await report_failed_handshake(exc, stream, _logger)
 
     async def serve(
         self,
@@ -628,9 +632,12 @@ class TrioTLSListener(anyio.abc.Listener[TrioTLSStream]):
         task_group: anyio.abc.TaskGroup | None = None,
     ) -> None:
         """Serve as the wrapped listener does, handing ``handler`` each connection after its
-        TLS handshake."""
+        TLS handshake, with :meth:`streamspec.tls.TLSListener.serve`'s guarantees: a client's
+        failure in its own connection stays there, and so does running out of descriptors
+        in AnyIO's and streamspec's listeners."""
 
         async def handshake_then_handle(transport: ByteStream) -> None:
+            peer = remember_peer(transport)
             try:
                 with anyio.fail_after(self.handshake_timeout):
                     stream = await TrioTLSStream.wrap(
@@ -642,11 +649,9 @@ class TrioTLSListener(anyio.abc.Listener[TrioTLSStream]):
             except BaseException as exc:
                 await self.handle_handshake_error(exc, transport)
             else:
-                result = handler(stream)
-                if inspect.isawaitable(result):
-                    await result
+                await run_connection(handler, stream, peer, _logger)
 
-        await self.listener.serve(handshake_then_handle, task_group)
+        await serve_listener(self.listener, handshake_then_handle, task_group, _logger)
 
     async def aclose(self) -> None:
         """Close the wrapped listener."""

@@ -1,0 +1,345 @@
+"""How streamspec's listeners serve: an accept loop that outlives a shortage of descriptors, a
+connection runner that keeps what one client does to that client's connection, and the log
+line for a failed TLS handshake. (DESIGN decision 10: a server outlives its clients.)
+
+Three things could stop a ``serve()`` that should not stop:
+
+* **Accept-capacity errors.** When the process or the system runs out of file descriptors,
+  kernel buffers or memory, ``accept()`` fails with EMFILE, ENFILE, ENOBUFS or ENOMEM while the
+  connection waits in the backlog. That is a passing state of this process, not a client's
+  doing: a handler closes its connection and a descriptor is free again. AnyIO reports it as
+  the :exc:`OSError` on asyncio and as a :exc:`~anyio.BrokenResourceError` caused by it on
+  Trio. :func:`accept_forever` logs one ``ERROR`` per burst, waits
+  :data:`ACCEPT_RETRY_DELAY` and accepts again, as Trio's ``serve_listeners`` does.
+* **Failures a peer causes in its own connection.** A client that resets, vanishes or ends
+  its TLS session without ``close_notify`` makes the handler's next ``receive()`` or ``send()``
+  raise; left alone, that exception would end ``serve()`` and every other connection with it.
+  :func:`run_connection` contains a failure to its connection when it is one of
+  :data:`PEER_FAILURES` *and* that connection's stream raised it (or raised the failure it
+  came from, as an :exc:`~anyio.IncompleteRead` comes from an :exc:`~anyio.EndOfStream`): it
+  closes the stream and logs one ``INFO`` line. Anything else (a bug in the handler, the
+  failure of a database it talks to) propagates out of ``serve()`` as in AnyIO and Trio.
+* **AnyIO's own accept loops**, which have neither behaviour. :func:`serve_listener` runs our
+  loop in place of AnyIO's generic ``SocketListener.serve`` and ``MultiListener.serve``, and
+  calls any other listener's own ``serve()``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import errno
+import inspect
+import logging
+import math
+import numbers
+import os
+import ssl
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import anyio
+import anyio.abc
+import anyio.streams.stapled
+from anyio.abc import SocketAttribute
+
+__all__ = [
+    "ACCEPT_CAPACITY_ERRNOS",
+    "ACCEPT_RETRY_DELAY",
+    "ConnectionTask",
+    "PEER_FAILURES",
+    "accept_forever",
+    "caused_by_peer",
+    "check_tls_listener_arguments",
+    "contained",
+    "peer_address",
+    "remember_peer",
+    "report_failed_handshake",
+    "run_connection",
+    "serve_listener",
+]
+
+#: The ``errno`` values with which ``accept()`` says "not now, I am out of resources".
+ACCEPT_CAPACITY_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+#: Seconds :func:`accept_forever` waits after an accept-capacity error (Trio waits as long).
+#: Read at each wait, so a test may make it tiny.
+ACCEPT_RETRY_DELAY = 0.1
+
+#: The exceptions by which a stream reports what its peer did to it: vanished, reset, cut the
+#: TLS session short, broke the protocol. Contained only when that connection's stream raised
+#: them (:func:`run_connection`).
+PEER_FAILURES: tuple[type[BaseException], ...] = (
+    anyio.BrokenResourceError,
+    anyio.EndOfStream,
+    anyio.IncompleteRead,
+    ssl.SSLError,
+    OSError,
+)
+
+#: The peer's address as captured when its connection was accepted, for the log line of a
+#: failed handshake: the hook that writes it has AnyIO's signature (exception, stream), and a
+#: socket that was reset may no longer know its peer. Each connection runs in its own task,
+#: hence its own context.
+_accepted_peer: contextvars.ContextVar[object] = contextvars.ContextVar("_accepted_peer")
+
+_Handler = Callable[[Any], Any]
+#: What a listener starts for each accepted connection.
+ConnectionTask = Callable[[Any], Coroutine[Any, Any, None]]
+
+
+def peer_address(stream: object) -> object:
+    """The peer's address (``SocketAttribute.remote_address``), or ``"a client"`` when the
+    stream cannot say (it is not a socket, or its socket already failed)."""
+    try:
+        return stream.extra(SocketAttribute.remote_address)  # type: ignore[attr-defined]
+    except Exception:  # not a provider; no such attribute; OSError, or worse on uvloop
+        return "a client"
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions it came from (causes and contexts), each once."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _capacity_errno(exc: BaseException) -> int | None:
+    """The accept-capacity ``errno`` that ``exc`` reports, directly or as its cause."""
+    for link in _chain(exc):
+        if isinstance(link, OSError) and link.errno in ACCEPT_CAPACITY_ERRNOS:
+            return link.errno
+    return None
+
+
+def _raised_by(exc: BaseException, stream: object) -> bool:
+    """Whether ``exc`` was raised while a method of ``stream`` was running: one of the frames
+    it passed through on its way out belongs to a method of that very object. Only called on
+    a failure, so a connection pays nothing for it while it works."""
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_locals.get("self") is stream:
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def caused_by_peer(exc: BaseException, stream: object) -> bool:
+    """Whether ``exc``, out of a handler of ``stream``, is the peer's doing: one of
+    :data:`PEER_FAILURES` that the stream raised, or that came from one the stream raised."""
+    return isinstance(exc, PEER_FAILURES) and any(_raised_by(link, stream) for link in _chain(exc))
+
+
+def _describe(exc: BaseException) -> str:
+    """``exc`` in one line, with the exception it came from (the ssl or socket error behind an
+    AnyIO exception says what really happened)."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    origin = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    if origin is not None:
+        text += f" (from {type(origin).__name__}: {origin})"
+    return text
+
+
+def _traceback_if_debugging(logger: logging.Logger, exc: BaseException) -> BaseException | None:
+    """The ``exc_info`` for a one-line record: the traceback only when DEBUG is on."""
+    return exc if logger.isEnabledFor(logging.DEBUG) else None
+
+
+async def _close_at_once(stream: object) -> None:
+    """Close ``stream`` without letting it wait for anything."""
+    await anyio.aclose_forcefully(stream)  # type: ignore[arg-type]
+
+
+async def run_connection(
+    handler: _Handler, stream: object, peer: object, logger: logging.Logger
+) -> None:
+    """Run ``handler(stream)``, containing a failure the peer caused (see the module
+    docstring): the stream is closed and one ``INFO`` line naming ``peer`` is logged.
+    Everything else ``handler`` raises propagates."""
+    try:
+        result = handler(stream)
+        if inspect.isawaitable(result):
+            await result
+    except Exception as exc:
+        if not caused_by_peer(exc, stream):
+            raise
+        await _close_at_once(stream)
+        logger.info(
+            "connection from %s ended by the peer: %s",
+            peer,
+            _describe(exc),
+            exc_info=_traceback_if_debugging(logger, exc),
+        )
+
+
+def contained(handler: _Handler, logger: logging.Logger) -> ConnectionTask:
+    """``handler`` as a connection task for a listener of plain streams: it captures the
+    peer's address at once, then goes through :func:`run_connection`."""
+
+    async def connection_task(stream: object) -> None:
+        await run_connection(handler, stream, peer_address(stream), logger)
+
+    return connection_task
+
+
+async def accept_forever(
+    accept: Callable[[], Awaitable[Any]],
+    task: ConnectionTask,
+    task_group: anyio.abc.TaskGroup,
+    logger: logging.Logger,
+) -> None:
+    """Start ``task(connection)`` in ``task_group`` for each connection ``accept()`` returns,
+    for ever, riding out accept-capacity errors; any other error of ``accept()`` propagates."""
+    refused = 0  # accepts refused in the current burst of capacity errors
+    while True:
+        try:
+            connection = await accept()
+        except Exception as exc:
+            code = _capacity_errno(exc)
+            if code is None:
+                raise
+            if not refused:
+                logger.error(
+                    "accept() failed with %s (%s); retrying every %s s until it succeeds",
+                    errno.errorcode[code],
+                    os.strerror(code),
+                    ACCEPT_RETRY_DELAY,
+                    exc_info=_traceback_if_debugging(logger, exc),
+                )
+            refused += 1
+            await anyio.sleep(ACCEPT_RETRY_DELAY)
+            continue
+        if refused:
+            logger.debug("accept() succeeded again after %d refusals", refused)
+            refused = 0
+        task_group.start_soon(task, connection)
+
+
+async def serve_listener(
+    listener: Any,
+    task: ConnectionTask,
+    task_group: anyio.abc.TaskGroup | None,
+    logger: logging.Logger,
+) -> None:
+    """Serve ``listener``, starting ``task(connection)`` for each connection in
+    ``task_group`` (one of this call when it is None), as ``Listener.serve`` describes.
+
+    AnyIO's generic accept loops are replaced by :func:`accept_forever`, with the listeners
+    of an AnyIO ``MultiListener`` served each by its own loop; any other listener's ``serve()``
+    is its own business and is called as it is. ``logger`` gets the loop's records.
+    """
+    async with AsyncExitStack() as stack:
+        if task_group is None:
+            task_group = await stack.enter_async_context(anyio.create_task_group())
+        serve = type(listener).serve
+        if serve is anyio.abc.SocketListener.serve:
+            await accept_forever(listener.accept, task, task_group, logger)
+        elif serve is anyio.streams.stapled.MultiListener.serve:
+            async with anyio.create_task_group() as serving:
+                for each in listener.listeners:
+                    serving.start_soon(serve_listener, each, task, task_group, logger)
+        else:
+            await listener.serve(task, task_group)
+
+
+async def report_failed_handshake(
+    exc: BaseException, stream: object, logger: logging.Logger
+) -> None:
+    """A TLS listener's ``handle_handshake_error()``: close ``stream`` at once, then log one
+    line naming the peer's address as captured at accept (traceback at DEBUG only), or raise
+    ``exc`` again if it is a cancellation or another :exc:`BaseException`.
+
+    A client that went away (closed or reset before its handshake ended: a health check, a
+    port scan, an impatient user) or let ``handshake_timeout`` pass is logged at ``INFO``:
+    that is ordinary traffic for a server on a network. A handshake that failed on its merits
+    (bytes that are not TLS, a protocol version or a certificate refused by either side) is a
+    ``WARNING``: someone may have to act on it.
+    """
+    peer = _accepted_peer.get(None)
+    if peer is None:
+        peer = peer_address(stream)  # before the close: a closed socket may not know it
+    await _close_at_once(stream)
+    if isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception):
+        raise exc
+    if isinstance(exc, TimeoutError):
+        level, what = logging.INFO, "timed out"
+    elif _went_away(exc):
+        level, what = logging.INFO, "ended: the client went away"
+    else:
+        level, what = logging.WARNING, "failed"
+    logger.log(
+        level,
+        "TLS handshake with %s %s: %s",
+        peer,
+        what,
+        _describe(exc),
+        exc_info=_traceback_if_debugging(logger, exc),
+    )
+
+
+def _went_away(exc: BaseException) -> bool:
+    """Whether a handshake failure says that the transport ended or was reset, rather than
+    that the peer spoke badly."""
+    for link in _chain(exc):
+        if isinstance(link, anyio.EndOfStream | ConnectionError | ssl.SSLEOFError):
+            return True
+        if isinstance(link, ssl.SSLError) and "UNEXPECTED_EOF" in str(link):
+            return True
+    return False
+
+
+def remember_peer(stream: object) -> object:
+    """Capture the peer's address of a connection just accepted, for
+    :func:`report_failed_handshake` and the connection's own log lines, and return it."""
+    peer = peer_address(stream)
+    _accepted_peer.set(peer)
+    return peer
+
+
+def check_tls_listener_arguments(
+    listener: object, ssl_context: object, standard_compatible: object, handshake_timeout: object
+) -> None:
+    """Refuse, when a TLS listener is made, the settings with which it would fail every
+    connection while looking healthy.
+
+    :raises TypeError: ``listener`` has no ``serve()`` and ``aclose()``; ``ssl_context`` is not
+        an :class:`ssl.SSLContext`; ``standard_compatible`` is not a bool; ``handshake_timeout``
+        is not a real number (a bool is not one here).
+    :raises ValueError: ``ssl_context`` is a client's (``PROTOCOL_TLS_CLIENT`` or
+        ``check_hostname`` on); ``handshake_timeout`` is not finite and positive.
+    """
+    if not (
+        callable(getattr(listener, "serve", None)) and callable(getattr(listener, "aclose", None))
+    ):
+        raise TypeError(
+            "listener must be a listener (with serve() and aclose()), "
+            f"not {type(listener).__name__}"
+        )
+    if not isinstance(ssl_context, ssl.SSLContext):
+        raise TypeError(f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}")
+    if ssl_context.protocol is ssl.PROTOCOL_TLS_CLIENT or ssl_context.check_hostname:
+        raise ValueError(
+            "ssl_context must be a server's context (ssl.create_default_context("
+            "ssl.Purpose.CLIENT_AUTH), say), not a client's: it has protocol "
+            f"{ssl_context.protocol.name} and check_hostname={ssl_context.check_hostname}"
+        )
+    if not isinstance(standard_compatible, bool):
+        raise TypeError(
+            f"standard_compatible must be a bool, not {type(standard_compatible).__name__}"
+        )
+    if isinstance(handshake_timeout, bool) or not isinstance(handshake_timeout, numbers.Real):
+        raise TypeError(
+            f"handshake_timeout must be a number of seconds, not {type(handshake_timeout).__name__}"
+        )
+    try:
+        usable = math.isfinite(handshake_timeout) and float(handshake_timeout) > 0
+    except OverflowError:  # an int too large for a float: no clock can count it
+        usable = False
+    if not usable:
+        raise ValueError(
+            "handshake_timeout must be a finite positive number of seconds, "
+            f"not {handshake_timeout!r:.40}"
+        )
