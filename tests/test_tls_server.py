@@ -15,20 +15,25 @@ import struct
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
 import anyio.abc
 import anyio.lowlevel
 import pytest
+import trio
+import trio.abc
+import trio.lowlevel
+import trio.testing
 import trustme
 from anyio.abc import SocketAttribute
 
 import streamspec._serving
+from streamspec.adapters.trio import TrioTLSListener, from_trio_listener
 from streamspec.stapled import MultiListener
 from streamspec.testing import byte_stream_pair
 from streamspec.tls import TLSListener, TLSStream
@@ -93,9 +98,11 @@ class RecordWaiter(logging.Handler):
 
 @pytest.fixture
 def tls_log() -> Iterator[RecordWaiter]:
-    yield from _watching("streamspec.tls")
+    with _watching("streamspec.tls") as waiter:
+        yield waiter
 
 
+@contextmanager
 def _watching(name: str) -> Iterator[RecordWaiter]:
     logger = logging.getLogger(name)
     waiter = RecordWaiter()
@@ -208,7 +215,12 @@ async def test_no_client_stops_a_tls_listener_serving_the_readme_handler(
             assert serve_ended == []
             tg.cancel_scope.cancel()
 
-    records = tls_log.records
+    _check_hostile_records(tls_log.records)
+    assert "close_notify" in tls_log.records[4].getMessage()
+
+
+def _check_hostile_records(records: list[logging.LogRecord]) -> None:
+    """One line for each of :func:`_hostile_clients`, each at its level and with the address."""
     assert len(records) == 6, [r.getMessage() for r in records]
     health, garbage, silent, aborted, ragged, reset = records
     for record in records:
@@ -226,7 +238,6 @@ async def test_no_client_stops_a_tls_listener_serving_the_readme_handler(
     for record in (ragged, reset):
         assert record.levelno == logging.INFO
         assert "ended by the peer" in record.getMessage()
-    assert "close_notify" in ragged.getMessage()
 
 
 async def test_a_failed_handshake_carries_its_traceback_at_debug(
@@ -490,12 +501,25 @@ async def test_a_real_shortage_of_descriptors_passes(
 # -- arguments ---------------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def a_tcp_listener() -> AsyncIterator[anyio.abc.Listener[Any]]:
-    async with await anyio.create_tcp_listener(local_host=LOOPBACK) as tcp:
-        yield tcp
+class DuckListener:
+    """A listener by its methods alone, inheriting from nothing."""
+
+    extra_attributes: ClassVar[dict[Any, Any]] = {}
+
+    async def serve(self, handler: Any, task_group: Any = None) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        pass
 
 
+TLS_LISTENERS = [
+    pytest.param(TLSListener, id="TLSListener"),
+    pytest.param(TrioTLSListener, id="TrioTLSListener"),
+]
+
+
+@pytest.mark.parametrize("listener_class", TLS_LISTENERS)
 @pytest.mark.parametrize(
     ("arguments", "error", "names"),
     [
@@ -516,8 +540,12 @@ async def a_tcp_listener() -> AsyncIterator[anyio.abc.Listener[Any]]:
         ({"listener": None}, TypeError, "listener"),
     ],
 )
-async def test_a_tls_listener_refuses_an_unusable_setup(
-    server_context: ssl.SSLContext, arguments: dict[str, Any], error: type[Exception], names: str
+def test_a_tls_listener_refuses_an_unusable_setup(
+    server_context: ssl.SSLContext,
+    listener_class: Any,
+    arguments: dict[str, Any],
+    error: type[Exception],
+    names: str,
 ) -> None:
     if arguments.get("ssl_context") == "client":
         arguments["ssl_context"] = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
@@ -525,17 +553,96 @@ async def test_a_tls_listener_refuses_an_unusable_setup(
         client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         client.check_hostname = False
         arguments["ssl_context"] = client
-    async with a_tcp_listener() as tcp:
-        settings: dict[str, Any] = {"listener": tcp, "ssl_context": server_context, **arguments}
-        with pytest.raises(error, match=names):
-            TLSListener(**settings)
+    settings = {"listener": DuckListener(), "ssl_context": server_context, **arguments}
+    with pytest.raises(error, match=names):
+        listener_class(**settings)
 
 
+@pytest.mark.parametrize("listener_class", TLS_LISTENERS)
 @pytest.mark.parametrize("timeout", [1, 0.25, Fraction(1, 3), 1e9])
-async def test_a_tls_listener_takes_any_finite_positive_timeout(
-    server_context: ssl.SSLContext, timeout: Any
+def test_a_tls_listener_takes_any_finite_positive_timeout(
+    server_context: ssl.SSLContext, listener_class: Any, timeout: Any
 ) -> None:
-    async with a_tcp_listener() as tcp:
-        assert TLSListener(tcp, server_context, handshake_timeout=timeout).handshake_timeout == (
-            timeout
-        )
+    listener = listener_class(DuckListener(), server_context, handshake_timeout=timeout)
+    assert listener.handshake_timeout == timeout
+
+
+# -- the Trio adapter's listeners (Trio only) ---------------------------------------------------
+
+on_trio = pytest.mark.parametrize("anyio_backend", [pytest.param("trio", id="trio")])
+
+
+@on_trio
+@pytest.mark.parametrize("transport_listener", ["trio", "anyio"])
+async def test_no_client_stops_a_trio_tls_listener(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext, transport_listener: str
+) -> None:
+    """The issue saw a descriptor shortage stop TrioTLSListener over AnyIO's listener; both
+    kinds of listener under it now serve on."""
+    if transport_listener == "trio":
+        (socket_listener,) = await trio.open_tcp_listeners(0, host=LOOPBACK)
+        tcp: Any = from_trio_listener(socket_listener)
+    else:
+        tcp = await anyio.create_tcp_listener(local_host=LOOPBACK)
+    port = tcp.extra(SocketAttribute.local_port)
+    listener = TrioTLSListener(tcp, server_context, handshake_timeout=0.5)
+    serve_ended: list[str] = []
+
+    async def serve() -> None:
+        try:
+            await listener.serve(echo)
+        finally:
+            serve_ended.append("serve() ended")
+
+    with _watching("streamspec.adapters.trio") as log, anyio.fail_after(20):
+        async with listener, anyio.create_task_group() as tg:
+            tg.start_soon(serve)
+            await _hostile_clients(port, client_context, log)
+            assert await _good_client(port, client_context, b"still here") == b"still here"
+            assert serve_ended == []
+            tg.cancel_scope.cancel()
+    _check_hostile_records(log.records)
+
+
+class ScriptedTrioListener(trio.abc.Listener[trio.abc.Stream]):
+    """A Trio listener whose ``accept()`` follows a script, as :class:`ScriptedListener`."""
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+        self._closed = trio.Event()
+
+    async def accept(self) -> trio.abc.Stream:
+        await trio.lowlevel.checkpoint()
+        if self.script:
+            step = self.script.pop(0)
+            if isinstance(step, BaseException):
+                raise step
+            return step  # type: ignore[no-any-return]
+        await self._closed.wait()
+        raise trio.ClosedResourceError
+
+    async def aclose(self) -> None:
+        self._closed.set()
+
+
+@on_trio
+async def test_the_trio_listener_rides_out_emfile() -> None:
+    emfile = OSError(errno.EMFILE, "Too many open files")
+    client_end, server_end = trio.testing.memory_stream_pair()
+    listener = from_trio_listener(ScriptedTrioListener([emfile, emfile, emfile, server_end]))
+    served = anyio.Event()
+
+    async def shout(stream: Any) -> None:
+        async with stream:
+            await stream.send((await stream.receive()).upper())
+        served.set()
+
+    with _watching("streamspec.adapters.trio") as log, anyio.fail_after(10):
+        async with listener, anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, shout)
+            await client_end.send_all(b"hi")
+            assert await client_end.receive_some() == b"HI"
+            await served.wait()
+            tg.cancel_scope.cancel()
+    [refusal] = [r for r in log.records if r.levelno >= logging.WARNING]
+    assert "EMFILE" in refusal.getMessage()

@@ -97,19 +97,33 @@ def peer_address(stream: object) -> object:
         return "a client"
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and the exceptions it came from (causes and contexts), each once."""
-    seen: set[int] = set()
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions it was explicitly raised from (``raise ... from``), each
+    once: what it means. (An exception's context may be an unrelated one that was being
+    handled, such as the ``SSLWantReadError`` after which a read found the socket reset.)"""
+    return _links(exc, lambda link: link.__cause__)
+
+
+def _history(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception it came from, explicitly or while handling it (even a
+    suppressed context, as ``raise IncompleteRead from None`` after an ``EndOfStream``)."""
+    return _links(exc, lambda link: link.__cause__ or link.__context__)
+
+
+def _links(
+    exc: BaseException, previous: Callable[[BaseException], BaseException | None]
+) -> Iterator[BaseException]:
+    seen: set[int] = set()  # a chain may loop
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         yield current
-        current = current.__cause__ or current.__context__
+        current = previous(current)
 
 
 def _capacity_errno(exc: BaseException) -> int | None:
     """The accept-capacity ``errno`` that ``exc`` reports, directly or as its cause."""
-    for link in _chain(exc):
+    for link in _causes(exc):
         if isinstance(link, OSError) and link.errno in ACCEPT_CAPACITY_ERRNOS:
             return link.errno
     return None
@@ -130,17 +144,23 @@ def _raised_by(exc: BaseException, stream: object) -> bool:
 def caused_by_peer(exc: BaseException, stream: object) -> bool:
     """Whether ``exc``, out of a handler of ``stream``, is the peer's doing: one of
     :data:`PEER_FAILURES` that the stream raised, or that came from one the stream raised."""
-    return isinstance(exc, PEER_FAILURES) and any(_raised_by(link, stream) for link in _chain(exc))
+    return isinstance(exc, PEER_FAILURES) and any(
+        _raised_by(link, stream) for link in _history(exc)
+    )
 
 
 def _describe(exc: BaseException) -> str:
-    """``exc`` in one line, with the exception it came from (the ssl or socket error behind an
-    AnyIO exception says what really happened)."""
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    origin = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-    if origin is not None:
-        text += f" (from {type(origin).__name__}: {origin})"
-    return text
+    """``exc`` in one line, with the exception at the root of its chain: the ssl or socket
+    error behind an AnyIO (or a translated Trio) exception says what really happened."""
+    root = exc
+    for link in _causes(exc):
+        root = link
+    text = _one(exc)
+    return text if root is exc else f"{text} (from {_one(root)})"
+
+
+def _one(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _traceback_if_debugging(logger: logging.Logger, exc: BaseException) -> BaseException | None:
@@ -281,14 +301,21 @@ async def report_failed_handshake(
 
 
 def _went_away(exc: BaseException) -> bool:
-    """Whether a handshake failure says that the transport ended or was reset, rather than
-    that the peer spoke badly."""
-    for link in _chain(exc):
-        if isinstance(link, anyio.EndOfStream | ConnectionError | ssl.SSLEOFError):
-            return True
-        if isinstance(link, ssl.SSLError) and "UNEXPECTED_EOF" in str(link):
-            return True
-    return False
+    """Whether a handshake failure says that the transport ended or broke (a broken stream,
+    an end of stream, a socket error), rather than that the peer spoke badly (an
+    :exc:`ssl.SSLError` other than an unexpected EOF, anywhere in the chain: streamspec keeps
+    it as the exception, Trio puts it behind its BrokenResourceError)."""
+    for link in _causes(exc):
+        if isinstance(link, ssl.SSLError) and not _is_eof(link):
+            return False
+    return isinstance(exc, anyio.BrokenResourceError | anyio.EndOfStream | OSError)
+
+
+def _is_eof(exc: ssl.SSLError) -> bool:
+    # Python maps OpenSSL 3's "unexpected EOF while reading" to SSLEOFError; the reason string
+    # catches the builds that report it as a plain SSLError.
+    eof_classes = ssl.SSLEOFError | ssl.SSLZeroReturnError | ssl.SSLSyscallError
+    return isinstance(exc, eof_classes) or "UNEXPECTED_EOF" in str(exc)
 
 
 def remember_peer(stream: object) -> object:
