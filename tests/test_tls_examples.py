@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -118,3 +119,68 @@ async def test_the_tls_examples_greet_each_other(
     assert client.returncode == 0, client.stderr.decode()
     assert client.stdout.decode() == EXPECTED_OUTPUT
     assert client.stderr == b""
+
+
+def _stdlib_client_half_closes(port: int, trust: ssl.SSLContext) -> bytes:
+    """A standard-library client that completes the handshake, then ends its side of TCP
+    without a ``close_notify`` (as ``SSLSocket.close()`` does) before sending its name, and
+    reads whatever arrives until the server closes the connection."""
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        trust.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.shutdown(socket.SHUT_WR)  # a TCP FIN, no TLS close_notify; plain socket from here
+        received = b""
+        while chunk := tls.recv(4096):
+            received += chunk
+        return received
+
+
+async def _read_to_the_end(stream: anyio.abc.ByteStream) -> None:
+    while True:
+        await stream.receive()
+
+
+def _reset_on_close(stream: anyio.abc.ByteStream) -> None:
+    raw = stream.extra(anyio.abc.SocketAttribute.raw_socket)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+async def test_no_client_stops_the_example_server(
+    tmp_path: Path, certificates: tuple[list[str], list[str]]
+) -> None:
+    """The documented server, written the way the guide teaches, against clients that
+    misbehave in each way a server meets on a network; then a good client is still served."""
+    server_arguments, client_arguments = certificates
+    trust = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    trust.load_verify_locations(
+        cafile=str(tmp_path / (client_arguments[1] if client_arguments else "cert.pem"))
+    )
+    port = free_port()
+    async with example_server(tmp_path, port, server_arguments) as server:
+        await wait_until_serving(port, trust)
+        with anyio.fail_after(30):
+            async with await anyio.connect_tcp("127.0.0.1", port):  # silent all along
+                health_check = await anyio.connect_tcp("127.0.0.1", port)
+                await health_check.aclose()
+                async with await anyio.connect_tcp("127.0.0.1", port) as garbage:
+                    await garbage.send(b"GET / HTTP/1.0\r\n\r\n")
+                    with pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
+                        await _read_to_the_end(garbage)
+                aborting = await anyio.connect_tcp("127.0.0.1", port)
+                await aborting.send(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+                _reset_on_close(aborting)
+                await anyio.aclose_forcefully(aborting)
+                # Handshakes, then leaves without a name: politely, and with a reset.
+                polite = await anyio.connect_tcp("127.0.0.1", port)
+                await (
+                    await TLSStream.wrap(polite, hostname="localhost", ssl_context=trust)
+                ).aclose()
+                rude = await anyio.connect_tcp("127.0.0.1", port)
+                await TLSStream.wrap(rude, hostname="localhost", ssl_context=trust)
+                _reset_on_close(rude)
+                await anyio.aclose_forcefully(rude)
+                # Python's own client closing without close_notify: the issue's case.
+                await anyio.to_thread.run_sync(_stdlib_client_half_closes, port, trust)
+                await wait_until_serving(port, trust)
+        assert server.returncode is None, "the server stopped"

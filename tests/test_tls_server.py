@@ -34,6 +34,7 @@ from anyio.abc import SocketAttribute
 
 import streamspec._serving
 from streamspec.adapters.trio import TrioTLSListener, from_trio_listener
+from streamspec.buffered import BufferedByteReceiveStream
 from streamspec.stapled import MultiListener
 from streamspec.testing import byte_stream_pair
 from streamspec.tls import TLSListener, TLSStream
@@ -257,6 +258,34 @@ async def test_a_failed_handshake_carries_its_traceback_at_debug(
     assert record.levelno == logging.WARNING
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], ssl.SSLError)
+
+
+async def test_a_failure_through_a_wrapper_of_the_stream_is_contained_too(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext, tls_log: RecordWaiter
+) -> None:
+    """A handler that reads through a buffered stream gets IncompleteRead when its client
+    leaves early: it comes from the connection's EndOfStream, so it is the client's doing."""
+
+    async def reads_a_header(stream: TLSStream) -> None:
+        async with stream:
+            header = await BufferedByteReceiveStream(stream).receive_exactly(10)
+            await stream.send(header)
+
+    tcp = await anyio.create_tcp_listener(local_host=LOOPBACK)
+    port = tcp.extra(SocketAttribute.local_port)
+    with anyio.fail_after(10):
+        async with TLSListener(tcp, server_context) as listener, anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, reads_a_header)
+            transport = await anyio.connect_tcp(LOOPBACK, port)
+            async with await TLSStream.wrap(
+                transport, hostname="localhost", ssl_context=client_context
+            ) as client:
+                await client.send(b"short")
+            [record] = await tls_log.wait_for(1)
+            assert await _good_client(port, client_context, b"0123456789") == b"0123456789"
+            tg.cancel_scope.cancel()
+    assert record.levelno == logging.INFO
+    assert "IncompleteRead" in record.getMessage()
 
 
 async def test_a_bug_in_the_handler_still_ends_serve(

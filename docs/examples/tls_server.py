@@ -6,6 +6,7 @@ on; by default every interface), ``--certfile`` and ``--keyfile``.
 """
 
 import argparse
+import logging
 import ssl
 
 import anyio
@@ -33,6 +34,9 @@ async def main(options: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    # The listener logs each client that fails its handshake or drops its connection (INFO,
+    # or WARNING for a handshake that was not TLS or was refused); show them.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=None)
     parser.add_argument("--port", type=int, default=1234)
