@@ -97,6 +97,14 @@ def peer_address(stream: object) -> object:
         return "a client"
 
 
+def remember_peer(stream: object) -> object:
+    """Capture the peer's address of a connection just accepted, for
+    :func:`report_failed_handshake` and the connection's own log lines, and return it."""
+    peer = peer_address(stream)
+    _accepted_peer.set(peer)
+    return peer
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and the exceptions it was explicitly raised from (``raise ... from``), each
     once: what it means. (An exception's context may be an unrelated one that was being
@@ -133,7 +141,9 @@ def _raised_by(exc: BaseException, stream: object) -> bool:
     """Whether ``exc`` was raised while a method of ``stream`` was running: one of the frames
     it passed through on its way out belongs to a method of that very object. Only called on
     a failure, so a connection pays nothing for it while it works."""
-    traceback = exc.__traceback__
+    # The first entry is the frame that caught ``exc``, still running for the exception at
+    # hand (reading a running frame's locals is best avoided); the raiser is further in.
+    traceback = exc.__traceback__ and exc.__traceback__.tb_next
     while traceback is not None:
         if traceback.tb_frame.f_locals.get("self") is stream:
             return True
@@ -316,14 +326,6 @@ def _is_eof(exc: ssl.SSLError) -> bool:
     # catches the builds that report it as a plain SSLError.
     eof_classes = ssl.SSLEOFError | ssl.SSLZeroReturnError | ssl.SSLSyscallError
     return isinstance(exc, eof_classes) or "UNEXPECTED_EOF" in str(exc)
-
-
-def remember_peer(stream: object) -> object:
-    """Capture the peer's address of a connection just accepted, for
-    :func:`report_failed_handshake` and the connection's own log lines, and return it."""
-    peer = peer_address(stream)
-    _accepted_peer.set(peer)
-    return peer
 
 
 def check_tls_listener_arguments(
