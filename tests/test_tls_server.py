@@ -317,6 +317,32 @@ async def test_a_bug_in_the_handler_still_ends_serve(
     send.close()
 
 
+async def test_a_timeout_of_the_handler_still_ends_serve(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    """A handler's own timeout on a read of its stream is the handler's policy, not a failure
+    of the connection: it propagates (a handler that wants to drop idle clients catches it)."""
+
+    async def impatient(stream: TLSStream) -> None:
+        async with stream:
+            with anyio.fail_after(0.1):
+                await stream.receive()
+
+    tcp = await anyio.create_tcp_listener(local_host=LOOPBACK)
+    port = tcp.extra(SocketAttribute.local_port)
+    with anyio.fail_after(10):
+        async with TLSListener(tcp, server_context) as listener:
+            with pytest.raises(Exception) as raised:  # noqa: PT011, PT012 (a group, see below)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(listener.serve, impatient)
+                    transport = await anyio.connect_tcp(LOOPBACK, port)
+                    async with await TLSStream.wrap(
+                        transport, hostname="localhost", ssl_context=client_context
+                    ) as client:
+                        await _drain(client)  # says nothing until the server gives up
+    assert [type(leaf) for leaf in _leaves(raised.value)] == [TimeoutError]
+
+
 def _leaves(exc: BaseException) -> Iterator[BaseException]:
     """The exceptions in ``exc``, a task group's exception group or a single one."""
     inner = getattr(exc, "exceptions", None)

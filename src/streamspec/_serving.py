@@ -153,9 +153,12 @@ def _raised_by(exc: BaseException, stream: object) -> bool:
 
 def caused_by_peer(exc: BaseException, stream: object) -> bool:
     """Whether ``exc``, out of a handler of ``stream``, is the peer's doing: one of
-    :data:`PEER_FAILURES` that the stream raised, or that came from one the stream raised."""
+    :data:`PEER_FAILURES` that the stream raised, or that came from one the stream raised.
+    (A handler's own ``fail_after()`` raises TimeoutError, an OSError, from the cancellation
+    of a read of the stream: the cancellation is not a peer failure, so neither is the
+    timeout.)"""
     return isinstance(exc, PEER_FAILURES) and any(
-        _raised_by(link, stream) for link in _history(exc)
+        isinstance(link, PEER_FAILURES) and _raised_by(link, stream) for link in _history(exc)
     )
 
 
