@@ -226,6 +226,7 @@ def _check_hostile_records(records: list[logging.LogRecord]) -> None:
     health, garbage, silent, aborted, ragged, reset = records
     for record in records:
         assert "('127.0.0.1', " in record.getMessage()  # the peer, as captured at accept
+        assert record.__dict__["peer"][0] == "127.0.0.1"  # and as an attribute, for structured logs
         assert record.exc_info is None  # a traceback only at DEBUG
         assert "\n" not in record.getMessage()
     assert health.levelno < logging.WARNING

@@ -190,7 +190,8 @@ async def run_connection(
     handler: _Handler, stream: object, peer: object, logger: logging.Logger
 ) -> None:
     """Run ``handler(stream)``, containing a failure the peer caused (see the module
-    docstring): the stream is closed and one ``INFO`` line naming ``peer`` is logged.
+    docstring): the stream is closed and one ``INFO`` line naming ``peer`` is logged (``peer``
+    is also the record's attribute of that name).
     Everything else ``handler`` raises propagates."""
     try:
         result = handler(stream)
@@ -205,6 +206,7 @@ async def run_connection(
             peer,
             _describe(exc),
             exc_info=_traceback_if_debugging(logger, exc),
+            extra={"peer": peer},
         )
 
 
@@ -282,8 +284,9 @@ async def report_failed_handshake(
     exc: BaseException, stream: object, logger: logging.Logger
 ) -> None:
     """A TLS listener's ``handle_handshake_error()``: close ``stream`` at once, then log one
-    line naming the peer's address as captured at accept (traceback at DEBUG only), or raise
-    ``exc`` again if it is a cancellation or another :exc:`BaseException`.
+    line naming the peer's address as captured at accept (also the record's ``peer``
+    attribute; the traceback at DEBUG only), or raise ``exc`` again if it is a cancellation
+    or another :exc:`BaseException`.
 
     A client that went away (closed or reset before its handshake ended: a health check, a
     port scan, an impatient user) or let ``handshake_timeout`` pass is logged at ``INFO``:
@@ -310,6 +313,7 @@ async def report_failed_handshake(
         what,
         _describe(exc),
         exc_info=_traceback_if_debugging(logger, exc),
+        extra={"peer": peer},
     )
 
 
