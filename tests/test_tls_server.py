@@ -354,6 +354,39 @@ def _leaves(exc: BaseException) -> Iterator[BaseException]:
             yield from _leaves(each)
 
 
+async def _serve_plain_echo_through_a_reset(
+    listener: Any, port: int, logger_name: str
+) -> list[logging.LogRecord]:
+    """Serve the README's handler on a plain TCP ``listener``; a client resets its connection
+    mid-conversation, then a good client is echoed. Returns the logger's records."""
+    with _watching(logger_name) as log, anyio.fail_after(10):
+        async with listener, anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, echo)
+            resetting = await anyio.connect_tcp(LOOPBACK, port)
+            await resetting.send(b"reset")
+            assert await resetting.receive() == b"reset"
+            _reset(resetting)
+            await anyio.aclose_forcefully(resetting)
+            await log.wait_for(1)
+            async with await anyio.connect_tcp(LOOPBACK, port) as good:
+                await good.send(b"still here")
+                assert await good.receive() == b"still here"
+            tg.cancel_scope.cancel()
+    return log.records
+
+
+async def test_a_multilistener_keeps_a_reset_to_its_connection() -> None:
+    """Plain TCP behaves as TLS does: the same handler, the same rule."""
+    tcp = await anyio.create_tcp_listener(local_host=LOOPBACK)
+    port = tcp.extra(SocketAttribute.local_port)
+    [record] = await _serve_plain_echo_through_a_reset(
+        MultiListener([tcp]), port, "streamspec.stapled"
+    )
+    assert record.levelno == logging.INFO
+    assert "ended by the peer" in record.getMessage()
+    assert "ConnectionResetError" in record.getMessage()
+
+
 # -- running out of descriptors -----------------------------------------------------------------
 
 
@@ -676,6 +709,16 @@ async def test_no_client_stops_a_trio_tls_listener(
             assert serve_ended == []
             tg.cancel_scope.cancel()
     _check_hostile_records(log.records)
+
+
+@on_trio
+async def test_the_trio_listener_keeps_a_reset_to_its_connection() -> None:
+    (socket_listener,) = await trio.open_tcp_listeners(0, host=LOOPBACK)
+    listener = from_trio_listener(socket_listener)
+    port = listener.extra(SocketAttribute.local_port)
+    [record] = await _serve_plain_echo_through_a_reset(listener, port, "streamspec.adapters.trio")
+    assert record.levelno == logging.INFO
+    assert "ended by the peer" in record.getMessage()
 
 
 class ScriptedTrioListener(trio.abc.Listener[trio.abc.Stream]):

@@ -632,9 +632,9 @@ class TrioTLSListener(anyio.abc.Listener[TrioTLSStream]):
         task_group: anyio.abc.TaskGroup | None = None,
     ) -> None:
         """Serve as the wrapped listener does, handing ``handler`` each connection after its
-        TLS handshake, with :meth:`streamspec.tls.TLSListener.serve`'s guarantees: a client's
-        failure in its own connection stays there, and so does running out of descriptors
-        in AnyIO's and streamspec's listeners."""
+        TLS handshake, with :meth:`streamspec.tls.TLSListener.serve`'s guarantees: a failure
+        a client causes in its own connection stays there, and AnyIO's and streamspec's
+        listeners ride out running out of file descriptors."""
 
         async def handshake_then_handle(transport: ByteStream) -> None:
             peer = remember_peer(transport)
