@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio.abc
 
-__all__ = ["count", "takes_max_bytes"]
+__all__ = ["connectable", "count", "takes_max_bytes"]
 
 
 def count(name: str, value: int, minimum: int) -> int:
@@ -55,3 +55,12 @@ def takes_max_bytes(stream: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return any(p.kind in _POSITIONAL for p in parameters)
+
+
+def connectable(name: str, value: Any) -> None:
+    """Raise a TypeError naming the argument unless ``value`` has a callable ``connect``, so a
+    wrapping connectable given something else fails when made, not at its first connect."""
+    if not callable(getattr(value, "connect", None)):
+        raise TypeError(
+            f"{name} must be a connectable (with a connect() method), not {type(value).__name__}"
+        )

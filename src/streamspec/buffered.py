@@ -21,11 +21,17 @@ from typing import Any, SupportsIndex, cast
 import anyio
 import anyio.abc
 
+from ._args import connectable as _check_connectable
 from ._args import count, takes_max_bytes
 from ._parking import pending_cancellation
-from .protocols import AnyByteReceiveStream, AnyByteStream, ByteReceiveStream
+from .protocols import (
+    AnyByteReceiveStream,
+    AnyByteStream,
+    AnyByteStreamConnectable,
+    ByteReceiveStream,
+)
 
-__all__ = ["BufferedByteReceiveStream", "BufferedByteStream"]
+__all__ = ["BufferedByteReceiveStream", "BufferedByteStream", "BufferedConnectable"]
 
 #: How much to ask a byte stream for when any amount will do (AnyIO's default ``max_bytes``).
 _READ_SIZE = 65536
@@ -309,3 +315,22 @@ class BufferedByteStream(BufferedByteReceiveStream, anyio.abc.ByteStream):
     async def send_eof(self) -> None:
         """Send EOF on the wrapped stream; receiving goes on."""
         await self._stream.send_eof()
+
+
+class BufferedConnectable(anyio.abc.ByteStreamConnectable):
+    """Makes every connection of another connectable a :class:`BufferedByteStream`, as
+    :class:`streamspec.ByteStreamConnectable` describes.
+
+    :param connectable: the connectable to wrap; it may make byte streams or object streams
+        of bytes.
+    :raises TypeError: ``connectable`` has no ``connect()`` method.
+    """
+
+    def __init__(self, connectable: AnyByteStreamConnectable) -> None:
+        _check_connectable("connectable", connectable)
+        #: The wrapped connectable.
+        self.connectable = connectable
+
+    async def connect(self) -> BufferedByteStream:
+        """Connect with the wrapped connectable and return the stream, buffered."""
+        return BufferedByteStream(await self.connectable.connect())

@@ -18,9 +18,15 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from .protocols import AnyByteReceiveStream, AnyByteSendStream, AnyByteStream
+from ._args import connectable as _check_connectable
+from .protocols import (
+    AnyByteReceiveStream,
+    AnyByteSendStream,
+    AnyByteStream,
+    AnyByteStreamConnectable,
+)
 
-__all__ = ["TextReceiveStream", "TextSendStream", "TextStream"]
+__all__ = ["TextConnectable", "TextReceiveStream", "TextSendStream", "TextStream"]
 
 
 def _check_codec(encoding: str, errors: str) -> None:
@@ -255,3 +261,22 @@ class TextStream(anyio.abc.ObjectStream[str]):
     def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
         """The transport's attributes. [TEXT-ATTRIBUTES]"""
         return self.transport_stream.extra_attributes
+
+
+class TextConnectable(anyio.abc.ObjectStreamConnectable[str]):
+    """Makes every connection of another connectable a UTF-8 :class:`TextStream`, as
+    :class:`streamspec.ObjectStreamConnectable` describes.
+
+    :param connectable: the connectable to wrap; it may make byte streams or object streams
+        of bytes.
+    :raises TypeError: ``connectable`` has no ``connect()`` method.
+    """
+
+    def __init__(self, connectable: AnyByteStreamConnectable) -> None:
+        _check_connectable("connectable", connectable)
+        #: The wrapped connectable.
+        self.connectable = connectable
+
+    async def connect(self) -> TextStream:
+        """Connect with the wrapped connectable and return the stream as text."""
+        return TextStream(await self.connectable.connect())

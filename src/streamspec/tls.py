@@ -41,6 +41,7 @@ import anyio.lowlevel
 from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
+from ._args import connectable as _check_connectable
 from ._args import count
 from ._parking import current_backend, pending_cancellation
 from ._serving import (
@@ -51,9 +52,9 @@ from ._serving import (
     serve_listener,
 )
 from ._tls_errors import Failure, Phase, classify, translate
-from .protocols import AnyByteStream, AsyncResource
+from .protocols import AnyByteStream, AnyByteStreamConnectable, AsyncResource
 
-__all__ = ["TLSAttribute", "TLSListener", "TLSStream", "tls_attributes"]
+__all__ = ["TLSAttribute", "TLSConnectable", "TLSListener", "TLSStream", "tls_attributes"]
 
 _T = TypeVar("_T")
 
@@ -912,3 +913,81 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
             **self.listener.extra_attributes,
             TLSAttribute.standard_compatible: lambda: self.standard_compatible,
         }
+
+
+class TLSConnectable(anyio.abc.ByteStreamConnectable):
+    """Makes every connection of another connectable a client-side :class:`TLSStream`, as
+    :class:`streamspec.ByteStreamConnectable` describes.
+
+    Unlike AnyIO's, it always takes the client side (AnyIO's takes the server side when no
+    ``hostname`` is given), and it refuses, when made, a missing ``hostname`` that the
+    context would refuse at every connect (DESIGN decision 10).
+
+    :param connectable: the connectable to wrap; it may make byte streams or object streams
+        of bytes.
+    :param hostname: the server's host name, which its certificate must match.
+    :param ssl_context: the settings; by default :func:`ssl.create_default_context` for
+        clients, made once here and shared by every connection.
+    :param standard_compatible: as for :meth:`TLSStream.wrap`.
+    :raises TypeError: ``connectable`` has no ``connect()`` method, ``hostname`` is not a str
+        (or None), ``ssl_context`` is not an :class:`ssl.SSLContext` or
+        ``standard_compatible`` is not a bool.
+    :raises ValueError: ``hostname`` is missing while ``ssl_context`` checks host names.
+    """
+
+    def __init__(
+        self,
+        connectable: AnyByteStreamConnectable,
+        *,
+        hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        standard_compatible: bool = True,
+    ) -> None:
+        _check_connectable("connectable", connectable)
+        if hostname is not None and not isinstance(hostname, str):
+            raise TypeError(f"hostname must be a str or None, not {type(hostname).__name__}")
+        if ssl_context is None:
+            ssl_context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        elif not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError(
+                f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
+            )
+        if not isinstance(standard_compatible, bool):
+            raise TypeError(
+                f"standard_compatible must be a bool, not {type(standard_compatible).__name__}"
+            )
+        if not hostname and ssl_context.check_hostname:
+            raise ValueError(
+                "hostname is required: ssl_context checks the server's host name "
+                "(check_hostname is True)"
+            )
+        #: The wrapped connectable.
+        self.connectable = connectable
+        #: The server's host name, if one was given.
+        self.hostname = hostname
+        #: The settings every connection uses.
+        self.ssl_context = ssl_context
+        #: Whether connections send and require ``close_notify``.
+        self.standard_compatible = standard_compatible
+
+    async def connect(self) -> TLSStream:
+        """Connect with the wrapped connectable, then do the client's TLS handshake.
+
+        :raises ssl.SSLError: as :meth:`TLSStream.wrap` does; the connection is then closed.
+        :raises ~anyio.BrokenResourceError: as :meth:`TLSStream.wrap` does; the connection is
+            then closed.
+        """
+        transport = await self.connectable.connect()
+        try:
+            return await TLSStream.wrap(
+                transport,
+                server_side=False,
+                hostname=self.hostname,
+                ssl_context=self.ssl_context,
+                standard_compatible=self.standard_compatible,
+            )
+        except BaseException:
+            # wrap() leaves a failed handshake's transport to its caller; here nobody else
+            # has it, so close it, also when the handshake was cancelled.
+            await _close_at_once(transport)
+            raise

@@ -33,6 +33,7 @@ from .byte_streams import (
     ByteSendStream,
     ByteStream,
 )
+from .connectables import AnyByteStreamConnectable, ByteStreamConnectable, ObjectStreamConnectable
 from .listeners import Listener
 from .object_streams import (
     ObjectReceiveStream,
@@ -65,8 +66,11 @@ __all__ = [
     "AnyUnreliableByteReceiveStream",
     "AnyUnreliableByteSendStream",
     "AnyUnreliableByteStream",
-    # listeners
+    # listeners and connectables
     "Listener",
+    "ByteStreamConnectable",
+    "ObjectStreamConnectable",
+    "AnyByteStreamConnectable",
     # amenities
     "SupportsClone",
     "SupportsSyncClose",
