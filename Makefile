@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: check test lint typecheck pytest docs bench bench-quick first-run clean
+.PHONY: check test lint typecheck pytest docs bench bench-quick first-run anyio-suite clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick
+
+# AnyIO 4.16's own stream tests against streamspec (downloads AnyIO's sdist once; ~10 s).
+anyio-suite: $(STAMP)
+	$(BIN)/python tests/anyio_suite/run.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .hypothesis
