@@ -12,8 +12,11 @@ here as data, each with the reason and where it is discussed.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,8 +27,8 @@ import anyio.streams.stapled
 import anyio.streams.text
 import anyio.streams.tls
 
-from .. import buffered, memory, stapled, text, tls
-from ..protocols import ByteStream, Listener
+from .. import buffered, files, memory, stapled, text, tls
+from ..protocols import ByteReceiveStream, ByteSendStream, ByteStream, Listener
 from .target import Divergence, Target
 from .targets_anyio_os import (
     anyio_fifo,
@@ -42,6 +45,8 @@ __all__ = [
     "anyio_tcp_listener",
     "anyio_tcp_stream_pair",
     "streamspec_memory_as_unreliable",
+    "file_streams_over_a_fifo",
+    "file_streams_over_a_pipe",
 ]
 
 
@@ -52,6 +57,29 @@ async def streamspec_memory_as_unreliable() -> AsyncIterator[tuple[Any, Any]]:
     send, receive = memory.create_memory_object_stream[Any](math.inf)
     async with send, receive:
         yield send, receive
+
+
+@asynccontextmanager
+async def file_streams_over_a_pipe() -> AsyncIterator[tuple[ByteSendStream, ByteReceiveStream]]:
+    """The reference file streams on the two ends of an OS pipe."""
+    read_fd, write_fd = os.pipe()
+    # Wrapping a pipe end opens nothing and never blocks.
+    sender = files.FileWriteStream(open(write_fd, "wb"))  # noqa: SIM115, ASYNC230
+    receiver = files.FileReadStream(open(read_fd, "rb"))  # noqa: SIM115, ASYNC230
+    async with sender, receiver:
+        yield sender, receiver
+
+
+@asynccontextmanager
+async def file_streams_over_a_fifo() -> AsyncIterator[tuple[ByteSendStream, ByteReceiveStream]]:
+    """The reference file streams on a FIFO, both opened with ``from_path``: the reader first,
+    which does not wait for a writer, then the writer, which finds the reader there."""
+    with tempfile.TemporaryDirectory(prefix="streamspec-fifo-") as folder:
+        path = Path(folder) / "fifo"
+        os.mkfifo(path)
+        async with await files.FileReadStream.from_path(path) as receiver:
+            async with await files.FileWriteStream.from_path(path) as sender:
+                yield sender, receiver
 
 
 STREAMSPEC = Target.from_namespace(
@@ -70,6 +98,10 @@ STREAMSPEC = Target.from_namespace(
     ),
     name="streamspec",
     unreliable_object_stream=streamspec_memory_as_unreliable,
+    one_way_byte_stream={
+        "file streams over a pipe": file_streams_over_a_pipe,
+        "file streams over a FIFO": file_streams_over_a_fifo,
+    },
 )
 
 _ANYIO_SOURCE = "https://github.com/agronholm/anyio/blob/4.16.0/src/anyio/streams/"
