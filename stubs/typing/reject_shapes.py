@@ -104,6 +104,16 @@ class BufferedWithoutFeed(_Base):
         return b""
 
 
+class SyncConnect:
+    def connect(self) -> ss.ByteStream:
+        raise NotImplementedError
+
+
+class TextConnect:
+    async def connect(self) -> ss.ObjectStream[str]:
+        raise NotImplementedError
+
+
 def cases() -> None:
     _a: ss.ByteReceiveStream = ByteReceiverWithoutMaxBytes()  # E: assignment [receive]
     _b: ss.ByteReceiveStream = ByteReceiverOfStr()  # E: assignment [__anext__]
@@ -113,3 +123,5 @@ def cases() -> None:
     _f: ss.ByteSendStream = NoExtra()  # E: assignment [extra]
     _g: ss.Listener[ss.ByteStream] = ListenerWithoutTaskGroup()  # E: assignment [serve]
     _h: ss.SupportsBufferedReceive = BufferedWithoutFeed()  # E: assignment [feed_data]
+    _i: ss.ByteStreamConnectable = SyncConnect()  # E: assignment [connect]
+    _j: ss.AnyByteStreamConnectable = TextConnect()  # E: assignment

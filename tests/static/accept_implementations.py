@@ -13,6 +13,7 @@ from typing import TypeAlias, TypeVar
 import anyio.abc
 from anyio.abc import SocketListener, SocketStream
 from anyio.streams import buffered as anyio_buffered
+from anyio.streams import file as anyio_file
 from anyio.streams import memory as anyio_memory
 from anyio.streams import stapled as anyio_stapled
 from anyio.streams import text as anyio_text
@@ -20,6 +21,7 @@ from anyio.streams import tls as anyio_tls
 
 import streamspec as ss
 from streamspec import buffered as ss_buffered
+from streamspec import files as ss_files
 from streamspec import memory as ss_memory
 from streamspec import stapled as ss_stapled
 from streamspec import text as ss_text
@@ -47,6 +49,13 @@ TextSendStream: TypeAlias = anyio_text.TextSendStream | ss_text.TextSendStream
 TextStream: TypeAlias = anyio_text.TextStream | ss_text.TextStream
 TLSStream: TypeAlias = anyio_tls.TLSStream | ss_tls.TLSStream
 TLSListener: TypeAlias = anyio_tls.TLSListener | ss_tls.TLSListener
+BufferedConnectable: TypeAlias = (
+    anyio_buffered.BufferedConnectable | ss_buffered.BufferedConnectable
+)
+TextConnectable: TypeAlias = anyio_text.TextConnectable | ss_text.TextConnectable
+TLSConnectable: TypeAlias = anyio_tls.TLSConnectable | ss_tls.TLSConnectable
+FileReadStream: TypeAlias = anyio_file.FileReadStream | ss_files.FileReadStream
+FileWriteStream: TypeAlias = anyio_file.FileWriteStream | ss_files.FileWriteStream
 
 
 def memory_ends(send: MemoryObjectSendStream[int], receive: MemoryObjectReceiveStream[int]) -> None:
@@ -126,6 +135,34 @@ def multi(listener: MultiListener[SocketStream]) -> None:
     _l: ss.Listener[SocketStream] = listener
     _lb: ss.Listener[ss.ByteStream] = listener
     _r: ss.AsyncResource = listener
+
+
+def connectables(
+    buffered: BufferedConnectable,
+    text: TextConnectable,
+    tls: TLSConnectable,
+    tcp: anyio.TCPConnectable,
+    unix: anyio.UNIXConnectable,
+    memory: ss.ObjectStreamConnectable[bytes],
+) -> None:
+    _b: ss.ByteStreamConnectable = buffered
+    _t: ss.ObjectStreamConnectable[str] = text
+    _tls: ss.ByteStreamConnectable = tls
+    _tcp: ss.ByteStreamConnectable = tcp
+    _unix: ss.ByteStreamConnectable = unix
+    _any: ss.AnyByteStreamConnectable = memory
+    # Each wrapping connectable of ours wraps any connectable of AnyIO's, and AnyIO's ours.
+    ss_buffered.BufferedConnectable(tcp)
+    ss_text.TextConnectable(memory)
+    ss_tls.TLSConnectable(unix, hostname="localhost")
+    anyio_buffered.BufferedConnectable(ss_buffered.BufferedConnectable(tcp))
+
+
+def file_streams(read: FileReadStream, write: FileWriteStream) -> None:
+    _r: ss.ByteReceiveStream = read
+    _w: ss.ByteSendStream = write
+    _ra: anyio.abc.ByteReceiveStream = read
+    _wa: anyio.abc.ByteSendStream = write
 
 
 def reference_is_anyio(
