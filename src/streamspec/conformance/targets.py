@@ -77,9 +77,11 @@ async def file_streams_over_a_fifo() -> AsyncIterator[tuple[ByteSendStream, Byte
     with tempfile.TemporaryDirectory(prefix="streamspec-fifo-") as folder:
         path = Path(folder) / "fifo"
         os.mkfifo(path)
-        async with await files.FileReadStream.from_path(path) as receiver:
-            async with await files.FileWriteStream.from_path(path) as sender:
-                yield sender, receiver
+        async with (
+            await files.FileReadStream.from_path(path) as receiver,
+            await files.FileWriteStream.from_path(path) as sender,
+        ):
+            yield sender, receiver
 
 
 STREAMSPEC = Target.from_namespace(
