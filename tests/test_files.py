@@ -91,6 +91,13 @@ async def test_append_keeps_what_was_there(tmp_path: Path) -> None:
     assert path.read_bytes() == b"three"
 
 
+async def test_sent_bytes_are_in_the_file_before_aclose(tmp_path: Path) -> None:
+    path = tmp_path / "data"
+    async with await FileWriteStream.from_path(path) as sender:
+        await sender.send(b"visible")
+        assert path.read_bytes() == b"visible"
+
+
 async def test_seek_and_tell(tmp_path: Path) -> None:
     path = tmp_path / "data"
     path.write_bytes(b"0123456789")

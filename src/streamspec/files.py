@@ -271,7 +271,8 @@ class FileWriteStream(_FileStream, anyio.abc.ByteSendStream):
     cancelled while it waited for room, it had already written a prefix of ``item``, which
     stays written: the bytes cannot be taken back, so the reader gets that prefix, and the
     stream is then in an unknown state, as a socket after a cancelled send is. On a regular
-    file a ``send()`` that started is never cut short.
+    file a ``send()`` that started is never cut short, and when it returns its bytes are in
+    the file (flushed from the file object's buffer), where readers see them.
 
     :param file: a file opened for writing in binary mode; the stream owns it and closes it.
         Bytes the file object holds in its buffer are written out first (a blocking write).
@@ -338,6 +339,9 @@ class FileWriteStream(_FileStream, anyio.abc.ByteSendStream):
             rest = view
             while rest:  # a raw file may take less than all
                 rest = rest[self._file.write(rest) :]
+            # Sent means in the file, where its readers see it (AnyIO's stays in the file
+            # object's buffer until aclose()); the flush costs nothing beside the thread hop.
+            self._file.flush()
 
         try:
             await anyio.to_thread.run_sync(write_all)
