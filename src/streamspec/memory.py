@@ -39,7 +39,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 from anyio import BrokenResourceError, ClosedResourceError, EndOfStream, WouldBlock
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from anyio.lowlevel import checkpoint
-from anyio.streams.memory import MemoryObjectStreamStatistics
+from anyio.streams import memory as _anyio_memory
 from typing_extensions import Self
 
 from ._parking import (
@@ -65,6 +65,10 @@ _ParkedReceiver: TypeAlias = "tuple[Token, MemoryObjectReceiveStream[Any]]"
 _ParkedSender: TypeAlias = "tuple[Token, Any, MemoryObjectSendStream[Any]]"
 _Entry = TypeVar("_Entry", bound="tuple[Any, ...]")
 
+#: What :meth:`~MemoryObjectReceiveStream.statistics` returns: AnyIO's own record (the same
+#: class, so code that checks for AnyIO's type accepts ours).
+MemoryObjectStreamStatistics: TypeAlias = _anyio_memory.MemoryObjectStreamStatistics
+
 
 class _StreamState(Generic[T]):
     """Everything the ends of one stream share."""
@@ -80,9 +84,9 @@ class _StreamState(Generic[T]):
 
     def __init__(self, max_buffer_size: float) -> None:
         self.buffer: deque[T] = deque()
-        self.max_buffer_size = max_buffer_size
-        self.open_send_streams = 0
-        self.open_receive_streams = 0
+        self.max_buffer_size: float = max_buffer_size
+        self.open_send_streams: int = 0
+        self.open_receive_streams: int = 0
         self.parked_receivers: _WaitQueue[_ParkedReceiver] = _WaitQueue()
         self.parked_senders: _WaitQueue[_ParkedSender] = _WaitQueue()
 
@@ -101,6 +105,7 @@ class _StreamState(Generic[T]):
         self.buffer.appendleft(item)
 
     def statistics(self) -> MemoryObjectStreamStatistics:
+        """This stream's current figures, the same whichever end asks."""
         return MemoryObjectStreamStatistics(
             current_buffer_used=len(self.buffer),
             max_buffer_size=self.max_buffer_size,
@@ -187,6 +192,7 @@ class _Handle:
     _state: _StreamState[Any]
 
     def close(self) -> None:
+        """Close this handle at once, without a checkpoint (each end says what follows)."""
         raise NotImplementedError
 
     async def aclose(self) -> None:

@@ -121,10 +121,11 @@ class _Connection:
     """The two wires of a pair and whether the connection between them broke."""
 
     def __init__(self) -> None:
-        self.broken = False
+        self.broken: bool = False
         self.wires: list[Wire[Any]] = []
 
     def break_(self) -> None:
+        """Break the connection: every operation on either wire now fails."""
         self.broken = True
         for wire in self.wires:
             wire._notify()

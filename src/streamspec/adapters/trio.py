@@ -173,6 +173,8 @@ class _FromTrioSend:
 
 
 class _FromTrioResource:
+    """Closing and typed attributes of a wrapped Trio stream, shared by the wrappers."""
+
     _resource: trio.abc.AsyncResource
 
     async def aclose(self) -> None:

@@ -107,6 +107,7 @@ class Op:
             raise ValueError(f"target must be non-negative, got {self.target!r}")
 
     def label(self, step: int) -> str:
+        """Describe this operation, as step ``step`` of a program, for a failure message."""
         end, _ = KINDS[self.kind]
         if self.kind == "cancel":
             return f"cancel task {self.target}"
@@ -160,6 +161,7 @@ class Model:
     # -- queries ---------------------------------------------------------------------------
 
     def handles(self, end: End) -> int:
+        """How many handles of ``end`` are open."""
         return len(self.send_open if end == "send" else self.receive_open)
 
     def _open_count(self, end: End) -> int:

@@ -59,6 +59,7 @@ _MULTI = {"streamspec_backends", "streamspec_roles", "streamspec_rules"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the ``--streamspec-*`` options and their ini settings."""
     group = parser.getgroup("streamspec", "streamspec conformance suite")
     for ini, (flag, text) in _OPTIONS.items():
         if ini in _MULTI:
@@ -162,6 +163,7 @@ class StreamspecItem(pytest.Item):
         self.add_marker(pytest.mark.streamspec)
 
     def runtest(self) -> None:
+        """Run this rule on this backend; a failure raises :class:`RuleFailed`."""
         from .catalogue import RULES
         from .runner import Outcome, iter_results
 
@@ -203,11 +205,13 @@ class StreamspecItem(pytest.Item):
         excinfo: pytest.ExceptionInfo[BaseException],
         style: Any = None,
     ) -> str | Any:
+        """The rule's own report for a rule failure; pytest's usual one otherwise."""
         if isinstance(excinfo.value, RuleFailed):
             return excinfo.value.report
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
+        """Name the rule and backend in pytest's report."""
         return self.path, None, f"streamspec rule {self.rule_id} on {self.backend}"
 
 
@@ -400,6 +404,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``streamspec`` marker."""
     config.addinivalue_line(
         "markers", "streamspec: a rule of the streamspec conformance suite on one backend"
     )

@@ -701,6 +701,7 @@ class MemoryListener(anyio.abc.Listener[ByteStream]):
     async def serve(
         self, handler: Callable[[ByteStream], Any], task_group: TaskGroup | None = None
     ) -> None:
+        """Hand each connection made to :meth:`connect` to ``handler`` until closed."""
         async with AsyncExitStack() as stack:
             if task_group is None:
                 task_group = await stack.enter_async_context(anyio.create_task_group())
@@ -712,6 +713,7 @@ class MemoryListener(anyio.abc.Listener[ByteStream]):
                 task_group.start_soon(handler, connection)
 
     async def aclose(self) -> None:
+        """Stop accepting, close the connections never served and wake :meth:`serve`."""
         self._incoming.close()
         # Connections queued but never served are closed with the listener.
         while True:
@@ -881,6 +883,7 @@ class ProbeStream(anyio.abc.ByteStream):
     eof_sent: bool = False
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Hand out the next at most ``max_bytes`` of :attr:`data`."""
         await anyio.lowlevel.checkpoint()
         if self.closed:
             raise anyio.ClosedResourceError
@@ -890,18 +893,22 @@ class ProbeStream(anyio.abc.ByteStream):
         return chunk
 
     async def send(self, item: object) -> None:
+        """Record ``item`` in :attr:`sent`, after a checkpoint."""
         await anyio.lowlevel.checkpoint()
         self.send_nowait(item)
 
     def send_nowait(self, item: object) -> None:
+        """Record ``item`` in :attr:`sent`."""
         if self.closed:
             raise anyio.ClosedResourceError
         self.sent.append(item)
 
     async def send_eof(self) -> None:
+        """Record that the end of data was sent."""
         self.eof_sent = True
 
     async def aclose(self) -> None:
+        """Close; the first close raises :attr:`close_error` if one was given."""
         already, self.closed = self.closed, True
         if self.close_error is not None and not already:
             raise self.close_error

@@ -126,6 +126,7 @@ class Op:
             await self._run(func)
 
     def cancel(self) -> None:
+        """Cancel the operation's task, natively or through its cancel scope."""
         if self._task is not None:
             self._task.cancel()
         elif self._scope is not None:
