@@ -1,9 +1,10 @@
 """Classes that do NOT fit the protocols; mypy must reject each marked line with that code.
 
-tests/test_typing.py runs mypy on this folder and compares its errors, line by line, with the
-markers (a comment "E:" naming the error code and, in brackets, the member): an unmarked
-error, a marked line mypy accepts, or a rejection that does not blame the named protocol
-member fails the test.
+tests/test_typing.py runs mypy, and pyright in strict mode, on this folder and compares their
+errors, line by line, with the markers (a comment "E:" naming mypy's error code and, in
+brackets, the member; pyright's rule for that code is looked up): an unmarked error, a marked
+line a checker accepts, or a rejection that does not blame the named protocol member fails
+the test.
 """
 
 from __future__ import annotations

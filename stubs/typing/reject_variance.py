@@ -1,4 +1,4 @@
-"""Variance negatives: mypy must reject each ``# E:`` line (see reject_shapes.py)."""
+"""Variance negatives: mypy and pyright must reject each ``# E:`` line (see reject_shapes.py)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""Static conformance: mypy must accept AnyIO 4.16's classes and ours where the protocols are
-expected, and ours where AnyIO's abstract classes are expected.
+"""Static conformance: mypy and pyright must accept AnyIO 4.16's classes and ours where the
+protocols are expected, and ours where AnyIO's abstract classes are expected.
 
-This module is never run; ``make test`` type-checks it with ``mypy --strict``. Each parameter
-is a union of AnyIO's class and the reference class of the same name, so every assignment is
-checked for both: mypy rejects the line if either class does not fit the protocol.
+This module is never run; ``make test`` type-checks it with ``mypy --strict`` and, in
+tests/test_typing.py, with pyright in strict mode. Each parameter is a union of AnyIO's class
+and the reference class of the same name, so every assignment is checked for both: a checker
+rejects the line if either class does not fit the protocol.
 """
 
 from __future__ import annotations
