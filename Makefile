@@ -1,15 +1,18 @@
 # `make check`: the conformance report for the reference implementation (the main job).
-# `make test`: lint, type-check, the test suite and the docs build.
+# `make test`: lint, type-check, the test suite and the docs build, on the default Python.
 # `make first-run`: what a new user meets, from the wheel (see below).
 # All create .venv on first use and reuse it afterwards.
+# `make test-pythons`: the test suite and the conformance report on every supported Python
+# (PYTHONS, each found on PATH or under pyenv; a missing one fails), in .venv-3.X each.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+PYTHONS ?= 3.10 3.11 3.12 3.13
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: check test lint typecheck pytest docs bench bench-quick first-run anyio-suite clean
+.PHONY: check test test-pythons lint typecheck pytest docs bench bench-quick first-run anyio-suite clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +37,9 @@ pytest: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -q -W --keep-going -b html docs build/docs
+
+test-pythons:
+	PYTHONS="$(PYTHONS)" tools/test-pythons
 
 # The wheel, installed with its check extra into a fresh venv (from the package index pip is
 # configured with), checks a target module in a fresh folder by `streamspec check` and by plain
@@ -65,4 +71,4 @@ anyio-suite: $(STAMP)
 	$(BIN)/python tests/anyio_suite/run.py
 
 clean:
-	rm -rf $(VENV) build .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(addprefix $(VENV)-,$(PYTHONS)) build .mypy_cache .ruff_cache .hypothesis
