@@ -2,9 +2,9 @@
 
 The property tests run a drawn program of receive operations against a source that hands out
 drawn chunks, and compare every outcome with a model that sees only the concatenated bytes
-(DESIGN decision 8): whatever the chunking, the same results and the same exceptions; and
-after every operation, failed or cancelled ones included, the buffer holds exactly the bytes
-read from the source and not yet returned.
+(decision 8 in docs/design.rst): whatever the chunking, the same results and the same
+exceptions; and after every operation, failed or cancelled ones included, the buffer holds
+exactly the bytes read from the source and not yet returned.
 """
 
 from __future__ import annotations
@@ -260,8 +260,8 @@ async def test_a_delimiter_ending_past_max_bytes_is_not_found_however_chunked(
 
 async def test_anyio_4_16_decides_the_same_bytes_differently_by_chunking() -> None:
     """AnyIO searches whatever happens to be buffered, so ``max_bytes=3`` finds a delimiter
-    at bytes 4 when it arrived in one chunk, and not when it arrived in two: DESIGN
-    decision 8 divergence (ours raises DelimiterNotFound for both, test above)."""
+    at bytes 4 when it arrived in one chunk, and not when it arrived in two: a divergence from
+    decision 8 in docs/design.rst (ours raises DelimiterNotFound for both, test above)."""
     whole = anyio.streams.buffered.BufferedByteReceiveStream(ChunkSource([b"abc\n"]))
     assert await whole.receive_until(b"\n", 3) == b"abc"
     split = anyio.streams.buffered.BufferedByteReceiveStream(ChunkSource([b"abc", b"\n"]))
@@ -363,8 +363,8 @@ async def test_bad_arguments_are_refused_naming_them_and_consume_nothing(
 
 
 async def test_anyio_4_16_takes_negative_sizes_and_empty_delimiters() -> None:
-    """DESIGN decision 8 divergence: AnyIO validates neither, and consumes bytes for them
-    (ours raises ValueError, test above)."""
+    """A divergence from decision 8 in docs/design.rst: AnyIO validates neither, and consumes
+    bytes for them (ours raises ValueError, test above)."""
     stream = anyio.streams.buffered.BufferedByteReceiveStream(ChunkSource([]))
     stream.feed_data(b"abc")
     assert await stream.receive_exactly(-1) == b"ab"  # all but the last byte

@@ -247,7 +247,8 @@ async def test_async_with_closes_the_handle() -> None:
 
 
 async def test_aclose_in_a_cancelled_scope_closes_then_raises() -> None:
-    # Deliberate difference from AnyIO 4.16, whose aclose() is no checkpoint (DESIGN 11).
+    # Deliberate difference from AnyIO 4.16, whose aclose() is no checkpoint (decision 11 in
+    # docs/design.rst).
     send, receive = create_memory_object_stream[int](1)
     with CancelScope() as scope:
         scope.cancel()

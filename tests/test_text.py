@@ -1,4 +1,4 @@
-"""The reference text streams: incremental both ways (DESIGN decision 9).
+"""The reference text streams: incremental both ways (decision 9 in docs/design.rst).
 
 Decoding does not depend on where the transport cut the bytes, never yields ``""`` before the
 end, and reports a character cut short by the end according to ``errors``; encoding writes

@@ -41,10 +41,10 @@ def takes_max_bytes(stream: Any) -> bool:
 
     A stream that declares itself by inheriting from one of AnyIO's two classes is taken at
     its word. Otherwise it is judged by the signature, because a conforming stream need not
-    inherit from any AnyIO class (only *our* classes do, DESIGN decision 5): a positional
-    parameter can take ``max_bytes``, a keyword-only option (a timeout, say) cannot. A ``receive``
-    that cannot be introspected is taken to be the argument-free kind, which is the safe
-    guess: it is never passed an argument it might not accept.
+    inherit from any AnyIO class (only *our* classes do, decision 5 in docs/design.rst): a
+    positional parameter can take ``max_bytes``, a keyword-only option (a timeout, say) cannot.
+    A ``receive`` that cannot be introspected is taken to be the argument-free kind, which is
+    the safe guess: it is never passed an argument it might not accept.
     """
     if isinstance(stream, anyio.abc.ByteReceiveStream):
         return True

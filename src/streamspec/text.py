@@ -1,8 +1,8 @@
 """Text streams: ``str`` over any bytes-oriented stream, decoded and encoded incrementally.
 
-Both directions keep one incremental codec for the life of the stream (DESIGN decision 9):
-a character split across chunks is decoded once, and a stream-level prefix such as a
-byte-order mark is written once. Whatever the codec holds back is settled at the end: the
+Both directions keep one incremental codec for the life of the stream (decision 9 in
+docs/design.rst): a character split across chunks is decoded once, and a stream-level prefix
+such as a byte-order mark is written once. Whatever the codec holds back is settled at the end: the
 decoder reports a truncated character when the transport ends, and the encoder writes its
 closing bytes (the return to the initial shift state of ``iso2022_jp``, say) before the
 transport is closed or sent EOF.

@@ -9,8 +9,8 @@ package needs neither Trio nor asyncio's streams:
   byte stream (asyncio backend only).
 
 Foreign exceptions are translated at the edge, each module with one small mapping helper, so
-code on our side sees only AnyIO's exceptions (DESIGN decision 2) and code on the other side
-only its own.
+code on our side sees only AnyIO's exceptions (decision 2 in docs/design.rst) and code on the
+other side only its own.
 """
 
 __all__: list[str] = []

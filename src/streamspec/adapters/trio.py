@@ -1,6 +1,6 @@
 """Trio streams and channels as streamspec roles, and byte streams as Trio streams.
 
-Trio and AnyIO split the same ideas differently (DESIGN decision 1):
+Trio and AnyIO split the same ideas differently (decision 1 in docs/design.rst):
 
 =================================== ===============================================
 Trio                                streamspec (AnyIO's shape)

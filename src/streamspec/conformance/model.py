@@ -6,7 +6,8 @@ operation is a function of the state that returns what every affected task obser
 ``MEM-MODEL`` check runs a drawn :class:`Program` against an implementation and against this
 model, step by step, and every outcome must agree.
 
-The rules the model encodes (DESIGN decision 6 and the seed's "Memory object streams"):
+The rules the model encodes (decision 6 in docs/design.rst and the seed's "Memory object
+streams"):
 
 * ``send`` on a closed handle raises ClosedResourceError; with every receive handle closed it
   raises BrokenResourceError; otherwise the oldest waiting receiver gets the item, else the

@@ -168,8 +168,8 @@ def exact_sizes(draw: st.DrawFn, total: int) -> list[int]:
 class UntilCase:
     """A ``receive_until(delimiter, max_bytes)`` call over ``data``, with the model's answer.
 
-    The model is DESIGN decision 8, computed on the joined bytes: the delimiter counts when the
-    whole of its first occurrence ends within the first ``max_bytes`` bytes.
+    The model is decision 8 in docs/design.rst, computed on the joined bytes: the delimiter
+    counts when the whole of its first occurrence ends within the first ``max_bytes`` bytes.
     """
 
     data: bytes

@@ -1,6 +1,7 @@
 """The type variables of the spec, with the reason for each one's variance.
 
-Variance is part of the contract (DESIGN decision 4), so it is declared once, here:
+Variance is part of the contract (decision 4 in docs/design.rst), so it is declared once,
+here:
 
 * ``T_co`` is covariant. A role that only *produces* items (a receive stream, a listener) may
   stand where a role producing a wider type is expected: a receive stream of ``bool`` serves a

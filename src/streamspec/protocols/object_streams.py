@@ -3,7 +3,7 @@
 Reliable and unreliable object streams have the same shape; what separates them is the
 guarantee of order and delivery, which no type can express. The reliable roles are therefore
 distinct protocols only so that code can *say* which guarantee it relies on; the conformance
-suite is what checks that an implementation keeps it (DESIGN decision 3).
+suite is what checks that an implementation keeps it (decision 3 in docs/design.rst).
 """
 
 from __future__ import annotations

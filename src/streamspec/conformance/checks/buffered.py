@@ -1,9 +1,9 @@
 """Checks of the ``buffered`` role: every buffered receiver the target provides (see
 :mod:`..subjects`), fed by a one-way path whose chunking the properties draw.
 
-DESIGN decision 8 is the model: ``receive_until`` is decided by the bytes alone, never by how
-they were chunked, and no error loses a byte (:class:`~..strategies.UntilCase` computes the
-expected answer).
+Decision 8 in docs/design.rst is the model: ``receive_until`` is decided by the bytes
+alone, never by how they were chunked, and no error loses a byte
+(:class:`~..strategies.UntilCase` computes the expected answer).
 
 Check failures carry their own messages, so pytest must not rewrite this module's asserts
 (PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.

@@ -1,10 +1,11 @@
 """Checks of the ``text`` role: every text receiver and sender the target provides (see
 :mod:`..subjects`), over a raw byte path the checks drive.
 
-DESIGN decision 9 is the model: decoding is incremental, so the text never depends on how the
-bytes were chunked; a character cut short by the end is reported according to ``errors``; and
-the encoded output of several sends is the encoding of their concatenation, with one
-byte-order mark. The expected values are computed with :mod:`codecs` on the whole input.
+Decision 9 in docs/design.rst is the model: decoding is incremental, so the text never
+depends on how the bytes were chunked; a character cut short by the end is reported
+according to ``errors``; and the encoded output of several sends is the encoding of their
+concatenation, with one byte-order mark. The expected values are computed with
+:mod:`codecs` on the whole input.
 
 Check failures carry their own messages, so pytest must not rewrite this module's asserts
 (PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
