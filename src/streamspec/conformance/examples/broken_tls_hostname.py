@@ -33,6 +33,7 @@ class HostnameBlindTLSStream(TLSStream):
         ssl_context: ssl.SSLContext | None = None,
         standard_compatible: bool = True,
     ) -> Self:
+        """Wrap as :meth:`TLSStream.wrap` does, with host name checking off for a client."""
         if ssl_context is not None and not server_side:
             ssl_context.check_hostname = False  # the bug
         return await super().wrap(
@@ -44,4 +45,4 @@ class HostnameBlindTLSStream(TLSStream):
         )
 
 
-target = Target(name="broken_tls_hostname", tls_stream=HostnameBlindTLSStream)
+target: Target = Target(name="broken_tls_hostname", tls_stream=HostnameBlindTLSStream)

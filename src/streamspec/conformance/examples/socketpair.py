@@ -33,7 +33,7 @@ async def socket_pair() -> AsyncIterator[tuple[ByteStream, ByteStream]]:
         yield left, right
 
 
-target = Target(
+target: Target = Target(
     name="socketpair",
     byte_stream_pair=socket_pair,
     known_divergences=(
