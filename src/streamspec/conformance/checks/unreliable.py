@@ -2,11 +2,11 @@
 datagram socket, say), over every subject of
 :func:`~streamspec.conformance.subjects.unreliable_pairs`.
 
-Such a stream promises less than a reliable one (DESIGN decision 3): an item may be lost or
-overtaken, so these checks never ask for order or for every item. What it does promise is that
-what arrives is what was sent, whole; that a closed stream says so; and that a waiting
-``receive()`` can be cancelled. The resource rules and ASYNC-CHECKPOINT cover these streams
-too. The items sent are those the target declares (``object_items``).
+Such a stream promises less than a reliable one (decision 3 in docs/design.rst): an item may
+be lost or overtaken, so these checks never ask for order or for every item. What it does
+promise is that what arrives is what was sent, whole; that a closed stream says so; and that
+a waiting ``receive()`` can be cancelled. The resource rules and ASYNC-CHECKPOINT cover these
+streams too. The items sent are those the target declares (``object_items``).
 
 Check failures carry their own messages, so pytest must not rewrite this module's asserts
 (PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
