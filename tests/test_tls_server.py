@@ -1,7 +1,7 @@
-"""A server outlives its clients (DESIGN decision 10): TLSListener, MultiListener and the Trio
-adapter's listeners against hostile clients over real TCP on loopback, against accept()
-failing for lack of descriptors (faked, and real under a low RLIMIT_NOFILE in a subprocess),
-and with bad settings at construction; and the log lines they write.
+"""A server outlives its clients (decision 10 in docs/design.rst): TLSListener, MultiListener
+and the Trio adapter's listeners against hostile clients over real TCP on loopback, against
+accept() failing for lack of descriptors (faked, and real under a low RLIMIT_NOFILE in a
+subprocess), and with bad settings at construction; and the log lines they write.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """How streamspec's listeners serve: an accept loop that outlives a shortage of descriptors, a
 connection runner that keeps what one client does to that client's connection, and the log
-line for a failed TLS handshake. (DESIGN decision 10: a server outlives its clients.)
+line for a failed TLS handshake. (Decision 10 in docs/design.rst: a server outlives its clients.)
 
 Three things could stop a ``serve()`` that should not stop:
 

@@ -212,7 +212,7 @@ class MultiListener(anyio.abc.Listener[T_Stream], Generic[T_Stream]):
         group of this call, so an error from one stops the others and is raised as AnyIO
         raises task-group errors (in an :exc:`ExceptionGroup`).
 
-        A server outlives its clients (DESIGN decision 10), as with
+        A server outlives its clients (decision 10 in docs/design.rst), as with
         :class:`~streamspec.tls.TLSListener`: a failure that a client causes in its own
         connection (it resets or vanishes) and that reaches the end of ``handler`` closes that
         connection and is logged at ``INFO`` on the ``streamspec.stapled`` logger; anything

@@ -817,7 +817,7 @@ class TLSListener(anyio.abc.Listener[TLSStream]):
     """Wraps a listener so that every connection it accepts gets a TLS handshake before it
     reaches the handler, as :class:`streamspec.Listener` describes.
 
-    A server outlives its clients (DESIGN decision 10):
+    A server outlives its clients (decision 10 in docs/design.rst):
 
     * Each handshake runs in the connection's own task under ``handshake_timeout``, so a slow
       client delays nobody else. A handshake that fails or times out (a client that sends

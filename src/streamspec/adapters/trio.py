@@ -311,7 +311,7 @@ class TrioListener(anyio.abc.Listener[ByteStream]):
     ) -> None:
         """Accept connections until closed, each adapted and handed to ``handler`` in a task.
 
-        A server outlives its clients (DESIGN decision 10), as with
+        A server outlives its clients (decision 10 in docs/design.rst), as with
         :class:`~streamspec.tls.TLSListener`: running out of file descriptors (``accept()``
         failing with EMFILE, ENFILE, ENOBUFS or ENOMEM) is logged once per burst and accepting
         resumes when it passes; a failure that a client causes in its own connection and that
