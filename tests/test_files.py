@@ -1,8 +1,8 @@
 """The reference file streams, over regular files and, where AnyIO's fail, pipes and FIFOs.
 
 Over a pipe or FIFO a waiting ``receive()`` or ``send()`` must obey cancellation without
-losing bytes, and ``aclose()`` must wake it with ClosedResourceError and return (DESIGN
-decision 6). Waits are observed with ``wait_all_tasks_blocked()``, never with sleeps.
+losing bytes, and ``aclose()`` must wake it with ClosedResourceError and return (decision 6
+in docs/design.rst). Waits are observed with ``wait_all_tasks_blocked()``, never with sleeps.
 """
 
 from __future__ import annotations

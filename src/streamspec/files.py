@@ -15,9 +15,10 @@ How a file is read or written depends on what it is, found once, when the stream
   read and written with :func:`os.read`/:func:`os.write` on the event loop, waiting with
   :func:`anyio.wait_readable`/:func:`anyio.wait_writable`. A waiting call is then a plain
   cancellation point, and :meth:`~FileReadStream.aclose` wakes it with
-  :exc:`~anyio.ClosedResourceError` (:func:`anyio.notify_closing`, DESIGN decision 6). A
-  worker thread blocked in ``read()`` on a pipe could not be interrupted: that is why AnyIO's
-  ``receive()`` on a FIFO ignores cancellation and its ``aclose()`` never returns.
+  :exc:`~anyio.ClosedResourceError` (:func:`anyio.notify_closing`; decision 6 in
+  docs/design.rst). A worker thread blocked in ``read()`` on a pipe could not be interrupted:
+  that is why AnyIO's ``receive()`` on a FIFO ignores cancellation and its ``aclose()`` never
+  returns.
 """
 
 from __future__ import annotations

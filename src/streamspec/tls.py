@@ -921,7 +921,7 @@ class TLSConnectable(anyio.abc.ByteStreamConnectable):
 
     Unlike AnyIO's, it always takes the client side (AnyIO's takes the server side when no
     ``hostname`` is given), and it refuses, when made, a missing ``hostname`` that the
-    context would refuse at every connect (DESIGN decision 10).
+    context would refuse at every connect (decision 10 in docs/design.rst).
 
     :param connectable: the connectable to wrap; it may make byte streams or object streams
         of bytes.

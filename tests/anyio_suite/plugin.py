@@ -48,13 +48,13 @@ EXPECTED_FAILURES: dict[str, str] = {
         "our direction there); AnyIO's raises NotImplementedError"
     ),
     "test_tls.py::TestTLSStream::test_ragged_eofs*client_standard*": (
-        "divergence (rule TLS-ACLOSE-QUIET, DESIGN decision 10): aclose() raises nothing when "
-        "the peer is gone without close_notify; AnyIO's raises BrokenResourceError"
+        "divergence (rule TLS-ACLOSE-QUIET, decision 10 in docs/design.rst): aclose() raises "
+        "nothing when the peer is gone without close_notify; AnyIO's raises BrokenResourceError"
     ),
     "test_tls.py::TestTLSStream::test_cancelled_send_breaks_stream*": (
-        "divergence (DESIGN decision 11): a send() in a cancelled scope raises the cancellation "
-        "before it encrypts anything, so no record is lost and the stream stays usable; "
-        "AnyIO's encrypts first and must then break the stream"
+        "divergence (decision 11 in docs/design.rst): a send() in a cancelled scope raises the "
+        "cancellation before it encrypts anything, so no record is lost and the stream stays "
+        "usable; AnyIO's encrypts first and must then break the stream"
     ),
     "test_tls.py::TestTLSStream::test_default_context_ignore_unexpected_eof_flag_off*": (
         "AnyIO's internals: the test patches TLSStream._call_sslobject_method, which ours "
@@ -67,8 +67,8 @@ EXPECTED_FAILURES: dict[str, str] = {
 }
 
 _UNWRAP_RACE = (
-    "timing (DESIGN decision 10): our aclose() sends close_notify and waits only a short "
-    "bounded time for the peer's; on a busy machine the test's server thread, still in "
+    "timing (decision 10 in docs/design.rst): our aclose() sends close_notify and waits only a "
+    "short bounded time for the peer's; on a busy machine the test's server thread, still in "
     "ssl unwrap(), then writes its close_notify to a closed socket (BrokenPipeError) or "
     "sees the connection cut"
 )
