@@ -225,7 +225,7 @@ def summary_table(results: Sequence[WorkloadResult], baseline: Baseline | None =
     failed = sum(1 for row in cells if row[-1].startswith("FAIL"))
     errors = sum(1 for row in cells if row[-1].startswith("error"))
     lines = [
-        "summary: streamspec against issue 6's targets",
+        "summary: streamspec against the speed bounds",
         "  ratios are costs (time or bytes per unit of work), streamspec's / theirs, median of "
         "per-round ratios; < 1 is cheaper. Series show their largest point; growth is the "
         "largest cost / the cost at the series' base point (the first, or as its table says), "

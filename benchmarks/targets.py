@@ -1,4 +1,4 @@
-"""Issue 6's performance targets, and the verdicts of a run against them (the summary table
+"""The speed bounds streamspec aims for, and the verdicts of a run against them (the summary table
 that shows them is in :mod:`benchmarks.report`).
 
 Every ratio here is a ratio of *costs* (time, or bytes, per unit of work: streamspec's over
@@ -51,7 +51,7 @@ class Target:
 _AHEAD_OF_TRIO = Target(Against.PEER, 1.0, "< 1 x Trio channel", backends=("trio",), strict=True)
 _TWICE_ANYIO = Target(Against.ANYIO, 0.5, "<= 0.5 x AnyIO (2x throughput)")
 
-#: The targets of issue 6, by workload id. Workloads without one still get a summary row.
+#: The speed bounds, by workload id. Workloads without one still get a summary row.
 TARGETS: dict[str, tuple[Target, ...]] = {
     "mem-buffer-100": (
         Target(Against.ANYIO, 1 / 1.4, "<= 0.71 x AnyIO (1.4x throughput)"),

@@ -184,7 +184,7 @@ def test_command_line_run_writes_tables_and_json(
     printed = capsys.readouterr().out
     assert "streamspec benchmarks" in printed
     assert "text-64k: TextReceiveStream decoding UTF-8 in 64 KiB chunks" in printed
-    assert "summary: streamspec against issue 6's targets" in printed
+    assert "summary: streamspec against the speed bounds" in printed
     document = json.loads(output.read_text())
     assert document["meta"]["command"].endswith("--json " + str(output))
     (summary,) = document["summary"]
