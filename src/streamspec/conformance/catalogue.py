@@ -77,9 +77,16 @@ _RULES = [
     Rule("BYTE-SEND-EOF", "byte",
          "send_eof() lets the peer receive everything sent before it and then EndOfStream, while "
          "the other direction keeps working; a second send_eof() does nothing."),
+    Rule("BYTE-SEND-AFTER-EOF", "byte",
+         "After send_eof(), send() raises (ClosedResourceError or BrokenResourceError) instead "
+         "of accepting data, and the peer receives nothing after the EndOfStream it saw."),
     Rule("BYTE-PEER-CLOSED", "byte",
          "After the peer closes, receive() raises EndOfStream (or BrokenResourceError for a "
          "transport that cannot tell a clean end) once the data already sent is drained."),
+    Rule("BYTE-SEND-PEER-CLOSED", "byte",
+         "After the peer has closed, send() raises BrokenResourceError before 4 MiB more have "
+         "been accepted (a few sends may succeed first, as a TCP send does until the peer's "
+         "reset arrives; a stream that goes on accepting is dropping the data unannounced)."),
     Rule("BYTE-CLOSED", "byte",
          "After a stream is closed locally, receive(), send() and send_eof() on it raise "
          "ClosedResourceError."),
@@ -106,6 +113,17 @@ _RULES = [
     Rule("OBJ-SEND-EOF", "object",
          "send_eof() lets the peer receive every item sent before it and then EndOfStream, while "
          "items keep flowing the other way; a second send_eof() does nothing."),
+    Rule("OBJ-SEND-AFTER-EOF", "object",
+         "After send_eof(), send() raises (ClosedResourceError or BrokenResourceError) and its "
+         "item is never received: the peer gets EndOfStream after the items sent before it."),
+    Rule("OBJ-CLOSE-WAKES", "object",
+         "Closing an object stream wakes the tasks blocked in its own receive() or send() with "
+         "ClosedResourceError."),
+    Rule("OBJ-CLONE", "object",
+         "On a stream with clone(), a clone is an independent open handle of the same stream "
+         "(DESIGN decision 6): closing one handle closes only it, the peer sees the end only "
+         "when the last send clone is closed, senders break only when the last receive clone "
+         "is closed, and clone() of a closed handle raises ClosedResourceError."),
     Rule("OBJ-RECEIVE-CANCELLED", "object",
          "A receive() whose cancel scope is cancelled either returns an item or takes none, so "
          "no item is lost; one waiting for an item raises the cancellation as soon as the scope "

@@ -178,6 +178,14 @@ ANYIO_DIVERGENCES: tuple[Divergence, ...] = (
         "https://github.com/agronholm/anyio/pull/1340",
     ),
     Divergence(
+        "BYTE-SEND-AFTER-EOF",
+        "On asyncio, SocketStream.send() after send_eof() raises asyncio's RuntimeError "
+        "('Cannot call write() after write_eof()') instead of an AnyIO exception. "
+        "Reproduce: connect_tcp() to a local listener, await send_eof(), await send(b'x').",
+        "https://github.com/agronholm/anyio/blob/4.16.0/src/anyio/_backends/_asyncio.py",
+        backends=("asyncio",),
+    ),
+    Divergence(
         "BUF-ARGS",
         "receive_exactly() accepts a negative nbytes (returning all but the last buffered "
         "bytes) and receive_until() an empty delimiter.",

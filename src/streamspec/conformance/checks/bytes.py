@@ -34,6 +34,7 @@ from ..subjects import (
     receive_chunks,
     send_all,
     transfer,
+    until_really_blocked,
 )
 
 __all__: list[str] = []
@@ -87,7 +88,9 @@ def _chunking_property(
 
 async def _received(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> list[bytes]:
     async with named(subject) as channel:
-        return await transfer(channel.sender, channel.receiver, channel.finish, case.chunks, sizes)
+        return await transfer(
+            channel.sender, channel.receiver, channel.finish, case.chunks, sizes, channel.ends
+        )
 
 
 @check("BYTE-INTACT")
@@ -125,7 +128,12 @@ async def byte_returns_bytes(ctx: Context) -> None:
                 # Typed as objects: a broken target's receive() returns whatever it returns.
                 received: list[object] = list(
                     await transfer(
-                        channel.sender, channel.receiver, channel.finish, chunks, [3, 65536]
+                        channel.sender,
+                        channel.receiver,
+                        channel.finish,
+                        chunks,
+                        [3, 65536],
+                        channel.ends,
                     )
                 )
         wrong = [chunk for chunk in received if not isinstance(chunk, bytes)]
@@ -156,35 +164,46 @@ async def byte_max_bytes_invalid(ctx: Context) -> None:
 
 
 async def _max_bytes_invalid(name: str, channel: ByteChannel) -> None:
+    invalid_calls_done = anyio.Event()
+
+    async def send_then_finish() -> None:
+        # The data is ended only once send() has returned: a stream may refuse a send_eof()
+        # that overlaps its own send() (BusyResourceError), and a send waiting for the
+        # transport to be writable counts as blocked for wait_all_tasks_blocked().
+        await channel.sender.send(b"abc")
+        await invalid_calls_done.wait()
+        await channel.finish()
+
     async with anyio.create_task_group() as tg:
-        tg.start_soon(channel.sender.send, b"abc")
+        tg.start_soon(send_then_finish)
         await anyio.wait_all_tasks_blocked()
         for bad in (0, -1):
             problem = await raises(ValueError, partial(channel.receiver.receive, bad))
             assert problem is None, f"{name}: receive({bad}) should raise ValueError, but {problem}"
-        tg.start_soon(_finish, channel)
-        got = b"".join(await receive_chunks(channel.receiver))
+        invalid_calls_done.set()
+        got = b"".join(await receive_chunks(channel.receiver, ends=channel.ends))
     assert got == b"abc", (
         f"{name}: after receive(0) and receive(-1) raised, the data left was {got!r}, not "
         "b'abc': the invalid calls consumed bytes"
     )
 
 
-async def _finish(channel: ByteChannel) -> None:
-    await channel.finish()
-
-
 @check("BYTE-EOF")
 async def byte_eof(ctx: Context) -> None:
     for subject in _channels(ctx):
         async with named(subject) as channel:
-            got = await transfer(channel.sender, channel.receiver, channel.finish, [b"abc", b"de"])
+            got = await transfer(
+                channel.sender, channel.receiver, channel.finish, [b"abc", b"de"], ends=channel.ends
+            )
             assert b"".join(got) == b"abcde", f"{subject.name}: received {got!r}"
+            # Data ended by aclose() may end in BrokenResourceError, as BYTE-PEER-CLOSED allows
+            # (channel.ends): one meaning of "the peer ended" for every rule.
+            ending = " or ".join(error.__name__ for error in channel.ends)
             for attempt in ("again", "a third time"):
-                problem = await raises(anyio.EndOfStream, channel.receiver.receive)
+                problem = await raises(channel.ends, channel.receiver.receive)
                 assert problem is None, (
-                    f"{subject.name}: receive() after EndOfStream, {attempt}, should raise "
-                    f"EndOfStream, but {problem}"
+                    f"{subject.name}: receive() after the end of the stream, {attempt}, should "
+                    f"raise {ending}, but {problem}"
                 )
 
 
@@ -232,8 +251,15 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(send_then_eof)
-        got = b"".join(await receive_chunks(right))
-        assert got == b"before eof", (
+        got = b""
+        with anyio.move_on_after(PATIENCE) as waiting:
+            got = b"".join(await receive_chunks(right))
+        assert not waiting.cancelled_caught or refusals, (
+            f"{name}: after send(b'before eof') and send_eof(), the peer received "
+            f"{got!r} and then no end for {PATIENCE:g} s: send_eof() did not deliver the end "
+            "(the other rules end this stream's data by aclose() instead)"
+        )
+        assert got == b"before eof" or refusals, (
             f"{name}: after send_eof() the peer received {got!r}, not b'before eof' then the end"
         )
         # The other way must work once send_eof() has returned, not only while it runs.
@@ -266,6 +292,83 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
         f"{name}: after a second send_eof(), the peer's receive() should still raise "
         f"EndOfStream, but {problem}"
     )
+    return None
+
+
+#: What send() may raise on a stream whose sending is over (after send_eof(), or once the peer
+#: has closed): AnyIO's exceptions, never a raw OSError (DESIGN decision 2).
+_SENDING_OVER: tuple[type[Exception], ...] = (anyio.ClosedResourceError, anyio.BrokenResourceError)
+
+
+@check("BYTE-SEND-AFTER-EOF")
+async def byte_send_after_eof(ctx: Context) -> None:
+    # A pair that cannot half-close is left out, as in BYTE-SEND-EOF.
+    cannot: list[str] = []
+    pairs = _pairs(ctx)
+    for subject in pairs:
+        async with named(subject) as pair:
+            refusal = await _send_after_eof(subject.name, pair.left, pair.right)
+        if refusal is not None:
+            cannot.append(f"{subject.name} ({refusal})")
+    if len(cannot) == len(pairs):
+        ctx.not_provided(
+            "a byte pair that can half-close: send_eof() raised NotImplementedError on "
+            + "; ".join(cannot)
+        )
+
+
+async def _send_after_eof(name: str, left: ByteStream, right: ByteStream) -> str | None:
+    """Check send() after send_eof() on ``left``; return the message of send_eof()'s
+    NotImplementedError if it raised that (and nothing was checked), else None."""
+    before_end: list[bytes] = []
+    ending: list[str] = []
+    ended = anyio.Event()
+
+    async def receive_until_the_end() -> None:
+        # Receiving all along: a lock-step stream's send() returns once its bytes are taken.
+        try:
+            while True:
+                before_end.append(await right.receive())
+        except anyio.EndOfStream:
+            ending.append("EndOfStream")
+        except Exception as exc:
+            ending.append(_described(exc))
+        ended.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(receive_until_the_end)
+        with anyio.fail_after(PATIENCE):
+            await left.send(b"before")
+        try:
+            with anyio.fail_after(PATIENCE):
+                await left.send_eof()
+        except NotImplementedError as exc:
+            tg.cancel_scope.cancel()
+            return str(exc) or "no reason given"
+        problem = await raises(_SENDING_OVER, partial(left.send, b"after"))
+        assert problem is None, (
+            f"{name}: send(b'after') after send_eof() should raise ClosedResourceError or "
+            f"BrokenResourceError, but {problem}"
+        )
+        with anyio.move_on_after(PATIENCE):
+            await ended.wait()
+        tg.cancel_scope.cancel()
+    got = b"".join(before_end)
+    assert b"after" not in got, (
+        f"{name}: send(b'after') after send_eof() raised, yet the peer received {got!r}"
+    )
+    if ending == ["EndOfStream"]:
+        # Whether the end arrives at all is BYTE-SEND-EOF's business; once it has, nothing
+        # may follow it.
+        with anyio.move_on_after(PATIENCE):
+            try:
+                late = await right.receive()
+            except Exception:
+                return None
+            raise AssertionError(
+                f"{name}: the peer saw EndOfStream after send_eof(), then receive() returned "
+                f"{late!r}"
+            )
     return None
 
 
@@ -303,6 +406,50 @@ async def _peer_closed(name: str, channel: ByteChannel) -> None:
     assert got == b"last words" or ending == "BrokenResourceError", (
         f"{name}: after the peer closed, received {got!r} then {ending}: the data sent before "
         "closing was lost"
+    )
+
+
+#: BYTE-SEND-PEER-CLOSED: how much a stream may accept after its peer has closed, and in
+#: what sends. A TCP send to a closed peer succeeds until the peer's reset comes back (one or
+#: two sends on loopback); kernel buffers, which hold data only for a peer that may still read
+#: it, are no excuse. 4 MiB is far beyond either, so a stream still accepting then is
+#: dropping what it is given.
+_PEER_CLOSED_LIMIT = 4 * 1024 * 1024
+_PEER_CLOSED_CHUNK = b"x" * (64 * 1024)
+
+
+@check("BYTE-SEND-PEER-CLOSED")
+async def byte_send_peer_closed(ctx: Context) -> None:
+    for subject in _channels(ctx):
+        async with named(subject) as channel:
+            await _send_to_closed_peer(subject.name, channel)
+
+
+async def _send_to_closed_peer(name: str, channel: ByteChannel) -> None:
+    await channel.receiver.aclose()
+    accepted = 0
+    while accepted < _PEER_CLOSED_LIMIT:
+        try:
+            with anyio.fail_after(PATIENCE):
+                await channel.sender.send(_PEER_CLOSED_CHUNK)
+        except anyio.BrokenResourceError:
+            return
+        except TimeoutError:
+            raise AssertionError(
+                f"{name}: after the peer closed, send() blocked for {PATIENCE:g} s (after "
+                f"{accepted} bytes were accepted) instead of raising BrokenResourceError"
+            ) from None
+        except Exception as exc:
+            raise AssertionError(
+                f"{name}: after the peer closed, send() raised {_described(exc)} instead of "
+                "BrokenResourceError"
+            ) from exc
+        accepted += len(_PEER_CLOSED_CHUNK)
+        # A turn of the event loop between sends, for the peer's reset to come back.
+        await anyio.lowlevel.checkpoint()
+    raise AssertionError(
+        f"{name}: after the peer closed, send() accepted {accepted} bytes without raising "
+        "BrokenResourceError: data that can never arrive is dropped unannounced"
     )
 
 
@@ -390,7 +537,7 @@ async def _closed_wakes(name: str, channel: ByteChannel) -> None:
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(blocked_receive)
-        await anyio.wait_all_tasks_blocked()
+        await until_really_blocked()
         await channel.receiver.aclose()
         with anyio.move_on_after(PATIENCE):
             await woken.wait()
@@ -468,10 +615,16 @@ def byte_iter(ctx: Context) -> None:
         got: list[bytes] = []
         async with named(subject) as channel, anyio.create_task_group() as tg:
             tg.start_soon(send_all, channel.sender, case.chunks, channel.finish)
-            async for chunk in channel.receiver:
-                got.append(chunk)
-                if len(got) > 10_000:
-                    break
+            # Data ended by aclose() may end in BrokenResourceError (see channel.ends), which
+            # iteration passes on: BYTE-PEER-CLOSED's meaning of "the peer ended".
+            cut_short = tuple(error for error in channel.ends if error is not anyio.EndOfStream)
+            try:
+                async for chunk in channel.receiver:
+                    got.append(chunk)
+                    if len(got) > 10_000:
+                        break
+            except cut_short:
+                pass
         assert all(got), f"{subject.name}: iteration yielded b'' among {got!r}"
         assert b"".join(got) == case.data, (
             f"{subject.name}: iterating yielded {got!r} for {case.chunks!r} sent"
