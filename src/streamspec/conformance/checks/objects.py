@@ -26,8 +26,8 @@ import anyio.lowlevel
 from anyio import ClosedResourceError, EndOfStream
 from anyio.abc import TaskGroup
 
-from ..registry import Context, check
-from ..subjects import PATIENCE, ObjectPair, Subject, object_pairs, raises
+from ..registry import Context, NotProvided, check
+from ..subjects import PATIENCE, ObjectPair, Subject, object_pairs, raises, until_really_blocked
 
 __all__: list[str] = []
 
@@ -90,7 +90,9 @@ class Op:
     def __init__(self, label: str) -> None:
         self.label = label
         self.outcome: Outcome | None = None
-        self._scope: anyio.CancelScope | None = None
+        # Made now, not when the task starts: a cancel() that comes before the task has run
+        # must still cancel the operation (it then raises at its first checkpoint).
+        self._scope = anyio.CancelScope()
         self._task: asyncio.Task[None] | None = None
         self._ended = anyio.Event()
 
@@ -118,7 +120,7 @@ class Op:
         return self.done
 
     async def _scoped(self, func: Callable[[], Awaitable[Any]]) -> None:
-        with anyio.CancelScope() as self._scope:
+        with self._scope:
             await self._run(func)
 
     async def _native(self, func: Callable[[], Awaitable[Any]]) -> None:
@@ -129,7 +131,7 @@ class Op:
         """Cancel the operation's task, natively or through its cancel scope."""
         if self._task is not None:
             self._task.cancel()
-        elif self._scope is not None:
+        else:
             self._scope.cancel()
 
     def __repr__(self) -> str:
@@ -424,6 +426,213 @@ async def _send_eof_exchange(
         raise fail(subject, f"a second send_eof() raised {describe(exc)}") from exc
 
 
+@check("OBJ-SEND-AFTER-EOF")
+async def obj_send_after_eof(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+    ran = False
+    for subject in object_pairs(ctx.target):
+        async with subject.open() as pair:
+            left: Any = pair.sender
+            right: Any = pair.receiver
+            if not (hasattr(left, "send_eof") and hasattr(right, "send")):
+                continue
+            ran = await _send_after_eof(subject.name, left, right) or ran
+    if not ran:
+        ctx.not_provided("a bidirectional object stream (one with send_eof)")
+
+
+async def _send_after_eof(subject: str, left: Any, right: Any) -> bool:
+    """Check send() after send_eof() on ``left``; False when send_eof() raised
+    NotImplementedError (the stream cannot half-close, and nothing was checked)."""
+    received: list[Any] = []
+    ending: list[str] = []
+    ended = anyio.Event()
+
+    async def receive_until_the_end() -> None:
+        # Receiving all along: a stream without a buffer hands items over only to a receiver.
+        try:
+            while True:
+                received.append(await right.receive())
+        except EndOfStream:
+            ending.append("EndOfStream")
+        except Exception as exc:
+            ending.append(describe(exc))
+        ended.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(receive_until_the_end)
+        with anyio.fail_after(PATIENCE):
+            await left.send("before")
+        try:
+            with anyio.fail_after(PATIENCE):
+                await left.send_eof()
+        except NotImplementedError:
+            tg.cancel_scope.cancel()
+            return False
+        problem = await raises(
+            (ClosedResourceError, anyio.BrokenResourceError), partial(left.send, "after")
+        )
+        if problem is not None:
+            raise fail(
+                subject,
+                "send('after') after send_eof() should raise ClosedResourceError or "
+                f"BrokenResourceError, but {problem}",
+            )
+        with anyio.move_on_after(PATIENCE):
+            await ended.wait()
+        tg.cancel_scope.cancel()
+    if "after" in received:
+        raise fail(
+            subject, f"send('after') after send_eof() raised, yet the peer received {received}"
+        )
+    if ending == ["EndOfStream"]:
+        # Whether the end arrives is OBJ-SEND-EOF's business; once it has, nothing may follow.
+        with anyio.move_on_after(PATIENCE):
+            try:
+                late = await right.receive()
+            except Exception:
+                return True
+            raise fail(
+                subject, f"the peer saw EndOfStream after send_eof(), then received {late!r}"
+            )
+    return True
+
+
+@check("OBJ-CLOSE-WAKES")
+async def obj_close_wakes(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+    for subject in object_pairs(ctx.target):
+        async with subject.open() as pair, anyio.create_task_group() as tg:
+            await _close_wakes_receive(subject.name, pair, tg)
+            tg.cancel_scope.cancel()
+        async with subject.open() as pair, anyio.create_task_group() as tg:
+            await _close_wakes_send(subject.name, pair, tg)
+            tg.cancel_scope.cancel()
+
+
+async def _woken_by_close(subject: str, op: Op, end: str, stream: Any) -> None:
+    """Close ``stream`` while ``op`` is blocked in it; ``op`` must end in ClosedResourceError."""
+    await until_really_blocked()
+    if op.done:
+        return  # it ended by itself: what it did is the business of another rule
+    with anyio.move_on_after(PATIENCE):
+        await stream.aclose()
+    if not await op.wait(PATIENCE):
+        raise fail(
+            subject, f"closing the {end} left a task blocked in its {op.label} for {PATIENCE:g} s"
+        )
+    if op.outcome != ("error", "ClosedResourceError"):
+        raise fail(
+            subject,
+            f"closing the {end} woke the task blocked in its {op.label}, which ended with "
+            f"{op.outcome!r} instead of raising ClosedResourceError",
+        )
+
+
+async def _close_wakes_receive(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+    receiving = await start(tg, "receive()", pair.receiver.receive)
+    await _woken_by_close(subject, receiving, "receive end", pair.receiver)
+
+
+#: Sends OBJ-CLOSE-WAKES makes to fill a stream's buffer; a stream that takes them all
+#: without blocking has no send that closing could wake.
+_FILL = 64
+
+
+async def _close_wakes_send(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+    for index in range(_FILL):
+        sending = await start(tg, f"send({index})", partial(pair.sender.send, index))
+        if not sending.done:
+            await _woken_by_close(subject, sending, "send end", pair.sender)
+            return
+        if sending.outcome is not None and sending.outcome[0] != "value":
+            return  # the send failed: the other object rules judge that
+
+
+@check("OBJ-CLONE")
+async def obj_clone(ctx: Context) -> None:
+    _needs_object_stream(ctx)
+    ran = False
+    for subject in object_pairs(ctx.target):
+        async with subject.open() as pair, anyio.create_task_group() as tg:
+            if hasattr(pair.sender, "clone"):
+                ran = True
+                await _send_clones(subject.name, pair, tg)
+            tg.cancel_scope.cancel()
+        async with subject.open() as pair, anyio.create_task_group() as tg:
+            if hasattr(pair.receiver, "clone"):
+                ran = True
+                await _receive_clones(subject.name, pair, tg)
+            tg.cancel_scope.cancel()
+    if not ran:
+        ctx.not_provided("an object stream with clone()")
+
+
+def _clone_of_closed(subject: str, end: str, stream: Any) -> None:
+    try:
+        clone = stream.clone()
+    except ClosedResourceError:
+        return
+    except Exception as exc:
+        raise fail(
+            subject,
+            f"clone() of a closed {end} raised {describe(exc)} instead of ClosedResourceError",
+        ) from exc
+    raise fail(subject, f"clone() of a closed {end} returned {clone!r}")
+
+
+async def _receive_one(subject: str, receiver: Any, what: str) -> Any:
+    try:
+        with anyio.fail_after(PATIENCE):
+            return await receiver.receive()
+    except TimeoutError:
+        raise fail(subject, f"{what}: receive() blocked for {PATIENCE:g} s") from None
+    except Exception as exc:
+        raise fail(subject, f"{what}: receive() raised {describe(exc)}") from exc
+
+
+async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+    sender: Any = pair.sender
+    clone = sender.clone()
+    await sender.aclose()
+    await _expect_closed(subject, "send() on a closed send handle", lambda: sender.send("x"))
+    _clone_of_closed(subject, "send handle", sender)
+    what = "after one send handle was closed, its clone sent 'from clone'"
+    tg.start_soon(_send_all, clone, ["from clone"], False)
+    got = await _receive_one(subject, pair.receiver, what)
+    if got != "from clone":
+        raise fail(subject, f"{what}, and {got!r} arrived")
+    await clone.aclose()
+    problem = await raises(EndOfStream, pair.receiver.receive)
+    if problem is not None:
+        raise fail(
+            subject,
+            "once the last send handle (a clone) was closed, receive() should raise "
+            f"EndOfStream, but {problem}",
+        )
+
+
+async def _receive_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
+    receiver: Any = pair.receiver
+    clone = receiver.clone()
+    await receiver.aclose()
+    await _expect_closed(subject, "receive() on a closed receive handle", receiver.receive)
+    _clone_of_closed(subject, "receive handle", receiver)
+    tg.start_soon(_send_all, pair.sender, ["to clone"], False)
+    what = "after one receive handle was closed, 'to clone' was sent to its clone"
+    got = await _receive_one(subject, clone, what)
+    if got != "to clone":
+        raise fail(subject, f"{what}, and {got!r} arrived")
+    await clone.aclose()
+    problem = await raises(anyio.BrokenResourceError, partial(pair.sender.send, "nobody"))
+    if problem is not None:
+        raise fail(
+            subject,
+            "once the last receive handle (a clone) was closed, send() should raise "
+            f"BrokenResourceError, but {problem}",
+        )
+
+
 #: The cancellation of a receive() is tried this many scheduler turns after an item is sent.
 _CANCEL_DELAYS = range(8)
 
@@ -466,24 +675,36 @@ async def _cancel_around_handover(subject: str, pair: ObjectPair, tg: TaskGroup)
     for delay in _CANCEL_DELAYS:
         op = await start(tg, "receive()", pair.receiver.receive)
         item = pair.item(delay)
-        await _start_now(tg, f"send({item!r})", partial(pair.sender.send, item))
+        sending = await _start_now(tg, f"send({item!r})", partial(pair.sender.send, item))
         for _ in range(delay):
             await anyio.lowlevel.checkpoint()
         op.cancel()
         await op.wait(PATIENCE)
         turns = "turn" if delay == 1 else "turns"
         when = f"cancelled {delay} scheduler {turns} after send({item!r}) began"
+        _judge_only_a_handover(sending, item)
         if not op.done:
             raise fail(subject, f"a receive() {when} went on waiting for {PATIENCE:g} s")
         got = [op.outcome[1]] if op.outcome and op.outcome[0] == "value" else []
         with anyio.move_on_after(PATIENCE if not got else 0):
             got.append(await pair.receiver.receive())
         if got != [item]:
+            _judge_only_a_handover(sending, item)
             missing = "was lost" if not got else f"was followed by {got[1:]!r}"
             raise fail(
                 subject,
                 f"a receive() {when} ended with {op.outcome!r}, and item {item!r} {missing}",
             )
+
+
+def _judge_only_a_handover(sending: Op, item: object) -> None:
+    """Stop the check when ``sending`` failed: no item was handed over, so there is nothing
+    OBJ-RECEIVE-CANCELLED can judge (send() itself is the other object rules' business)."""
+    if sending.outcome is not None and sending.outcome[0] == "error":
+        raise NotProvided(
+            f"an object stream that accepts the item {item!r} (send({item!r}) raised "
+            f"{sending.outcome[1]}, so no item reached the receive() to be cancelled)"
+        )
 
 
 async def _start_now(tg: TaskGroup, label: str, func: Callable[[], Awaitable[Any]]) -> Op:
