@@ -6,6 +6,8 @@ maintainer reads can be checked: each line names the subject it is about, and no
 
 from __future__ import annotations
 
+import socket
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +24,7 @@ class _Pipe:
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.ended = False
+        self.reader_closed = False
         self.changed = anyio.Event()
 
     def wake(self) -> None:
@@ -80,10 +83,12 @@ class PlainByteStream:
         await anyio.lowlevel.checkpoint_if_cancelled()
         if self._closed or self._out.ended:
             raise anyio.ClosedResourceError
+        if self._out.reader_closed:
+            raise anyio.BrokenResourceError
         self._out.buffer += item
         self._out.wake()
         if self._lockstep:
-            while self._out.buffer and not self._closed:
+            while self._out.buffer and not (self._closed or self._out.reader_closed):
                 await self._out.changed.wait()
             return
         await anyio.lowlevel.cancel_shielded_checkpoint()
@@ -101,6 +106,7 @@ class PlainByteStream:
         if not self._closed:
             self._closed = True
             self._out.ended = True
+            self._in.reader_closed = True
             self._out.wake()
             self._in.wake()
         await anyio.lowlevel.checkpoint()
@@ -243,3 +249,283 @@ def test_a_rendezvous_object_stream_keeps_the_object_and_resource_rules() -> Non
         (r.rule.id, r.message) for r in results if r.outcome is Outcome.FAILED
     ]
     assert sum(r.outcome is Outcome.PASSED for r in results) >= 10
+
+
+# -- a socket pair and a ring buffer, as a library author writes them ---------------------------
+#
+# Plain classes over socket.socketpair() and a deque, written from the docs alone, with
+# explicit Target factories. Each takes a set of planted bugs, one per class of bug the suite
+# once let through; the clean classes pass, and each planted bug fails its rule on both
+# backends.
+
+
+class SocketByteStream:
+    """One end of a socket.socketpair(), non-blocking, waiting with AnyIO's fd readiness."""
+
+    def __init__(self, sock: socket.socket, bugs: frozenset[str]) -> None:
+        sock.setblocking(False)
+        self._sock, self._bugs = sock, bugs
+        self._closed = False
+        self._eof_sent = False
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return {}
+
+    def extra(self, attribute: Any, default: Any = ...) -> Any:
+        if default is ...:
+            raise anyio.TypedAttributeLookupError(f"{attribute!r} is not provided")
+        return default
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        while True:
+            if self._closed:
+                raise anyio.ClosedResourceError
+            try:
+                data = self._sock.recv(max_bytes)
+            except BlockingIOError:
+                await anyio.wait_readable(self._sock)
+                continue
+            except OSError as exc:
+                raise anyio.BrokenResourceError from exc
+            if not data:
+                raise anyio.EndOfStream
+            await anyio.lowlevel.cancel_shielded_checkpoint()
+            return data
+
+    async def send(self, item: bytes) -> None:
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        view = memoryview(item)
+        while view:
+            if self._closed:
+                raise anyio.ClosedResourceError
+            try:
+                sent = self._sock.send(view)
+            except BlockingIOError:
+                await anyio.wait_writable(self._sock)
+                continue
+            except OSError as exc:
+                if "swallow-after-eof" in self._bugs and self._eof_sent:
+                    return  # planted: EPIPE after shutdown(SHUT_WR) taken for success
+                if "swallow-peer-closed" in self._bugs and not self._eof_sent:
+                    return  # planted: EPIPE of a closed peer taken for success
+                raise anyio.BrokenResourceError from exc
+            view = view[sent:]
+        await anyio.lowlevel.cancel_shielded_checkpoint()
+
+    async def send_eof(self) -> None:
+        await anyio.lowlevel.checkpoint()
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if "eof-drains-only" in self._bugs:
+            return  # planted: like a serial port's, it only waits for the output to drain
+        if not self._eof_sent:
+            self._eof_sent = True
+            self._sock.shutdown(socket.SHUT_WR)
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            anyio.notify_closing(self._sock)
+            self._sock.close()
+        await anyio.lowlevel.checkpoint()
+
+    async def __aenter__(self) -> SocketByteStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> SocketByteStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+
+class _Ring:
+    """One direction of a ring-buffer object stream: the items, and who can still use it."""
+
+    def __init__(self, capacity: int) -> None:
+        self.items: deque[Any] = deque()
+        self.capacity = capacity
+        self.senders = 1
+        self.receivers = 1
+        self.eof = False
+        self.changed = anyio.Event()
+
+    def wake(self) -> None:
+        self.changed.set()
+        self.changed = anyio.Event()
+
+
+class _HandleState:
+    closed = False
+
+
+class RingObjectStream:
+    """One end of a bidirectional object stream over two bounded deques; clone() makes
+    another handle of the same end (a send clone and a receive clone at once)."""
+
+    def __init__(
+        self, outgoing: _Ring, incoming: _Ring, bugs: frozenset[str], state: _HandleState
+    ) -> None:
+        self._out, self._in, self._bugs, self._state = outgoing, incoming, bugs, state
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return {}
+
+    def extra(self, attribute: Any, default: Any = ...) -> Any:
+        if default is ...:
+            raise anyio.TypedAttributeLookupError(f"{attribute!r} is not provided")
+        return default
+
+    async def receive(self) -> Any:
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        ring = self._in
+        while True:
+            if self._state.closed:
+                raise anyio.ClosedResourceError
+            if ring.items:
+                item = ring.items.popleft()
+                ring.wake()
+                await anyio.lowlevel.cancel_shielded_checkpoint()
+                return item
+            if ring.eof or ring.senders == 0:
+                raise anyio.EndOfStream
+            await ring.changed.wait()
+
+    async def send(self, item: Any) -> None:
+        ring = self._out
+        if "commit-then-yield" in self._bugs and len(ring.items) < ring.capacity:
+            ring.items.append(item)  # planted: committed before the checkpoint
+            ring.wake()
+            await anyio.lowlevel.checkpoint()
+            return
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        while True:
+            if self._state.closed:
+                raise anyio.ClosedResourceError
+            if ring.eof and "send-after-eof" not in self._bugs:  # planted: no such test
+                raise anyio.ClosedResourceError
+            if ring.receivers == 0:
+                raise anyio.BrokenResourceError
+            if len(ring.items) < ring.capacity:
+                ring.items.append(item)
+                ring.wake()
+                break
+            await ring.changed.wait()
+        await anyio.lowlevel.cancel_shielded_checkpoint()
+
+    async def send_eof(self) -> None:
+        await anyio.lowlevel.checkpoint()
+        if self._state.closed:
+            raise anyio.ClosedResourceError
+        self._out.eof = True
+        self._out.wake()
+
+    def clone(self) -> RingObjectStream:
+        if self._state.closed:
+            raise anyio.ClosedResourceError
+        self._out.senders += 1
+        self._in.receivers += 1
+        # planted: the clone shares the original's closed state
+        state = self._state if "shared-close" in self._bugs else _HandleState()
+        return RingObjectStream(self._out, self._in, self._bugs, state)
+
+    async def aclose(self) -> None:
+        if not self._state.closed:
+            self._state.closed = True
+            self._out.senders -= 1
+            self._in.receivers -= 1
+            self._out.wake()
+            if "close-no-wake" not in self._bugs:  # planted: own receivers left waiting
+                self._in.wake()
+        await anyio.lowlevel.checkpoint()
+
+    async def __aenter__(self) -> RingObjectStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> RingObjectStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+
+def third_party_target(*bugs: str) -> Target:
+    planted = frozenset(bugs)
+
+    @asynccontextmanager
+    async def socket_pair() -> AsyncIterator[tuple[SocketByteStream, SocketByteStream]]:
+        left_sock, right_sock = socket.socketpair()
+        left = SocketByteStream(left_sock, planted)
+        right = SocketByteStream(right_sock, planted)
+        async with left, right:
+            yield left, right
+
+    @asynccontextmanager
+    async def ring_pair() -> AsyncIterator[tuple[RingObjectStream, RingObjectStream]]:
+        there, back = _Ring(1), _Ring(1)
+        left = RingObjectStream(there, back, planted, _HandleState())
+        right = RingObjectStream(back, there, planted, _HandleState())
+        async with left, right:
+            yield left, right
+
+    return Target(
+        name="third party" + "".join(f" +{bug}" for bug in bugs),
+        byte_stream_pair=socket_pair,
+        object_stream_pair=ring_pair,
+    )
+
+
+#: For the command line: a stream whose send_eof() never delivers the end, as anyserial's
+#: socketpair test double (``streamspec check tests.test_suite_third_party:NEVER_ENDING``).
+NEVER_ENDING = third_party_target("eof-drains-only")
+
+
+def _failures(results: list[Any]) -> list[tuple[str, str, str]]:
+    return [(r.rule.id, r.backend, r.message) for r in results if r.outcome is Outcome.FAILED]
+
+
+def test_the_third_party_streams_pass_the_suite() -> None:
+    results = run_checks(
+        third_party_target(), roles=["byte", "object", "resource"], backends=["asyncio", "trio"]
+    )
+    assert not _failures(results), _failures(results)
+    passed = {r.rule.id for r in results if r.outcome is Outcome.PASSED}
+    assert {"BYTE-SEND-AFTER-EOF", "BYTE-SEND-PEER-CLOSED", "OBJ-CLONE"} <= passed
+
+
+@pytest.mark.parametrize(
+    ("bug", "rule"),
+    [
+        ("swallow-after-eof", "BYTE-SEND-AFTER-EOF"),
+        ("swallow-peer-closed", "BYTE-SEND-PEER-CLOSED"),
+        ("send-after-eof", "OBJ-SEND-AFTER-EOF"),
+        ("close-no-wake", "OBJ-CLOSE-WAKES"),
+        ("shared-close", "OBJ-CLONE"),
+        ("commit-then-yield", "OBJ-SEND-CANCELLED"),
+    ],
+)
+def test_each_planted_bug_fails_its_rule_on_both_backends(bug: str, rule: str) -> None:
+    results = run_checks(third_party_target(bug), rules=[rule], backends=["asyncio", "trio"])
+    assert [(r.backend, r.outcome) for r in results] == [
+        ("asyncio", Outcome.FAILED),
+        ("trio", Outcome.FAILED),
+    ], [(r.backend, r.outcome, r.message) for r in results]
+    subjects = ("byte_stream_pair: ", "object_stream_pair: ")
+    assert all(r.message.startswith(subjects) for r in results), results

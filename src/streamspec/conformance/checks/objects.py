@@ -598,7 +598,13 @@ async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
     await _expect_closed(subject, "send() on a closed send handle", lambda: sender.send("x"))
     _clone_of_closed(subject, "send handle", sender)
     what = "after one send handle was closed, its clone sent 'from clone'"
-    tg.start_soon(_send_all, clone, ["from clone"], False)
+    sending = await start(tg, "send('from clone')", partial(clone.send, "from clone"))
+    if sending.outcome is not None and sending.outcome[0] == "error":
+        raise fail(
+            subject,
+            f"after one send handle was closed, send() on its clone raised {sending.outcome[1]}: "
+            "closing one handle closed the other",
+        )
     got = await _receive_one(subject, pair.receiver, what)
     if got != "from clone":
         raise fail(subject, f"{what}, and {got!r} arrived")
@@ -618,8 +624,10 @@ async def _receive_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None
     await receiver.aclose()
     await _expect_closed(subject, "receive() on a closed receive handle", receiver.receive)
     _clone_of_closed(subject, "receive handle", receiver)
-    tg.start_soon(_send_all, pair.sender, ["to clone"], False)
+    sending = await start(tg, "send('to clone')", partial(pair.sender.send, "to clone"))
     what = "after one receive handle was closed, 'to clone' was sent to its clone"
+    if sending.outcome is not None and sending.outcome[0] == "error":
+        raise fail(subject, f"{what}, and send() raised {sending.outcome[1]}")
     got = await _receive_one(subject, clone, what)
     if got != "to clone":
         raise fail(subject, f"{what}, and {got!r} arrived")
