@@ -6,6 +6,7 @@ maintainer reads can be checked: each line names the subject it is about, and no
 
 from __future__ import annotations
 
+import select
 import socket
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -14,6 +15,7 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import anyio.to_thread
 import pytest
 
 from streamspec import ByteStream
@@ -24,6 +26,8 @@ class _Pipe:
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.ended = False
+        #: The writer closed (rather than sent EOF), and the reader is told it was cut.
+        self.cut = False
         self.reader_closed = False
         self.changed = anyio.Event()
 
@@ -34,8 +38,9 @@ class _Pipe:
 
 class PlainByteStream:
     """One end of an in-memory byte stream pair; ``eager`` skips receive()'s checkpoint, a
-    ``touchy`` one raises when closed twice, and a ``lockstep`` send() returns only once its
-    bytes are received."""
+    ``touchy`` one raises when closed twice, a ``lockstep`` send() returns only once its
+    bytes are received, and a ``cut_on_close`` one cannot half-close and tells its peer of a
+    close with BrokenResourceError (as a transport that cannot tell a clean end may)."""
 
     def __init__(
         self,
@@ -45,9 +50,10 @@ class PlainByteStream:
         eager: bool,
         touchy: bool = False,
         lockstep: bool = False,
+        cut_on_close: bool = False,
     ) -> None:
         self._in, self._out, self._eager, self._touchy = incoming, outgoing, eager, touchy
-        self._lockstep = lockstep
+        self._lockstep, self._cut_on_close = lockstep, cut_on_close
         self._closed = False
 
     @property
@@ -76,7 +82,7 @@ class PlainByteStream:
                     await anyio.lowlevel.cancel_shielded_checkpoint()
                 return chunk
             if self._in.ended:
-                raise anyio.EndOfStream
+                raise anyio.BrokenResourceError if self._in.cut else anyio.EndOfStream
             await self._in.changed.wait()
 
     async def send(self, item: bytes) -> None:
@@ -97,6 +103,8 @@ class PlainByteStream:
         await anyio.lowlevel.checkpoint()
         if self._closed:
             raise anyio.ClosedResourceError
+        if self._cut_on_close:
+            raise NotImplementedError("this transport cannot end one direction alone")
         self._out.ended = True
         self._out.wake()
 
@@ -106,6 +114,7 @@ class PlainByteStream:
         if not self._closed:
             self._closed = True
             self._out.ended = True
+            self._out.cut = self._cut_on_close
             self._in.reader_closed = True
             self._out.wake()
             self._in.wake()
@@ -127,12 +136,15 @@ class PlainByteStream:
             raise StopAsyncIteration from None
 
 
-def plain_target(*, eager: bool = False, touchy: bool = False, lockstep: bool = False) -> Target:
+def plain_target(
+    *, eager: bool = False, touchy: bool = False, lockstep: bool = False, cut_on_close: bool = False
+) -> Target:
     @asynccontextmanager
     async def pair() -> AsyncIterator[tuple[PlainByteStream, PlainByteStream]]:
         there, back = _Pipe(), _Pipe()
-        left = PlainByteStream(back, there, eager=eager, touchy=touchy, lockstep=lockstep)
-        right = PlainByteStream(there, back, eager=eager, touchy=touchy, lockstep=lockstep)
+        options = {"touchy": touchy, "lockstep": lockstep, "cut_on_close": cut_on_close}
+        left = PlainByteStream(back, there, eager=eager, **options)
+        right = PlainByteStream(there, back, eager=eager, **options)
         async with left, right:
             yield left, right
 
@@ -267,6 +279,7 @@ class SocketByteStream:
         self._sock, self._bugs = sock, bugs
         self._closed = False
         self._eof_sent = False
+        self._sending = False
 
     @property
     def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
@@ -298,7 +311,21 @@ class SocketByteStream:
 
     async def send(self, item: bytes) -> None:
         await anyio.lowlevel.checkpoint_if_cancelled()
-        view = memoryview(item)
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if self._sending:
+            raise anyio.BusyResourceError("sending")
+        self._sending = True
+        try:
+            # Waiting for writability first, as a serial port's write does: the task counts
+            # as blocked for a moment even when the socket has room.
+            await anyio.wait_writable(self._sock)
+            await self._send_all(memoryview(item))
+        finally:
+            self._sending = False
+        await anyio.lowlevel.cancel_shielded_checkpoint()
+
+    async def _send_all(self, view: memoryview) -> None:
         while view:
             if self._closed:
                 raise anyio.ClosedResourceError
@@ -314,12 +341,13 @@ class SocketByteStream:
                     return  # planted: EPIPE of a closed peer taken for success
                 raise anyio.BrokenResourceError from exc
             view = view[sent:]
-        await anyio.lowlevel.cancel_shielded_checkpoint()
 
     async def send_eof(self) -> None:
         await anyio.lowlevel.checkpoint()
         if self._closed:
             raise anyio.ClosedResourceError
+        if self._sending:  # a correct stream may refuse to end what it is still sending
+            raise anyio.BusyResourceError("sending")
         if "eof-drains-only" in self._bugs:
             return  # planted: like a serial port's, it only waits for the output to drain
         if not self._eof_sent:
@@ -529,3 +557,120 @@ def test_each_planted_bug_fails_its_rule_on_both_backends(bug: str, rule: str) -
     ], [(r.backend, r.outcome, r.message) for r in results]
     subjects = ("byte_stream_pair: ", "object_stream_pair: ")
     assert all(r.message.startswith(subjects) for r in results), results
+
+
+# -- no false failure, no wasted minute --------------------------------------------------------
+
+
+def test_a_stream_whose_send_eof_never_ends_fails_byte_send_eof_only() -> None:
+    # Its send_eof() only drains (as anyserial's socketpair double's): once BYTE-SEND-EOF has
+    # said so, the other rules end the data by aclose() and neither fail nor wait in vain.
+    results = run_checks(NEVER_ENDING, roles=["byte", "resource"], backends=["asyncio", "trio"])
+    assert {(rule_id, backend) for rule_id, backend, _ in _failures(results)} == {
+        ("BYTE-SEND-EOF", "asyncio"),
+        ("BYTE-SEND-EOF", "trio"),
+    }, _failures(results)
+    (message,) = {message for _, _, message in _failures(results)}
+    assert "send_eof() did not deliver the end" in message
+    after_eof = [r.outcome for r in results if r.rule.id == "BYTE-SEND-AFTER-EOF"]
+    assert after_eof == [Outcome.NOT_PROVIDED] * 2
+
+
+def test_a_peer_that_ends_in_broken_resource_error_has_ended_for_every_rule() -> None:
+    # One meaning of "the peer ended": BYTE-EOF accepts what BYTE-PEER-CLOSED accepts from a
+    # transport that cannot tell a clean end (its data is ended by aclose()).
+    target = plain_target(cut_on_close=True)
+    rules = ["BYTE-EOF", "BYTE-PEER-CLOSED", "BYTE-INTACT", "BYTE-ITER", "BYTE-MAX-BYTES-INVALID"]
+    results = run_checks(target, rules=rules, backends=["asyncio", "trio"])
+    assert [r.outcome for r in results] == [Outcome.PASSED] * len(rules) * 2, _failures(results)
+
+
+def test_a_send_eof_refused_while_sending_is_not_raced_by_the_suite() -> None:
+    # The socket stream refuses a send_eof() overlapping its own send() (BusyResourceError),
+    # and its send() waits for writability first, so its task looks blocked for a moment.
+    results = run_checks(
+        third_party_target(), rules=["BYTE-MAX-BYTES-INVALID"], backends=["asyncio", "trio"]
+    )
+    assert [r.outcome for r in results] == [Outcome.PASSED] * 2, _failures(results)
+
+
+class ThreadedReceiveStream(SocketByteStream):
+    """Receives in a worker thread (as file and serial streams often do); its aclose() marks
+    the stream closed but does not wake the thread, which only looks at the mark when it
+    starts."""
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        if self._closed:
+            raise anyio.ClosedResourceError
+        data = await anyio.to_thread.run_sync(
+            self._wait_and_receive, max_bytes, abandon_on_cancel=True
+        )
+        if not data:
+            raise anyio.EndOfStream
+        return data
+
+    def _wait_and_receive(self, max_bytes: int) -> bytes:
+        if self._closed:
+            raise anyio.ClosedResourceError
+        select.select([self._sock], [], [])
+        return self._sock.recv(max_bytes)
+
+    async def aclose(self) -> None:
+        self._closed = True  # the socket is closed by the factory, once the peer is
+        await anyio.lowlevel.checkpoint()
+
+
+def test_a_close_that_does_not_wake_a_receiving_thread_fails_byte_closed_wakes() -> None:
+    @asynccontextmanager
+    async def pair() -> AsyncIterator[tuple[SocketByteStream, SocketByteStream]]:
+        left_sock, right_sock = socket.socketpair()
+        with left_sock, right_sock:
+            left = SocketByteStream(left_sock, frozenset())
+            right = ThreadedReceiveStream(right_sock, frozenset())
+            async with right:
+                yield left, right
+                await left.aclose()  # the thread's select() returns: its peer has gone
+
+    target = Target(name="threaded", byte_stream_pair=pair)
+    results = run_checks(target, rules=["BYTE-CLOSED-WAKES"], backends=["asyncio", "trio"])
+    assert [r.outcome for r in results] == [Outcome.FAILED] * 2
+    for r in results:
+        assert r.message.startswith(
+            "byte_stream_pair: closing the stream while a task was blocked in its receive() "
+            "left that task blocked"
+        ), r.message
+
+
+class BytesOnly:
+    """An object stream end that carries bytes only (a datagram socket, say)."""
+
+    def __init__(self, inner: RingObjectStream) -> None:
+        self._inner = inner
+
+    async def send(self, item: object) -> None:
+        if not isinstance(item, bytes):
+            raise TypeError(f"only bytes can be sent, not {type(item).__name__}")
+        await self._inner.send(item)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_an_object_stream_that_refuses_the_item_is_not_said_to_lose_it() -> None:
+    ring_pair = third_party_target().object_stream_pair
+    assert ring_pair is not None
+
+    @asynccontextmanager
+    async def bytes_only() -> AsyncIterator[tuple[Any, Any]]:
+        async with ring_pair() as (left, right):
+            yield BytesOnly(left), right
+
+    target = Target(name="bytes only", object_stream_pair=bytes_only)
+    results = run_checks(target, rules=["OBJ-RECEIVE-CANCELLED"], backends=["asyncio", "trio"])
+    assert [r.outcome for r in results] == [Outcome.NOT_PROVIDED] * 2, results
+    for r in results:
+        assert "send(0) raised TypeError" in r.message, r.message
+        assert "lost" not in r.message, r.message
