@@ -150,6 +150,7 @@ def test_json_has_one_record_per_rule_and_backend(
         (["check", "--rule", "BYTE-NOPE"], "no rule BYTE-NOPE in the catalogue"),
         (["check", "--backend", "curio"], "unknown backend 'curio'"),
         (["check", "--timeout", "-1"], "--timeout must be a positive number"),
+        (["check", "--budget", "0"], "--budget must be a positive number"),
         (["check", "--profile", "fast"], "unknown Hypothesis profile 'fast'"),
     ],
 )
@@ -162,6 +163,22 @@ def test_usage_errors_exit_2_with_one_line(
     assert err.startswith("streamspec check: error: " + message)
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_the_budget_option_reaches_the_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamspec.conformance import runner
+
+    seen: list[object] = []
+
+    def recording(target: Target, **options: object) -> list[object]:
+        seen.append(options["budget"])
+        return []
+
+    monkeypatch.setattr(runner, "iter_results", recording)
+    run(capsys, "check", "--rule", "BYTE-INTACT", "--budget", "7.5", "-q")
+    assert seen == [7.5]
 
 
 def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

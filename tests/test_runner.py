@@ -360,3 +360,90 @@ def test_a_failing_property_carries_no_advice_for_a_test_function(profile: str) 
     assert "got 10" in result.message  # shrunk to the smallest failing value
     for advice in ("reproduce_failure", "your test function", "@seed", "Explanation"):
         assert advice not in result.message
+
+
+class _Stuck:
+    """A stream end whose receive() shields itself from cancellation until ``released``."""
+
+    def __init__(self, released: anyio.Event) -> None:
+        self._released = released
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        with anyio.CancelScope(shield=True):
+            await self._released.wait()
+        return b"late"
+
+    async def aclose(self) -> None:
+        await anyio.lowlevel.checkpoint()
+
+
+def stuck_target(cleaned: threading.Event) -> Target:
+    @asynccontextmanager
+    async def pair() -> AsyncIterator[tuple[_Stuck, _Stuck]]:
+        released = anyio.Event()
+        try:
+            yield _Stuck(released), _Stuck(released)
+        finally:
+            cleaned.set()  # as a factory kills the child process it started
+            released.set()
+
+    return Target(name="stuck", byte_stream_pair=pair)  # type: ignore[arg-type]
+
+
+async def receives_on_the_pair(ctx: Context) -> None:
+    # Through the suite's own helper, as the real checks call a target's operations.
+    from streamspec.conformance.subjects import byte_pairs, raises
+
+    async with named(byte_pairs(ctx.target)[0]) as pair:
+        await raises(anyio.EndOfStream, pair.right.receive)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_an_abandoned_check_has_the_targets_clean_up_run_and_says_so(backend: str) -> None:
+    cleaned = threading.Event()
+    (result,) = run_checks(
+        stuck_target(cleaned),
+        checks=[fake("BYTE-INTACT", receives_on_the_pair)],
+        backends=[backend],
+        timeout=0.2,
+    )
+    assert cleaned.is_set()
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith("byte_stream_pair: hung: did not respond to cancellation"), (
+        result.message
+    )
+    assert "; pending: _Stuck.receive() at test_runner.py:" in result.message, result.message
+    assert result.message.endswith("; abandoned: the target's clean-up was run"), result.message
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_timed_out_check_names_the_pending_operation(backend: str) -> None:
+    class Forever:
+        async def receive(self) -> bytes:
+            await anyio.Event().wait()
+            return b""
+
+    async def waits_in_receive(ctx: Context) -> None:
+        from streamspec.conformance.subjects import raises
+
+        await raises(anyio.EndOfStream, Forever().receive)
+
+    (result,) = run_checks(
+        FAKE, checks=[fake("OBJ-FIFO", waits_in_receive)], backends=[backend], timeout=0.2
+    )
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith("did not finish within 0.2 s"), result.message
+    assert "; pending: Forever.receive() at test_runner.py:" in result.message, result.message
+
+
+def test_the_budget_of_a_check_is_an_option_of_a_run(release: threading.Event) -> None:
+    def never_ends(ctx: Context) -> None:
+        release.wait(60)
+
+    (result,) = run_checks(
+        FAKE, checks=[fake("OBJ-FIFO", never_ends)], backends=["asyncio"], budget=0.3
+    )
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith("hung: the check did not finish within its budget of 0.3 s")
+    with pytest.raises(ValueError, match="budget must be positive"):
+        run_checks(FAKE, checks=[fake("OBJ-FIFO", passes)], budget=0)

@@ -94,10 +94,14 @@ class PlainByteStream:
         self._out.buffer += item
         self._out.wake()
         if self._lockstep:
-            while self._out.buffer and not (self._closed or self._out.reader_closed):
+            while self._out.buffer and not self._gone():
                 await self._out.changed.wait()
             return
         await anyio.lowlevel.cancel_shielded_checkpoint()
+
+    def _gone(self) -> bool:
+        """Whether this end or the peer's receiving is closed: sent bytes will not be taken."""
+        return self._closed or self._out.reader_closed
 
     async def send_eof(self) -> None:
         await anyio.lowlevel.checkpoint()
@@ -647,7 +651,7 @@ def test_a_close_that_does_not_wake_a_receiving_thread_fails_byte_closed_wakes()
 class BytesOnly:
     """An object stream end that carries bytes only (a datagram socket, say)."""
 
-    def __init__(self, inner: RingObjectStream) -> None:
+    def __init__(self, inner: Any) -> None:
         self._inner = inner
 
     async def send(self, item: object) -> None:

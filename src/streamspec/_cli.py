@@ -100,6 +100,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         help="time limit of each event-loop run of a check (default 10)",
     )
     check.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time a whole check may take before it is abandoned as hung (default 60, or six "
+        "timeouts when that is more)",
+    )
+    check.add_argument(
         "--json",
         dest="json_file",
         metavar="FILE",
@@ -143,6 +151,8 @@ def _check(args: argparse.Namespace) -> int:
     try:
         if not timeout > 0:
             raise ValueError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+        if args.budget is not None and not args.budget > 0:
+            raise ValueError(f"--budget must be a positive number of seconds, got {args.budget:g}")
         backends = runner.resolve_backends(args.backends)
         selected = runner.selected_rules(args.roles, args.rules)
         target = load_target(args.target, directory=os.getcwd())
@@ -171,6 +181,7 @@ def _check(args: argparse.Namespace) -> int:
             roles=args.roles,
             rules=args.rules,
             timeout=timeout,
+            budget=args.budget,
             profile=run.profile,
             seed=run.seed,
             on_start=None if args.quiet else progress.started,

@@ -30,7 +30,8 @@ reported once, in one line.
 
 ``streamspec_profile`` (``ci`` by default) picks the Hypothesis profile of the checks,
 ``streamspec_seed`` the seed their examples are drawn from (0 with ``ci``, a random one with
-``dev``) and ``streamspec_timeout`` the seconds each event-loop run of a check may take.
+``dev``), ``streamspec_timeout`` the seconds each event-loop run of a check may take and
+``streamspec_budget`` the seconds a whole check may take.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ _OPTIONS = {
     "streamspec_profile": ("--streamspec-profile", "Hypothesis profile of the suite (ci, dev)"),
     "streamspec_seed": ("--streamspec-seed", "seed of the suite's examples (default 0 with ci)"),
     "streamspec_timeout": ("--streamspec-timeout", "seconds each event-loop run may take"),
+    "streamspec_budget": ("--streamspec-budget", "seconds a whole check may take"),
 }
 _MULTI = {"streamspec_backends", "streamspec_roles", "streamspec_rules"}
 
@@ -95,12 +97,15 @@ class _RunSettings:
     profile: str
     seed: int
     timeout: float | None
+    budget: float | None = None
 
     def options(self) -> dict[str, Any]:
         """The keyword arguments of :func:`.runner.iter_results` these settings fill."""
         options: dict[str, Any] = {"profile": self.profile, "seed": self.seed}
         if self.timeout is not None:
             options["timeout"] = self.timeout
+        if self.budget is not None:
+            options["budget"] = self.budget
         return options
 
 
@@ -108,9 +113,10 @@ _RUN_SETTINGS = pytest.StashKey[_RunSettings]()
 
 
 def _run_settings(config: pytest.Config) -> _RunSettings:
-    """The session's profile, seed and timeout, chosen once (a ``dev`` seed is random).
+    """The session's profile, seed, timeout and budget, chosen once (a ``dev`` seed is random).
 
-    :raises pytest.UsageError: an unknown profile, or a seed or timeout that is no number.
+    :raises pytest.UsageError: an unknown profile, or a seed, timeout or budget that is no
+        number.
     """
     if _RUN_SETTINGS in config.stash:
         return config.stash[_RUN_SETTINGS]
@@ -124,11 +130,13 @@ def _run_settings(config: pytest.Config) -> _RunSettings:
         seed = run_seed(profile, None if seed_text is None else int(seed_text))
         timeout_text = _setting(config, "streamspec_timeout")
         timeout = None if timeout_text is None else float(timeout_text)
+        budget_text = _setting(config, "streamspec_budget")
+        budget = None if budget_text is None else float(budget_text)
     except InvalidArgument:
         raise pytest.UsageError(f"streamspec: unknown Hypothesis profile {profile!r}") from None
     except ValueError as exc:
         raise pytest.UsageError(f"streamspec: {exc}") from None
-    settings = config.stash[_RUN_SETTINGS] = _RunSettings(profile, seed, timeout)
+    settings = config.stash[_RUN_SETTINGS] = _RunSettings(profile, seed, timeout, budget)
     return settings
 
 
@@ -198,6 +206,8 @@ class StreamspecItem(pytest.Item):
         ]
         if self._settings.timeout is not None:
             words.append(f"--streamspec-timeout={self._settings.timeout:g}")
+        if self._settings.budget is not None:
+            words.append(f"--streamspec-budget={self._settings.budget:g}")
         return shlex.join(words)
 
     def repr_failure(

@@ -18,11 +18,12 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio
 
+from ._hang import CURRENT, HangRecord, pending_in_tasks, run_clean_ups
 from .catalogue import Rule, rule
 from .target import Target
 
@@ -33,7 +34,6 @@ __all__ = [
     "NotProvided",
     "all_checks",
     "check",
-    "note_timed_out_subject",
 ]
 
 T = TypeVar("T")
@@ -50,18 +50,9 @@ class NotProvided(BaseException):
     """
 
 
-#: Thread ident -> the subject that a deadline's cancellation last left (innermost first).
-_TIMED_OUT: dict[int, str] = {}
-
-
-def note_timed_out_subject(name: str | None) -> None:
-    """Record that a deadline cancelled the check while subject ``name`` was open, so that a
-    timeout can name it; ``None`` forgets an earlier record (a subject is being opened)."""
-    thread_id = threading.get_ident()
-    if name is None:
-        _TIMED_OUT.pop(thread_id, None)
-    else:
-        _TIMED_OUT.setdefault(thread_id, name)
+#: Seconds a run whose time limit has passed gets to stop before the target's clean-ups are
+#: run for it (its check ignores the cancellation, and the watcher will abandon it).
+_CLEAN_UP_AFTER = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,28 +66,72 @@ class Context:
     backend_options: tuple[tuple[str, Any], ...] = ()
     #: Seconds one event-loop run may take before the check fails as hung.
     timeout: float = 10.0
+    #: What the runs leave for reporting a hang (shared by the copies of a context).
+    hang: HangRecord = field(default_factory=HangRecord, compare=False, repr=False)
 
     def run(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run ``await func(*args)`` in a fresh event loop of this backend, under the timeout.
+
+        When the time is up, the subjects open and the target's operations pending are noted,
+        and the call is cancelled. If it does not stop (the stream ignores the cancellation),
+        the target's clean-ups are run for it shortly afterwards, from a task of their own.
 
         :raises AssertionError: the call did not finish within :attr:`timeout` (a deadlock or
             a lost wake-up in the implementation under test).
         """
 
         async def limited() -> T:
-            _TIMED_OUT.pop(threading.get_ident(), None)
-            try:
-                with anyio.fail_after(self.timeout):
-                    return await func(*args)
-            except TimeoutError:
-                subject = _TIMED_OUT.pop(threading.get_ident(), None)
+            from .subjects import open_subjects  # subjects imports this module
+
+            record = self.hang
+            record.pending, record.deadline_passed, record.clean_up_outcome = [], False, None
+            CURRENT.set(record)
+            call = anyio.CancelScope()
+            result: list[T] = []
+            failure: BaseException | None = None
+            subjects: list[str] = []
+            async with anyio.create_task_group() as watching:
+                watching.start_soon(self._watch, call, subjects, open_subjects)
+                try:
+                    with call:
+                        result.append(await func(*args))
+                except BaseException as exc:  # raised below, outside the task group
+                    failure = exc
+                watching.cancel_scope.cancel()
+            where = f"{', '.join(dict.fromkeys(subjects))}: " if subjects else ""
+            pending = "".join(f"; pending: {name}" for name in record.pending)
+            if record.clean_up_outcome is not None:  # it ignored the cancellation
                 raise AssertionError(
-                    ("" if subject is None else f"{subject}: ")
-                    + f"did not finish within {self.timeout:g} s: the stream hung "
-                    "(a deadlock or a lost wake-up)"
-                ) from None
+                    f"{where}hung: did not respond to cancellation within "
+                    f"{self.timeout + _CLEAN_UP_AFTER:g} s (the time limit is {self.timeout:g} s)"
+                    f"{pending}; abandoned: {record.clean_up_outcome}"
+                )
+            if record.deadline_passed:  # the watch cancelled the call: the time was up
+                raise AssertionError(
+                    f"{where}did not finish within {self.timeout:g} s: the stream hung "
+                    f"(a deadlock or a lost wake-up){pending}"
+                )
+            if failure is not None:
+                raise failure
+            return result[0]
 
         return anyio.run(limited, backend=self.backend, backend_options=dict(self.backend_options))
+
+    async def _watch(
+        self,
+        call: anyio.CancelScope,
+        subjects: list[str],
+        open_subjects: Callable[[int | None], list[str]],
+    ) -> None:
+        """Stop ``call`` when the time is up, noting what it was doing; if it does not stop,
+        run the target's clean-ups for it."""
+        await anyio.sleep(self.timeout)
+        subjects += open_subjects(threading.get_ident())
+        self.hang.pending = pending_in_tasks()
+        self.hang.deadline_passed = True
+        call.cancel()
+        await anyio.sleep(_CLEAN_UP_AFTER)
+        self.hang.clean_up_outcome = await run_clean_ups(self.hang)
 
     def not_provided(self, what: str) -> None:
         """Stop the check: the target does not provide ``what``."""

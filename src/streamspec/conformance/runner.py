@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
+from ._hang import HangRecord, pending_in_stack
 from .catalogue import ROLES, RULES, Rule
 from .registry import Check, Context, NotProvided, all_checks
 from .subjects import leaves, open_subjects
@@ -43,12 +44,14 @@ from .target import Divergence, Target, load_target
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKENDS",
+    "DEFAULT_BUDGET",
     "DEFAULT_TIMEOUT",
     "Backend",
     "CheckResult",
     "Outcome",
     "SuiteUnavailable",
     "default_backends",
+    "default_budget",
     "hypothesis_profile",
     "iter_results",
     "resolve_backends",
@@ -64,6 +67,10 @@ T = TypeVar("T")
 
 #: Seconds one event-loop run of a check may take (see :attr:`.registry.Context.timeout`).
 DEFAULT_TIMEOUT = 10.0
+#: Seconds a whole check may take by default: a property check runs an event loop per
+#: example, and shrinking a failure runs more. The default is the larger of this and six
+#: time limits (:func:`default_budget`).
+DEFAULT_BUDGET = 60.0
 #: Extra seconds a run gets, past its time limit, to deliver the cancellation and return.
 #: Beyond them the stream is ignoring cancellation and the check is abandoned as hung.
 _GRACE = 2.0
@@ -71,6 +78,9 @@ _GRACE = 2.0
 _SHRINK_TIMEOUT = 1.0
 #: How often the watcher wakes to look at a running check.
 _POLL = 0.2
+#: Seconds the watcher waits, when it abandons a check, for the target's clean-ups that the
+#: check's event loop is running for it (each is bounded; see :mod:`._hang`).
+_CLEAN_UP_WAIT = 5.0
 #: Messages that a dependency of the ``check`` extra is missing name the install command.
 _EXTRA_MODULES = ("hypothesis", "trustme")
 
@@ -158,6 +168,12 @@ def skipped_backends(names: Iterable[str] | None) -> dict[str, str]:
         for name in DEFAULT_BACKENDS
         if not BACKENDS[name].installed
     }
+
+
+def default_budget(timeout: float) -> float:
+    """The budget of a whole check when none is given: DEFAULT_BUDGET, or six time limits of
+    one event-loop run when that is more."""
+    return max(DEFAULT_BUDGET, 6 * timeout)
 
 
 def resolve_backends(names: Iterable[str] | None) -> tuple[Backend, ...]:
@@ -334,7 +350,7 @@ def run_check(
 
     :param timeout: seconds each event-loop run of the check may take.
     :param budget: seconds the whole check may take (a property runs many event loops);
-        default ``max(60, 6 * timeout)``.
+        default :func:`default_budget`.
     """
     started = time.monotonic()
     missing = check.missing(target)
@@ -361,20 +377,24 @@ def run_check(
         daemon=True,  # a hung check must not keep the process alive
     )
     worker.start()
-    hung = _watch_until_done(worker, watch, started, timeout, budget or max(60.0, 6 * timeout))
-    duration = time.monotonic() - started
+    hung = _watch_until_done(
+        worker, watch, started, timeout, default_budget(timeout) if budget is None else budget
+    )
     if hung is not None:
         watch.abandoned = True
-        if names := open_subjects(worker.ident):
-            hung = f"{', '.join(dict.fromkeys(names))}: {hung}"
-        return _judge(check.rule, backend, target, AssertionError(hung), [], duration)
+        reason, stuck = hung
+        message = _abandoned(reason, worker, ctx.hang, stuck=stuck)
+        duration = time.monotonic() - started
+        return _judge(check.rule, backend, target, AssertionError(message), [], duration)
+    duration = time.monotonic() - started
     return _judge(check.rule, backend, target, finished.error, finished.reported, duration)
 
 
 def _watch_until_done(
     worker: threading.Thread, watch: _Watch, started: float, timeout: float, budget: float
-) -> str | None:
-    """Wait for the worker; return why it is hung, or ``None`` once it has finished."""
+) -> tuple[str, bool] | None:
+    """Wait for the worker; return why it is hung and whether an event-loop run ignored its
+    time limit (else the budget is spent), or ``None`` once it has finished."""
     run_limit = timeout + _GRACE
     while True:
         worker.join(_POLL)
@@ -386,13 +406,44 @@ def _watch_until_done(
             return (
                 f"hung: did not respond to cancellation within {run_limit:g} s (the time limit "
                 f"is {timeout:g} s): the stream blocked the event loop thread or shielded itself "
-                "from cancellation"
+                "from cancellation",
+                True,
             )
         if now - started > budget:
             return (
                 f"hung: the check did not finish within its budget of {budget:g} s (it hangs, "
-                "or Hypothesis was still shrinking a failing example)"
+                "or Hypothesis was still shrinking a failing example)",
+                False,
             )
+
+
+def _abandoned(hung: str, worker: threading.Thread, record: HangRecord, *, stuck: bool) -> str:
+    """The message of a check abandoned as hung: the subjects it had open, why it is hung,
+    the target's operations pending, and what became of the target's clean-ups.
+
+    :param stuck: an event-loop run ignored its time limit (rather than a property check
+        that ran out of budget, whose current example ends and cleans up by itself).
+    """
+    names = open_subjects(worker.ident)
+    parts = [f"{', '.join(dict.fromkeys(names))}: {hung}" if names else hung]
+    clean_up: str | None = None
+    pending: list[str] = []
+    if record.deadline_passed:
+        # The loop is alive and the check ignores its cancellation: the run's own watch is
+        # running the target's clean-ups; they are bounded, so wait for their outcome.
+        waited_until = time.monotonic() + _CLEAN_UP_WAIT
+        while record.clean_up_outcome is None and time.monotonic() < waited_until:
+            time.sleep(_POLL)
+        pending = record.pending
+        clean_up = record.clean_up_outcome or "the target's clean-up was still running"
+    elif stuck:
+        # Nothing can run in a blocked event loop: the thread's stack says what blocks it.
+        pending = pending_in_stack(worker.ident)
+        if record.clean_ups:
+            clean_up = "the target's clean-up could not run (the event loop thread is blocked)"
+    parts += [f"pending: {name}" for name in pending]
+    parts.append(f"abandoned: {clean_up}" if clean_up else "abandoned")
+    return "; ".join(parts)
 
 
 def _judge(
@@ -483,6 +534,7 @@ def iter_results(
     roles: Iterable[str] | None = None,
     rules: Iterable[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    budget: float | None = None,
     profile: str | None = None,
     seed: int | None = None,
     stop: threading.Event | None = None,
@@ -499,6 +551,8 @@ def iter_results(
     :param roles: only the rules of these roles (combined with ``rules``: either selects).
     :param rules: only these rule IDs.
     :param timeout: seconds each event-loop run of a check may take.
+    :param budget: seconds a whole check may take before it is abandoned as hung (default
+        :func:`default_budget`); a property check runs many event loops.
     :param profile: the Hypothesis profile to load for the run (``ci``, ``dev``, or any
         registered one; default ``$HYPOTHESIS_PROFILE`` or ``ci``). The profile loaded before
         is restored afterwards.
@@ -511,11 +565,13 @@ def iter_results(
     :param on_start: called with the rule and the backend's name before each check starts
         (to show progress).
     :raises ValueError: an unknown backend, role or rule; a known divergence of an unknown rule;
-        a timeout that is not positive.
+        a timeout or budget that is not positive.
     :raises SuiteUnavailable: a package of the ``check`` extra is not installed.
     """
-    if timeout <= 0:
+    if not timeout > 0:
         raise ValueError(f"timeout must be positive, got {timeout!r}")
+    if budget is not None and not budget > 0:
+        raise ValueError(f"budget must be positive, got {budget!r}")
     chosen = resolve_backends(backends)
     validate_target(target)
     role_set, rule_set = _validated(roles, rules)
@@ -542,7 +598,7 @@ def iter_results(
                     continue
                 if on_start is not None:
                     on_start(checked_rule, backend.name)
-                yield run_check(check, target, backend, timeout=timeout)
+                yield run_check(check, target, backend, timeout=timeout, budget=budget)
 
 
 def run_checks(target: Target, **options: Any) -> list[CheckResult]:
@@ -557,6 +613,7 @@ async def run_suite(
     roles: Iterable[str] | None = None,
     rules: Iterable[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    budget: float | None = None,
     profile: str | None = None,
     seed: int | None = None,
 ) -> list[CheckResult]:
@@ -577,6 +634,7 @@ async def run_suite(
         roles=roles,
         rules=rules,
         timeout=timeout,
+        budget=budget,
         profile=profile,
         seed=seed,
         stop=stop,

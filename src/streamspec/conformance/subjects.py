@@ -95,7 +95,8 @@ from ..protocols import (
     ObjectSendStream,
     TypedAttributeProvider,
 )
-from .registry import NotProvided, note_timed_out_subject
+from ._hang import CleanUp
+from .registry import NotProvided
 from .strategies import item_of
 from .target import (
     ByteStreamPairFactory,
@@ -315,7 +316,7 @@ async def _stapled_memory_pair(target: Target) -> AsyncIterator[BytePair]:
 
 @asynccontextmanager
 async def _explicit_pair(factory: ByteStreamPairFactory) -> AsyncIterator[BytePair]:
-    async with factory() as (left, right):
+    async with CleanUp(factory()) as (left, right):
         yield BytePair(left, right)
 
 
@@ -440,7 +441,7 @@ async def _try_half_close(pair: Subject[BytePair]) -> str | None:
             with anyio.fail_after(PATIENCE):
                 await streams.left.send_eof()
         except NotImplementedError as exc:
-            return f"its send_eof() raised NotImplementedError: {exc or 'no reason given'}"
+            return f"its send_eof() raised NotImplementedError: {str(exc) or 'no reason given'}"
         except TimeoutError:
             return f"its send_eof() blocked for {PATIENCE:g} s"
         except Exception:
@@ -494,7 +495,7 @@ async def _pair_as_channel(target: Target, pair: Subject[BytePair]) -> AsyncIter
 
 @asynccontextmanager
 async def _explicit_channel(factory: OneWayByteStreamFactory) -> AsyncIterator[ByteChannel]:
-    async with factory() as (sender, receiver):
+    async with CleanUp(factory()) as (sender, receiver):
         yield ByteChannel(sender, receiver, sender.aclose, PEER_CLOSED_ENDS)
 
 
@@ -700,7 +701,7 @@ async def _memory_objects(target: Target) -> AsyncIterator[ObjectPair]:
 async def _explicit_objects(
     factory: ObjectStreamPairFactory | UnreliableObjectStreamFactory, items: ItemKind
 ) -> AsyncIterator[ObjectPair]:
-    async with factory() as (send, receive):
+    async with CleanUp(factory()) as (send, receive):
         yield ObjectPair(send, receive, (send, receive), items)
 
 
@@ -822,7 +823,7 @@ class MemoryListener(anyio.abc.Listener[ByteStream]):
 
 @asynccontextmanager
 async def _explicit_listener(factory: ListenerFactory) -> AsyncIterator[ListenerSetup]:
-    async with factory() as (listener, connect):
+    async with CleanUp(factory()) as (listener, connect):
         yield ListenerSetup(listener, connect)
 
 
@@ -1130,14 +1131,9 @@ async def named(subject: Subject[T]) -> AsyncIterator[T]:
     thread_id = threading.get_ident()
     opened_here = _OPEN.setdefault(thread_id, [])
     opened_here.append(subject.name)
-    note_timed_out_subject(None)
     try:
         async with _named(subject) as opened:
             yield opened
-    except anyio.get_cancelled_exc_class():
-        if anyio.current_time() >= anyio.current_effective_deadline():
-            note_timed_out_subject(subject.name)
-        raise
     finally:
         opened_here.remove(subject.name)
         if not opened_here and _OPEN.get(thread_id) is opened_here:

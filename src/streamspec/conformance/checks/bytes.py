@@ -350,7 +350,7 @@ async def _send_after_eof(name: str, left: ByteStream, right: ByteStream) -> str
                 await left.send_eof()
         except NotImplementedError as exc:
             tg.cancel_scope.cancel()
-            return f"its send_eof() raised NotImplementedError: {exc or 'no reason given'}"
+            return f"its send_eof() raised NotImplementedError: {str(exc) or 'no reason given'}"
         problem = await raises(_SENDING_OVER, partial(left.send, b"after"))
         assert problem is None, (
             f"{name}: send(b'after') after send_eof() should raise ClosedResourceError or "

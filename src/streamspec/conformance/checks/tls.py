@@ -35,6 +35,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .._certs import SERVER_HOSTNAME, client_context, server_certificate_der, server_context
+from .._hang import CleanUp
 from .._tls_pair import (
     ProbeAttribute,
     chain,
@@ -693,7 +694,7 @@ async def _byte_listener(
 ) -> AsyncIterator[tuple[Any, Callable[[], Awaitable[Any]]]]:
     """The target's listener of byte streams if it has one, else TCP on 127.0.0.1."""
     for _, factory in target.factories("listener")[:1]:  # the first, if there are several
-        async with factory() as (listener, connect):
+        async with CleanUp(factory()) as (listener, connect):
             yield listener, connect
         return
     tcp_listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
