@@ -47,7 +47,7 @@ class SupportsClone(Protocol):
 
     Clones share one stream; each is closed on its own, and the end as a whole counts as closed
     only when every clone is. Items are not copied to each clone: every item still goes to
-    exactly one receiver.
+    exactly one receiver. [OBJ-CLONE]
     """
 
     def clone(self) -> Self:

@@ -92,9 +92,13 @@ class ByteSendStream(AsyncResource, TypedAttributeProvider, Protocol):
         sent; the stream should then be treated as broken. Sending ``b""`` is allowed and
         sends nothing.
 
-        :raises ~anyio.ClosedResourceError: this stream was closed locally (or, where the
-            implementation can tell, EOF was already sent). [BYTE-CLOSED]
-        :raises ~anyio.BrokenResourceError: the peer is gone or the transport failed.
+        :raises ~anyio.ClosedResourceError: this stream was closed locally [BYTE-CLOSED], or
+            EOF was already sent (or :exc:`~anyio.BrokenResourceError` for that); bytes sent
+            after ``send_eof()`` are never delivered. [BYTE-SEND-AFTER-EOF]
+        :raises ~anyio.BrokenResourceError: the peer is gone or the transport failed. A stream
+            whose peer has closed raises it soon, not after accepting data without end: a few
+            sends may succeed first, as a TCP send does until the peer's reset comes back.
+            [BYTE-SEND-PEER-CLOSED]
         :raises ~anyio.BusyResourceError: the implementation does not allow concurrent sends
             and another task is already sending.
         """

@@ -103,7 +103,8 @@ class ObjectReceiveStream(UnreliableObjectReceiveStream[T_co], Protocol[T_co]):
     * After the sending side finishes, the remaining items come first, then
       :exc:`~anyio.EndOfStream` on this and every later call. [OBJ-EOF]
     * After a local close, ``receive()`` raises :exc:`~anyio.ClosedResourceError`.
-      [OBJ-CLOSED]
+      [OBJ-CLOSED] So does a ``receive()`` already waiting when the stream is closed: closing
+      wakes it. [OBJ-CLOSE-WAKES]
     * ``async for`` yields the items in order and stops at the end. [OBJ-ITER]
     * A cancelled ``receive()`` either returns an item or takes none, so no item is lost; one
       waiting for an item raises the cancellation as soon as its scope is cancelled.
@@ -121,6 +122,7 @@ class ObjectSendStream(UnreliableObjectSendStream[T_contra], Protocol[T_contra])
     its item never received: a sender that retries neither loses nor duplicates it.
     [OBJ-SEND-CANCELLED]
     After a local close, ``send()`` raises :exc:`~anyio.ClosedResourceError`. [OBJ-CLOSED]
+    So does a ``send()`` already waiting when the stream is closed. [OBJ-CLOSE-WAKES]
     """
 
 
@@ -133,8 +135,9 @@ class ObjectStream(ObjectReceiveStream[T], ObjectSendStream[T], Protocol[T]):
 
         The peer receives every item sent before this call, then
         :exc:`~anyio.EndOfStream`; items keep flowing in the other direction. A second call
-        does nothing. Sending after ``send_eof()`` is a usage error; implementations raise
-        :exc:`~anyio.ClosedResourceError` where they can detect it. [OBJ-SEND-EOF]
+        does nothing. [OBJ-SEND-EOF] A ``send()`` after this raises
+        :exc:`~anyio.ClosedResourceError` (or :exc:`~anyio.BrokenResourceError`), and its item
+        is never received. [OBJ-SEND-AFTER-EOF]
 
         :raises ~anyio.ClosedResourceError: the stream was closed locally.
         """
