@@ -114,11 +114,16 @@ ANYIO_DIVERGENCES: tuple[Divergence, ...] = (
     Divergence(
         "ASYNC-CHECKPOINT",
         "BufferedByteReceiveStream serves receive() and receive_exactly() from its buffer "
-        "without a checkpoint, so a cancelled scope does not stop them and they consume data. "
+        "without a checkpoint, so a cancelled scope does not stop them and they consume data "
+        "(TextReceiveStream likewise, with text ready). "
         "On asyncio, a child process's stdout receive() returns data already buffered inside "
         "a cancelled scope. Over a FIFO, FileWriteStream.send() leaves the data in its file "
         "buffer until aclose() (it never flushes), and FileReadStream.receive() waits in a "
-        "worker thread that cancellation cannot stop, so the check hangs.",
+        "worker thread that cancellation cannot stop, so the check hangs. TLSStream.send() has "
+        "no checkpoint before its work: in a cancelled scope the cancellation reaches it inside "
+        "the transport's send, which leaves the TLS stream broken. Reproduce: over a TLSStream "
+        "on a loopback TCP connection, send(b'lost') inside a cancelled CancelScope, then "
+        "send(b'kept'): it raises BrokenResourceError.",
         _ANYIO_SOURCE + "buffered.py",
     ),
     Divergence(

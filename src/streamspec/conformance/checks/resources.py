@@ -347,14 +347,25 @@ async def _byte_checkpoints(name: str, channel: ByteChannel, problems: list[str]
                 problems.append(
                     f"{name}: after a cancelled receive(), the data was {got!r}, not b'ready'"
                 )
-        tg.cancel_scope.cancel()
+        else:
+            # The receive took data; the send may wait for ever for the rest to be taken.
+            # Otherwise it is left to finish: a cancelled send may break a stream (TLS).
+            tg.cancel_scope.cancel()
     outcome = await _cancelled(partial(channel.sender.send, b"lost"))
     _note(problems, name, "send() with room to send", outcome)
     if outcome is not None:
         return  # it went through, as noted
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(channel.sender.send, b"kept")
-        got = await _receive_exactly(channel.receiver, len(b"kept"))
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(channel.sender.send, b"kept")
+            got = await _receive_exactly(channel.receiver, len(b"kept"))
+    except Exception as exc:
+        error = "; ".join(f"{type(leaf).__name__}: {leaf}".rstrip(": ") for leaf in leaves(exc))
+        problems.append(
+            f"{name}: after a send() cancelled at its checkpoint, sending b'kept' failed "
+            f"({error}): the cancelled send left the stream broken"
+        )
+        return
     if got != b"kept":
         problems.append(
             f"{name}: after a send() cancelled at its checkpoint, the next bytes to arrive were "
@@ -388,7 +399,10 @@ async def _buffered_checkpoints(name: str, channel: BufferedChannel, problems: l
 
 async def _text_in_checkpoints(name: str, channel: TextChannel, problems: list[str]) -> None:
     await channel.sender.send(b"ready")
-    _note(problems, name, "receive() with text ready", await _cancelled(channel.receiver.receive))
+    outcome = await _cancelled(channel.receiver.receive)
+    _note(problems, name, "receive() with text ready", outcome)
+    if outcome is not None:
+        return  # it took the text, as noted
     got = await channel.receiver.receive()
     if got != "ready":
         problems.append(f"{name}: after a cancelled receive(), the text was {got!r}, not 'ready'")
