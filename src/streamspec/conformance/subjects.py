@@ -399,9 +399,10 @@ async def _end_sending(stream: Any, closing: TaskGroup, half_closes: bool) -> No
     closing.start_soon(_close_reporting_nothing, stream)
 
 
-#: (target, byte pair name, event loop library) -> why the pair's ``send_eof()`` does not
-#: end the data for the peer, or None when it does; found once (see half_close_problem()).
-_HALF_CLOSE: dict[tuple[Target, str, str], str | None] = {}
+#: (id of the target, byte pair name, event loop library) -> the target (so that a reused id
+#: is not mistaken for it) and why the pair's ``send_eof()`` does not end the data for the
+#: peer, or None when it does; found once (see half_close_problem()).
+_HALF_CLOSE: dict[tuple[int, str, str], tuple[Target, str | None]] = {}
 _HALF_CLOSE_LOCK = threading.Lock()
 
 
@@ -425,13 +426,14 @@ async def half_close_problem(target: Target, pair: Subject[BytePair]) -> str | N
     per target, pair and backend, on a fresh instance, within PATIENCE for each step, and
     remembered for the rest of the run.
     """
-    key = (target, pair.name, _library())
+    key = (id(target), pair.name, _library())
     with _HALF_CLOSE_LOCK:
-        if key in _HALF_CLOSE:
-            return _HALF_CLOSE[key]
+        known = _HALF_CLOSE.get(key)
+    if known is not None and known[0] is target:
+        return known[1]
     problem = await _try_half_close(pair)
     with _HALF_CLOSE_LOCK:
-        _HALF_CLOSE[key] = problem
+        _HALF_CLOSE[key] = (target, problem)
     return problem
 
 
