@@ -1,8 +1,8 @@
 """A runtime validator for streams, in the spirit of :mod:`wsgiref.validate`.
 
 :func:`checked` wraps a stream and watches both sides of its contract: the implementation
-(what ``receive()`` returns, whether a closed stream stays closed) and the caller (sending
-after ``send_eof()``, two tasks receiving from one byte stream at once). The first violation
+(what ``receive()`` returns, whether a closed stream stays closed) and the caller (two tasks
+receiving from one byte stream at once). The first violation
 raises :exc:`StreamContractError`, an :exc:`AssertionError` that names the rule broken, so a
 test suite fails at the call that broke it rather than later, somewhere downstream.
 
@@ -17,14 +17,16 @@ Rules checked, by the catalogue's IDs (``OBJ-*`` in place of ``BYTE-*`` for obje
   more than ``n`` bytes [BYTE-MAX-BYTES], or returned at all for ``n < 1``
   [BYTE-MAX-BYTES-INVALID]; ``receive()`` returned data after it had raised
   :exc:`~anyio.EndOfStream` [BYTE-EOF]; an operation started after ``aclose()`` returned
-  instead of raising :exc:`~anyio.ClosedResourceError` [BYTE-CLOSED]; a second ``aclose()``
+  instead of raising :exc:`~anyio.ClosedResourceError` [BYTE-CLOSED]; ``send()`` after
+  ``send_eof()`` returned instead of raising [BYTE-SEND-AFTER-EOF]; a second ``aclose()``
   raised [RES-ACLOSE-IDEMPOTENT].
-* the caller's side: ``send()`` after ``send_eof()`` [BYTE-SEND-EOF]; a second task entering
-  ``receive()`` (or ``send()``) of a byte stream while another is still in it [BYTE-BUSY].
+* the caller's side: a second task entering ``receive()`` (or ``send()``) of a byte stream
+  while another is still in it [BYTE-BUSY].
 
-Calling an operation on a stream you closed is *not* a violation: the contract says what it
-does (it raises :exc:`~anyio.ClosedResourceError`), and closing a stream is the documented way
-to wake a task blocked in it. The validator checks that the stream keeps that promise.
+Calling an operation on a stream you closed, or sending after ``send_eof()``, is *not* a
+violation: the contract says what it does (it raises :exc:`~anyio.ClosedResourceError`, or
+:exc:`~anyio.BrokenResourceError` after ``send_eof()``), and closing a stream is the documented
+way to wake a task blocked in it. The validator checks that the stream keeps that promise.
 """
 
 from __future__ import annotations
@@ -163,11 +165,7 @@ class _SendChecks(_Checked):
     _exclusive_send: bool = False
 
     async def _checked_send(self, item: object) -> None:
-        # Once closed, ClosedResourceError is the documented answer, send_eof() or not.
-        if self._eof_sent and not self._closed:
-            raise StreamContractError(
-                f"{self._prefix}-SEND-EOF", f"send({_short(item)}) was called after send_eof()"
-            )
+        after_eof = self._eof_sent and not self._closed
         if self._exclusive_send:
             if self._sending:
                 raise StreamContractError(
@@ -181,6 +179,12 @@ class _SendChecks(_Checked):
             self._sending = False
         if closed_at_start:
             raise self._returned_after_close("send()", None)
+        if after_eof:
+            raise StreamContractError(
+                f"{self._prefix}-SEND-AFTER-EOF",
+                f"send({_short(item)}) after send_eof() returned instead of raising "
+                "ClosedResourceError: the stream accepted data it will not deliver",
+            )
 
     async def _checked_send_eof(self) -> None:
         closed_at_start = self._closed
