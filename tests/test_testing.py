@@ -460,5 +460,11 @@ def test_doubles_pass_the_conformance_suite() -> None:
     target = Target(name="doubles", byte_stream_pair=hostile_pair, object_stream_pair=objects)
     results = run_checks(target, backends=["asyncio", "trio"], roles=["resource", "byte", "object"])
     assert results
-    failures = [r for r in results if r.outcome is not Outcome.PASSED]
+    # The doubles' object stream has no clone(): the one rule they cannot be checked by.
+    failures = [
+        r
+        for r in results
+        if r.outcome is not Outcome.PASSED
+        and not (r.rule.id == "OBJ-CLONE" and r.outcome is Outcome.NOT_PROVIDED)
+    ]
     assert not failures, "\n".join(f"{r.rule.id} {r.backend}: {r.message}" for r in failures)
