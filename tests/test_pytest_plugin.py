@@ -188,6 +188,23 @@ def test_the_ini_file_adds_the_suite(tiny: pytest.Pytester) -> None:
     result.assert_outcomes(failed=2)
 
 
+def test_the_ini_file_sets_the_budget_of_a_check(tiny: pytest.Pytester) -> None:
+    # BYTE-INTACT runs dozens of examples over several subjects (TLS handshakes included):
+    # far more than a hundredth of a second.
+    tiny.makeini(
+        """
+        [pytest]
+        streamspec_target = streamspec
+        streamspec_rules = BYTE-INTACT
+        streamspec_backends = trio
+        streamspec_budget = 0.01
+        """
+    )
+    result = tiny.runpytest("-v")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*did not finish within its budget of 0.01 s*"])
+
+
 def test_a_bad_selection_in_a_module_is_a_collection_error(tiny: pytest.Pytester) -> None:
     tiny.makepyfile(test_conformance='streamspec_target = "anyio"\nstreamspec_roles = ["nope"]\n')
     result = tiny.runpytest()
