@@ -436,6 +436,12 @@ class RingObjectStream:
 
     async def send(self, item: Any) -> None:
         ring = self._out
+        if "yield-after-commit" in self._bugs and len(ring.items) < ring.capacity:
+            await anyio.lowlevel.checkpoint_if_cancelled()
+            ring.items.append(item)  # planted: a cancellation point after the commit
+            ring.wake()
+            await anyio.lowlevel.checkpoint()
+            return
         if "commit-then-yield" in self._bugs and len(ring.items) < ring.capacity:
             ring.items.append(item)  # planted: committed before the checkpoint
             ring.wake()
@@ -551,6 +557,7 @@ def test_the_third_party_streams_pass_the_suite() -> None:
         ("close-no-wake", "OBJ-CLOSE-WAKES"),
         ("shared-close", "OBJ-CLONE"),
         ("commit-then-yield", "OBJ-SEND-CANCELLED"),
+        ("yield-after-commit", "OBJ-SEND-CANCELLED"),
     ],
 )
 def test_each_planted_bug_fails_its_rule_on_both_backends(bug: str, rule: str) -> None:
