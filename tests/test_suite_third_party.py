@@ -479,10 +479,15 @@ class RingObjectStream:
         return RingObjectStream(self._out, self._in, self._bugs, state)
 
     async def aclose(self) -> None:
+        if "double-count" in self._bugs and self._state.closed:
+            self._out.senders -= 1  # planted: a second aclose() counts the handle again
+            self._in.receivers -= 1
         if not self._state.closed:
             self._state.closed = True
             self._out.senders -= 1
             self._in.receivers -= 1
+            if "eager-end" in self._bugs:
+                self._out.eof = True  # planted: any handle's close ends the stream
             self._out.wake()
             if "close-no-wake" not in self._bugs:  # planted: own receivers left waiting
                 self._in.wake()
@@ -556,6 +561,8 @@ def test_the_third_party_streams_pass_the_suite() -> None:
         ("send-after-eof", "OBJ-SEND-AFTER-EOF"),
         ("close-no-wake", "OBJ-CLOSE-WAKES"),
         ("shared-close", "OBJ-CLONE"),
+        ("eager-end", "OBJ-CLONE"),
+        ("double-count", "OBJ-CLONE"),
         ("commit-then-yield", "OBJ-SEND-CANCELLED"),
         ("yield-after-commit", "OBJ-SEND-CANCELLED"),
     ],

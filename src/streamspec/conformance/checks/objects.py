@@ -595,8 +595,18 @@ async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
     sender: Any = pair.sender
     clone = sender.clone()
     await sender.aclose()
+    await sender.aclose()  # closing a closed handle again must not count twice
     await _expect_closed(subject, "send() on a closed send handle", lambda: sender.send("x"))
     _clone_of_closed(subject, "send handle", sender)
+    # The clone is still open, so the stream has not ended: a receive() waits.
+    receiving = await start(tg, "receive()", pair.receiver.receive)
+    if receiving.done:
+        raise fail(
+            subject,
+            "after one of two send handles was closed (aclose() twice, which must count once), "
+            f"receive() ended at once with {receiving.outcome!r}: the stream ended while a "
+            "clone was still open",
+        )
     what = "after one send handle was closed, its clone sent 'from clone'"
     sending = await start(tg, "send('from clone')", partial(clone.send, "from clone"))
     if sending.outcome is not None and sending.outcome[0] == "error":
@@ -605,9 +615,10 @@ async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
             f"after one send handle was closed, send() on its clone raised {sending.outcome[1]}: "
             "closing one handle closed the other",
         )
-    got = await _receive_one(subject, pair.receiver, what)
-    if got != "from clone":
-        raise fail(subject, f"{what}, and {got!r} arrived")
+    if not await receiving.wait(PATIENCE):
+        raise fail(subject, f"{what}, and receive() went on waiting for {PATIENCE:g} s")
+    if receiving.outcome != ("value", "from clone"):
+        raise fail(subject, f"{what}, and the waiting receive() ended with {receiving.outcome!r}")
     await clone.aclose()
     problem = await raises(EndOfStream, pair.receiver.receive)
     if problem is not None:
@@ -622,6 +633,7 @@ async def _receive_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None
     receiver: Any = pair.receiver
     clone = receiver.clone()
     await receiver.aclose()
+    await receiver.aclose()  # closing a closed handle again must not count twice
     await _expect_closed(subject, "receive() on a closed receive handle", receiver.receive)
     _clone_of_closed(subject, "receive handle", receiver)
     sending = await start(tg, "send('to clone')", partial(pair.sender.send, "to clone"))
