@@ -447,3 +447,20 @@ def test_the_budget_of_a_check_is_an_option_of_a_run(release: threading.Event) -
     assert result.message.startswith("hung: the check did not finish within its budget of 0.3 s")
     with pytest.raises(ValueError, match="budget must be positive"):
         run_checks(FAKE, checks=[fake("OBJ-FIFO", passes)], budget=0)
+
+
+def test_a_divergence_declared_for_one_backend_is_known_there_only() -> None:
+    target = Target(
+        name="fake",
+        known_divergences=(Divergence("OBJ-EOF", "asyncio's code only", backends=("asyncio",)),),
+    )
+    results = run_checks(target, checks=[fake("OBJ-EOF", fails)], backends=["asyncio", "trio"])
+    assert [(r.backend, r.outcome) for r in results] == [
+        ("asyncio", Outcome.KNOWN_DIVERGENCE),
+        ("trio", Outcome.FAILED),
+    ]
+    passing = run_checks(target, checks=[fake("OBJ-EOF", passes)], backends=["asyncio", "trio"])
+    assert [(r.backend, r.outcome, r.stale) for r in passing] == [
+        ("asyncio", Outcome.FAILED, True),
+        ("trio", Outcome.PASSED, False),
+    ]
