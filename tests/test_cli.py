@@ -358,3 +358,13 @@ def test_a_dev_run_names_its_random_seed_and_the_command_repeats_it(
     status, again, _ = run(capsys, *command.split()[1:], "-q")
     assert status == 1
     assert _failures(again) == _failures(out)
+
+
+def test_a_reproducing_command_keeps_a_budget_given() -> None:
+    from streamspec.conformance.report import RunInfo
+
+    run = RunInfo(target="mypkg:target", profile="ci", seed=0, timeout=2.0, budget=120.0)
+    assert run.reproduce("BYTE-INTACT", "trio") == (
+        "streamspec check mypkg:target --rule BYTE-INTACT --backend trio --profile ci --seed 0 "
+        "--timeout 2 --budget 120"
+    )

@@ -167,6 +167,7 @@ def _check(args: argparse.Namespace) -> int:
             backends=[b.name for b in backends],
             skipped=runner.skipped_backends(args.backends),
             timeout=args.timeout,
+            budget=args.budget,
         )
     except (ValueError, LookupError, runner.SuiteUnavailable) as exc:
         return _usage_error(str(exc).splitlines()[0])

@@ -89,6 +89,8 @@ class RunInfo:
     skipped: Mapping[str, str] = field(default_factory=dict)
     #: The time limit of each event-loop run, when not the default.
     timeout: float | None = None
+    #: The budget of a whole check, when not the default.
+    budget: float | None = None
 
     def header(self) -> list[str]:
         """The lines that name the run at the top of the report."""
@@ -106,6 +108,8 @@ class RunInfo:
         words += ["--profile", self.profile, "--seed", str(self.seed)]
         if self.timeout is not None:
             words += ["--timeout", f"{self.timeout:g}"]
+        if self.budget is not None:
+            words += ["--budget", f"{self.budget:g}"]
         return shlex.join(words)
 
 
