@@ -684,8 +684,7 @@ class BytesOnly:
 
 
 def test_an_object_stream_that_refuses_the_item_is_not_said_to_lose_it() -> None:
-    ring_pair = third_party_target().object_stream_pair
-    assert ring_pair is not None
+    ((_, ring_pair),) = third_party_target().factories("object_stream_pair")
 
     @asynccontextmanager
     async def bytes_only() -> AsyncIterator[tuple[Any, Any]]:

@@ -436,12 +436,12 @@ async def obj_send_after_eof(ctx: Context) -> None:
             right: Any = pair.receiver
             if not (hasattr(left, "send_eof") and hasattr(right, "send")):
                 continue
-            ran = await _send_after_eof(subject.name, left, right) or ran
+            ran = await _send_after_eof(subject.name, pair, left, right) or ran
     if not ran:
         ctx.not_provided("a bidirectional object stream (one with send_eof)")
 
 
-async def _send_after_eof(subject: str, left: Any, right: Any) -> bool:
+async def _send_after_eof(subject: str, pair: ObjectPair, left: Any, right: Any) -> bool:
     """Check send() after send_eof() on ``left``; False when send_eof() raised
     NotImplementedError (the stream cannot half-close, and nothing was checked)."""
     received: list[Any] = []
@@ -462,28 +462,29 @@ async def _send_after_eof(subject: str, left: Any, right: Any) -> bool:
     async with anyio.create_task_group() as tg:
         tg.start_soon(receive_until_the_end)
         with anyio.fail_after(PATIENCE):
-            await left.send("before")
+            await left.send(pair.item("before"))
         try:
             with anyio.fail_after(PATIENCE):
                 await left.send_eof()
         except NotImplementedError:
             tg.cancel_scope.cancel()
             return False
+        after = pair.item("after")
         problem = await raises(
-            (ClosedResourceError, anyio.BrokenResourceError), partial(left.send, "after")
+            (ClosedResourceError, anyio.BrokenResourceError), partial(left.send, after)
         )
         if problem is not None:
             raise fail(
                 subject,
-                "send('after') after send_eof() should raise ClosedResourceError or "
+                f"send({after!r}) after send_eof() should raise ClosedResourceError or "
                 f"BrokenResourceError, but {problem}",
             )
         with anyio.move_on_after(PATIENCE):
             await ended.wait()
         tg.cancel_scope.cancel()
-    if "after" in received:
+    if after in received:
         raise fail(
-            subject, f"send('after') after send_eof() raised, yet the peer received {received}"
+            subject, f"send({after!r}) after send_eof() raised, yet the peer received {received}"
         )
     if ending == ["EndOfStream"]:
         # Whether the end arrives is OBJ-SEND-EOF's business; once it has, nothing may follow.
@@ -541,7 +542,8 @@ _FILL = 64
 
 async def _close_wakes_send(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
     for index in range(_FILL):
-        sending = await start(tg, f"send({index})", partial(pair.sender.send, index))
+        item = pair.item(index)
+        sending = await start(tg, f"send({item!r})", partial(pair.sender.send, item))
         if not sending.done:
             await _woken_by_close(subject, sending, "send end", pair.sender)
             return
@@ -596,7 +598,9 @@ async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
     clone = sender.clone()
     await sender.aclose()
     await sender.aclose()  # closing a closed handle again must not count twice
-    await _expect_closed(subject, "send() on a closed send handle", lambda: sender.send("x"))
+    await _expect_closed(
+        subject, "send() on a closed send handle", partial(sender.send, pair.item("x"))
+    )
     _clone_of_closed(subject, "send handle", sender)
     # The clone is still open, so the stream has not ended: a receive() waits.
     receiving = await start(tg, "receive()", pair.receiver.receive)
@@ -607,8 +611,9 @@ async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
             f"receive() ended at once with {receiving.outcome!r}: the stream ended while a "
             "clone was still open",
         )
-    what = "after one send handle was closed, its clone sent 'from clone'"
-    sending = await start(tg, "send('from clone')", partial(clone.send, "from clone"))
+    item = pair.item("from clone")
+    what = f"after one send handle was closed, its clone sent {item!r}"
+    sending = await start(tg, f"send({item!r})", partial(clone.send, item))
     if sending.outcome is not None and sending.outcome[0] == "error":
         raise fail(
             subject,
@@ -617,7 +622,7 @@ async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
         )
     if not await receiving.wait(PATIENCE):
         raise fail(subject, f"{what}, and receive() went on waiting for {PATIENCE:g} s")
-    if receiving.outcome != ("value", "from clone"):
+    if receiving.outcome != ("value", item):
         raise fail(subject, f"{what}, and the waiting receive() ended with {receiving.outcome!r}")
     await clone.aclose()
     problem = await raises(EndOfStream, pair.receiver.receive)
@@ -636,15 +641,18 @@ async def _receive_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None
     await receiver.aclose()  # closing a closed handle again must not count twice
     await _expect_closed(subject, "receive() on a closed receive handle", receiver.receive)
     _clone_of_closed(subject, "receive handle", receiver)
-    sending = await start(tg, "send('to clone')", partial(pair.sender.send, "to clone"))
-    what = "after one receive handle was closed, 'to clone' was sent to its clone"
+    item = pair.item("to clone")
+    sending = await start(tg, f"send({item!r})", partial(pair.sender.send, item))
+    what = f"after one receive handle was closed, {item!r} was sent to its clone"
     if sending.outcome is not None and sending.outcome[0] == "error":
         raise fail(subject, f"{what}, and send() raised {sending.outcome[1]}")
     got = await _receive_one(subject, clone, what)
-    if got != "to clone":
+    if got != item:
         raise fail(subject, f"{what}, and {got!r} arrived")
     await clone.aclose()
-    problem = await raises(anyio.BrokenResourceError, partial(pair.sender.send, "nobody"))
+    problem = await raises(
+        anyio.BrokenResourceError, partial(pair.sender.send, pair.item("nobody"))
+    )
     if problem is not None:
         raise fail(
             subject,
