@@ -191,6 +191,17 @@ ANYIO_DIVERGENCES: tuple[Divergence, ...] = (
         backends=("asyncio",),
     ),
     Divergence(
+        "BYTE-SEND-PEER-CLOSED",
+        "On asyncio, aclose() of a child process's stdout stream does not close the pipe, so "
+        "the child never learns that its reader is gone: cat goes on holding its output and "
+        "stops reading, and a send() to its stdin blocks instead of raising "
+        "BrokenResourceError (on Trio it raises). Reproduce: open_process(['cat']), "
+        "await process.stdout.aclose(), then send 64 KiB chunks to process.stdin: it blocks "
+        "after about 450 KiB.",
+        "https://github.com/agronholm/anyio/blob/4.16.0/src/anyio/_backends/_asyncio.py",
+        backends=("asyncio",),
+    ),
+    Divergence(
         "BUF-ARGS",
         "receive_exactly() accepts a negative nbytes (returning all but the last buffered "
         "bytes) and receive_until() an empty delimiter.",
