@@ -119,9 +119,10 @@ _RULES = [
     Rule("OBJ-CLOSE-WAKES", "object",
          "Closing an object stream wakes the tasks blocked in its own receive() or send() with "
          "ClosedResourceError."),
+    # Decision 6 in docs/design.rst, for every stream that has clone().
     Rule("OBJ-CLONE", "object",
-         "On a stream with clone(), a clone is an independent open handle of the same stream "
-         "(DESIGN decision 6): closing one handle closes only it, the peer sees the end only "
+         "On a stream with clone(), a clone is an independent open handle of the same stream: "
+         "closing one handle closes only it, the peer sees the end only "
          "when the last send clone is closed, senders break only when the last receive clone "
          "is closed, and clone() of a closed handle raises ClosedResourceError."),
     Rule("OBJ-RECEIVE-CANCELLED", "object",

@@ -301,7 +301,7 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
 
 
 #: What send() may raise on a stream whose sending is over (after send_eof(), or once the peer
-#: has closed): AnyIO's exceptions, never a raw OSError (DESIGN decision 2).
+#: has closed): AnyIO's exceptions, never a raw OSError (decision 2 in docs/design.rst).
 _SENDING_OVER: tuple[type[Exception], ...] = (anyio.ClosedResourceError, anyio.BrokenResourceError)
 
 
