@@ -19,7 +19,7 @@ costs no call::
 
 (``type(x) is not int`` is also what turns a ``bool`` away: ``bool`` is a subclass of ``int``.)
 
-Streams are judged by duck typing (:func:`stream`): the methods the caller will use must be
+Streams are judged by duck typing (:func:`provides`): the methods the caller will use must be
 there and callable. No ``isinstance`` of AnyIO's classes, because a conforming stream need not
 inherit from any of them (only *our* classes do, decision 5 in docs/design.rst).
 """
@@ -41,7 +41,7 @@ __all__ = [
     "flag",
     "function",
     "instance",
-    "stream",
+    "provides",
     "string",
     "takes_max_bytes",
 ]
@@ -116,7 +116,7 @@ def string(name: str, value: object) -> str:
 
 def instance(name: str, value: object, cls: type[_T]) -> _T:
     """Return ``value`` if it is an instance of ``cls`` (for arguments that are not roles, such
-    as an :class:`ssl.SSLContext`; a stream is checked with :func:`stream` instead).
+    as an :class:`ssl.SSLContext`; a stream is checked with :func:`provides` instead).
 
     :raises TypeError: ``value`` is not an instance of ``cls``.
     """
@@ -135,13 +135,13 @@ def function(name: str, value: _T) -> _T:
     return value
 
 
-def stream(name: str, value: _T, *methods: str) -> _T:
+def provides(name: str, value: _T, *methods: str) -> _T:
     """Return ``value`` if it has every one of ``methods``, callable: the duck-typed test of a
     stream (or listener) argument, made once at construction so that a wrong object fails
     there, naming the argument, rather than with an :exc:`AttributeError` at first use.
 
     Name the methods the caller will call, and ``aclose`` if it will close the stream: for a
-    receive stream ``stream("receive_stream", s, "receive", "aclose")``. Typed attributes are
+    receive stream ``provides("receive_stream", s, "receive", "aclose")``. Typed attributes are
     not required (AnyIO's streams always have them, and wrappers read them lazily).
 
     :raises TypeError: ``value`` lacks one of ``methods``; the message names the first missing.

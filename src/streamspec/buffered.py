@@ -22,7 +22,7 @@ import anyio
 import anyio.abc
 
 from ._args import connectable as _check_connectable
-from ._args import count, takes_max_bytes
+from ._args import count, provides, takes_max_bytes
 from ._parking import pending_cancellation
 from .protocols import (
     AnyByteReceiveStream,
@@ -84,9 +84,11 @@ class BufferedByteReceiveStream(anyio.abc.ByteReceiveStream):
     protocol normally has one receiving task at a time.
 
     :param receive_stream: the stream to read from; closing this stream closes it.
+    :raises TypeError: ``receive_stream`` has no ``receive()`` or ``aclose()``.
     """
 
     def __init__(self, receive_stream: AnyByteReceiveStream) -> None:
+        provides("receive_stream", receive_stream, "receive", "aclose")
         #: The wrapped stream.
         self.receive_stream = receive_stream
         self._read = _chunk_reader(receive_stream)
@@ -302,9 +304,12 @@ class BufferedByteStream(BufferedByteReceiveStream, anyio.abc.ByteStream):
 
     :param stream: the bidirectional stream to wrap (a byte stream or an object stream of
         bytes); closing this stream closes it.
+    :raises TypeError: ``stream`` lacks one of ``receive()``, ``send()``, ``send_eof()`` and
+        ``aclose()``.
     """
 
     def __init__(self, stream: AnyByteStream) -> None:
+        provides("stream", stream, "receive", "send", "send_eof", "aclose")
         super().__init__(stream)
         self._stream = stream
 

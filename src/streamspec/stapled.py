@@ -17,7 +17,7 @@ import anyio
 import anyio.abc
 import anyio.streams.stapled
 
-from ._args import count
+from ._args import count, provides
 from ._serving import contained, serve_listener
 from .protocols import (
     AsyncResource,
@@ -52,7 +52,18 @@ async def aclose_all(resources: Iterable[AsyncResource]) -> None:
     as :class:`~streamspec.AsyncResource` requires [RES-ACLOSE-CANCELLED]; nothing here shields
     the closes, so a close that would block (a TLS ``close_notify`` to a stuck peer) still
     obeys the caller's cancellation.
+
+    :raises TypeError: ``resources`` is not iterable, or one of them has no ``aclose()``;
+        nothing was closed.
     """
+    try:
+        resources = list(resources)  # all checked before the first is closed
+    except TypeError:
+        raise TypeError(
+            f"resources must be an iterable of resources, not {type(resources).__name__}"
+        ) from None
+    for index, resource in enumerate(resources):
+        provides(f"resources[{index}]", resource, "aclose")
     errors: list[BaseException] = []
     for resource in resources:
         try:
@@ -105,6 +116,11 @@ class _Stapled:
         return {**self.send_stream.extra_attributes, **self.receive_stream.extra_attributes}
 
 
+def _check_halves(send_stream: object, receive_stream: object) -> None:
+    provides("send_stream", send_stream, "send", "aclose")
+    provides("receive_stream", receive_stream, "receive", "aclose")
+
+
 @dataclass(eq=False)
 class StapledByteStream(_Stapled, anyio.abc.ByteStream):
     """One bidirectional byte stream made of a send half and a receive half.
@@ -115,10 +131,15 @@ class StapledByteStream(_Stapled, anyio.abc.ByteStream):
 
     :param send_stream: the half that sends.
     :param receive_stream: the half that receives.
+    :raises TypeError: ``send_stream`` has no ``send()`` or ``aclose()``, or
+        ``receive_stream`` no ``receive()`` or ``aclose()``.
     """
 
     send_stream: ByteSendStream
     receive_stream: ByteReceiveStream
+
+    def __post_init__(self) -> None:
+        _check_halves(self.send_stream, self.receive_stream)
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Receive from the receive half.
@@ -145,10 +166,14 @@ class StapledObjectStream(_Stapled, anyio.abc.ObjectStream[T_Item], Generic[T_It
 
     :param send_stream: the half that sends.
     :param receive_stream: the half that receives.
+    :raises TypeError: as for :class:`StapledByteStream`.
     """
 
     send_stream: ObjectSendStream[T_Item]
     receive_stream: ObjectReceiveStream[T_Item]
+
+    def __post_init__(self) -> None:
+        _check_halves(self.send_stream, self.receive_stream)
 
     async def receive(self) -> T_Item:
         """Receive from the receive half."""
@@ -186,6 +211,8 @@ class MultiListener(anyio.abc.Listener[T_Stream], Generic[T_Stream]):
     that closes it.
 
     :param listeners: the listeners to serve; this object owns them from now on.
+    :raises TypeError: ``listeners`` is not a sequence (a ``str`` is refused too), or one of
+        them has no ``serve()`` or ``aclose()``; no listener was taken over.
     """
 
     listeners: Sequence[Listener[T_Stream]]
@@ -193,8 +220,14 @@ class MultiListener(anyio.abc.Listener[T_Stream], Generic[T_Stream]):
     def __post_init__(self) -> None:
         # Not a dataclass field, so that the fields (and the constructor) are AnyIO's.
         self._closed = False
+        listeners: object = self.listeners  # checked: callers need not type-check theirs
+        if not isinstance(listeners, Sequence) or isinstance(listeners, (str, bytes)):
+            raise TypeError(f"listeners must be a sequence, not {type(listeners).__name__}")
+        # All checked before any MultiListener among them is emptied.
+        for index, listener in enumerate(listeners):
+            provides(f"listeners[{index}]", listener, "serve", "aclose")
         flat: list[Listener[T_Stream]] = []
-        for listener in self.listeners:
+        for listener in listeners:
             if isinstance(listener, (MultiListener, anyio.streams.stapled.MultiListener)):
                 flat.extend(listener.listeners)
                 listener.listeners = []

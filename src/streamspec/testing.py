@@ -26,13 +26,15 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
 
 import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from ._args import count
+from ._args import count, flag, provides
+from ._busy import BusyGuard
 
 if TYPE_CHECKING:
     from hypothesis.strategies import DataObject
@@ -72,8 +74,8 @@ def _sizes(split: Split, data: bytes) -> Iterator[int]:
     for size in requested:
         if left == 0:
             return
-        if size < 1:
-            raise ValueError(f"split sizes must be at least 1, got {size}")
+        if type(size) is not int or size < 1:
+            size = count("split", size, 1)
         size = min(size, left)
         yield size
         left -= size
@@ -101,10 +103,11 @@ def drawn_split(data: DataObject, *, max_cuts: int = 8) -> Callable[[bytes], lis
     ``max_cuts`` distinct offsets; a failing chunking shrinks to the fewest cuts that still
     fail, usually a single one.
 
+    :raises TypeError: ``max_cuts`` is not an int, or ``data`` has no ``draw()``.
     :raises ValueError: ``max_cuts`` is negative.
     """
-    if max_cuts < 0:
-        raise ValueError(f"max_cuts must not be negative, got {max_cuts}")
+    max_cuts = count("max_cuts", max_cuts, 0)
+    provides("data", data, "draw")
     from hypothesis import strategies as st
 
     def split(sent: bytes) -> list[int]:
@@ -149,10 +152,9 @@ class Wire(Generic[T]):
         # An object wire counts items, even items that are bytes, and never cuts one.
         self._items = items
         connection.wires.append(self)
-        #: How each send is split (byte wires only); may be changed at any time.
-        self.split: Split = _check_split(split)
+        self.split = split
         #: Whether one receive may return several pieces at once (byte wires only).
-        self.merge = merge
+        self.merge = flag("merge", merge)
         self._visible: deque[T] = deque()
         self._held: deque[T] = deque()
         self._holding = False
@@ -165,6 +167,20 @@ class Wire(Generic[T]):
         self._waiters: list[anyio.Event] = []
 
     # -- controls ------------------------------------------------------------------------------
+
+    @property
+    def split(self) -> Split:
+        """How each send is split (byte wires only); may be changed at any time.
+
+        :raises TypeError: set to something that is not a :data:`Split`, or to a size that is
+            not an int (a ``bool`` included).
+        :raises ValueError: set to a size less than 1.
+        """
+        return self._split
+
+    @split.setter
+    def split(self, split: Split) -> None:
+        self._split = _check_split(split)
 
     @property
     def accepted(self) -> int:
@@ -189,6 +205,7 @@ class Wire(Generic[T]):
         """Let held units through: all of them (and stop holding), or the first ``amount``
         (and keep holding the rest and what comes next).
 
+        :raises TypeError: ``amount`` is neither None nor an int.
         :raises ValueError: ``amount`` is negative.
         """
         if amount is None:
@@ -196,8 +213,7 @@ class Wire(Generic[T]):
             self._visible.extend(self._held)
             self._held.clear()
         else:
-            if amount < 0:
-                raise ValueError(f"amount must not be negative, got {amount}")
+            amount = count("amount", amount, 0)
             while amount and self._held:
                 first = self._held[0]
                 size = self._measure(first)
@@ -220,10 +236,10 @@ class Wire(Generic[T]):
         direction, raises it too (once data already in flight is drained). When ``amount``
         units have crossed already, the connection breaks at once.
 
+        :raises TypeError: ``amount`` is not an int.
         :raises ValueError: ``amount`` is negative.
         """
-        if amount < 0:
-            raise ValueError(f"amount must not be negative, got {amount}")
+        amount = count("amount", amount, 0)
         self._limit = amount
         if self._accepted >= amount:
             self._connection.break_()
@@ -311,8 +327,14 @@ class _End(Generic[T]):
         self._lockstep = lockstep
         self._closed = False
         self._eof_sent = False
-        self._receiving = False
-        self._sending = False
+        # Byte ends let one task at a time receive and send, as a socket does; object ends
+        # take items whole, so concurrent tasks cannot interleave them.
+        self._receive_guard: AbstractContextManager[None] = (
+            nullcontext() if incoming._items else BusyGuard("receiving from")
+        )
+        self._send_guard: AbstractContextManager[None] = (
+            nullcontext() if outgoing._items else BusyGuard("sending to")
+        )
 
     @property
     def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
@@ -346,10 +368,7 @@ class _End(Generic[T]):
 
     async def _receive(self, max_bytes: int | None) -> T:
         await anyio.lowlevel.checkpoint()
-        if max_bytes is not None and self._receiving:
-            raise anyio.BusyResourceError("receiving from")
-        self._receiving = True
-        try:
+        with self._receive_guard:
             wire = self.incoming
             while True:
                 if self._closed:
@@ -361,22 +380,17 @@ class _End(Generic[T]):
                 if wire._eof and not wire._held:
                     raise anyio.EndOfStream
                 await wire._wait()
-        finally:
-            self._receiving = False
 
-    async def _send(self, pieces: Iterable[T], size: int, exclusive: bool) -> None:
+    async def _send(self, pieces: Iterable[T], size: int) -> None:
         await anyio.lowlevel.checkpoint()
-        if exclusive and self._sending:
-            raise anyio.BusyResourceError("sending to")
-        if self._closed or self._eof_sent:
-            raise anyio.ClosedResourceError
-        wire = self.outgoing
-        if self._connection_broken() or wire._receiver_gone:
-            raise anyio.BrokenResourceError
-        if wire._discard or size == 0:
-            return
-        self._sending = True
-        try:
+        with self._send_guard:
+            if self._closed or self._eof_sent:
+                raise anyio.ClosedResourceError
+            wire = self.outgoing
+            if self._connection_broken() or wire._receiver_gone:
+                raise anyio.BrokenResourceError
+            if wire._discard or size == 0:
+                return
             if not wire._accept(pieces, size):
                 raise anyio.BrokenResourceError
             target = wire._accepted
@@ -388,8 +402,6 @@ class _End(Generic[T]):
                     raise anyio.BrokenResourceError
                 if wire._discarding():
                     return
-        finally:
-            self._sending = False
 
     async def _send_eof(self) -> None:
         await anyio.lowlevel.checkpoint()
@@ -424,7 +436,7 @@ class FakeByteStream(_End[bytes], anyio.abc.ByteStream):
             raise TypeError(f"item must be bytes-like, not {type(item).__name__}")
         data = bytes(item)
         pieces = [data[i : i + n] for i, n in _offsets(_sizes(self.outgoing.split, data))]
-        await self._send(pieces, len(data), exclusive=True)
+        await self._send(pieces, len(data))
 
     async def send_eof(self) -> None:
         """Let the peer receive what was sent, then EndOfStream; later sends raise
@@ -448,7 +460,7 @@ class FakeObjectStream(_End[T], anyio.abc.ObjectStream[T]):
 
     async def send(self, item: T) -> None:
         """Send ``item``."""
-        await self._send((item,), 1, exclusive=False)
+        await self._send((item,), 1)
 
     async def send_eof(self) -> None:
         """Let the peer receive what was sent, then EndOfStream."""

@@ -19,6 +19,7 @@ import anyio.abc
 import anyio.lowlevel
 
 from ._args import connectable as _check_connectable
+from ._args import provides, string
 from .protocols import (
     AnyByteReceiveStream,
     AnyByteSendStream,
@@ -36,12 +37,12 @@ def _check_codec(encoding: str, errors: str) -> None:
     when the first bad byte arrives; by then the chunk is gone and the stream half used.
 
     :raises TypeError: ``encoding`` or ``errors`` is not a string.
+    :raises ValueError: ``encoding`` or ``errors`` holds a NUL character.
     :raises LookupError: ``encoding`` is unknown or not a text encoding, or ``errors`` names
         no registered error handler.
     """
-    for name, value in (("encoding", encoding), ("errors", errors)):
-        if not isinstance(value, str):
-            raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    string("encoding", encoding)
+    string("errors", errors)
     try:
         info = codecs.lookup(encoding)
     except LookupError:
@@ -80,7 +81,8 @@ class TextReceiveStream(anyio.abc.ObjectReceiveStream[str]):
     :raises LookupError: ``encoding`` is unknown or not a text encoding (such as ``"hex"``),
         or ``errors`` names no registered handler: checked here, because the codec machinery
         would otherwise notice a bad handler only at the first undecodable byte.
-    :raises TypeError: ``encoding`` or ``errors`` is not a string.
+    :raises TypeError: ``transport_stream`` has no ``receive()`` or ``aclose()``; or
+        ``encoding`` or ``errors`` is not a string.
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class TextReceiveStream(anyio.abc.ObjectReceiveStream[str]):
         encoding: str = "utf-8",
         errors: str = "strict",
     ) -> None:
+        provides("transport_stream", transport_stream, "receive", "aclose")
         _check_codec(encoding, errors)
         #: The wrapped stream.
         self.transport_stream = transport_stream
@@ -151,11 +154,14 @@ class TextSendStream(anyio.abc.ObjectSendStream[str]):
     :param errors: a registered error handler, such as ``"strict"``, ``"replace"`` or
         ``"xmlcharrefreplace"``.
     :raises LookupError: as for :class:`TextReceiveStream`.
+    :raises TypeError: ``transport_stream`` has no ``send()`` or ``aclose()``; or ``encoding``
+        or ``errors`` is not a string.
     """
 
     def __init__(
         self, transport_stream: AnyByteSendStream, encoding: str = "utf-8", errors: str = "strict"
     ) -> None:
+        provides("transport_stream", transport_stream, "send", "aclose")
         _check_codec(encoding, errors)
         #: The wrapped stream.
         self.transport_stream = transport_stream
@@ -228,11 +234,14 @@ class TextStream(anyio.abc.ObjectStream[str]):
     :param encoding: a text encoding known to :mod:`codecs`, used both ways.
     :param errors: a registered error handler, used both ways.
     :raises LookupError: as for :class:`TextReceiveStream`.
+    :raises TypeError: ``transport_stream`` lacks one of ``receive()``, ``send()``,
+        ``send_eof()`` and ``aclose()``; or ``encoding`` or ``errors`` is not a string.
     """
 
     def __init__(
         self, transport_stream: AnyByteStream, encoding: str = "utf-8", errors: str = "strict"
     ) -> None:
+        provides("transport_stream", transport_stream, "receive", "send", "send_eof", "aclose")
         #: The wrapped stream.
         self.transport_stream = transport_stream
         self._receiver = TextReceiveStream(transport_stream, encoding, errors)

@@ -29,7 +29,8 @@ import anyio.abc
 import anyio.lowlevel
 from anyio.abc import SocketAttribute
 
-from .._args import count
+from .._args import count, provides
+from .._busy import BusyGuard
 from ..protocols import ByteStream
 
 __all__ = ["StreamReaderWriterByteStream", "from_asyncio_streams", "to_asyncio_streams"]
@@ -58,26 +59,22 @@ class StreamReaderWriterByteStream(anyio.abc.ByteStream):
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
+        self._reader = provides("reader", reader, "read")
+        self._writer = provides(
+            "writer", writer, "write", "drain", "is_closing", "write_eof", "can_write_eof", "close"
+        )
         self._closed = False
         self._eof_sent = False
-        self._receiving = False
-        self._sending = False
+        self._receiving = BusyGuard("receiving from")
+        self._sending = BusyGuard("sending to")
 
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Read at most ``max_bytes`` bytes; raise EndOfStream where asyncio returns ``b""``."""
         max_bytes = count("max_bytes", max_bytes, 1)
         await anyio.lowlevel.checkpoint()
         self._check_open()
-        if self._receiving:
-            raise anyio.BusyResourceError("receiving from")
-        self._receiving = True
-        try:
-            with _translated():
-                data = await self._reader.read(max_bytes)
-        finally:
-            self._receiving = False
+        with self._receiving, _translated():
+            data = await self._reader.read(max_bytes)
         # A local close feeds the reader EOF; that is ClosedResourceError for us, not the end.
         self._check_open()
         if not data:
@@ -90,18 +87,12 @@ class StreamReaderWriterByteStream(anyio.abc.ByteStream):
         self._check_open()
         if self._eof_sent:
             raise anyio.ClosedResourceError
-        if self._sending:
-            raise anyio.BusyResourceError("sending to")
-        self._sending = True
-        try:
-            with _translated():
-                if self._writer.is_closing():
-                    # A write to a closing transport is silently dropped; say so instead.
-                    raise anyio.BrokenResourceError
-                self._writer.write(item)
-                await self._writer.drain()
-        finally:
-            self._sending = False
+        with self._sending, _translated():
+            if self._writer.is_closing():
+                # A write to a closing transport is silently dropped; say so instead.
+                raise anyio.BrokenResourceError
+            self._writer.write(item)
+            await self._writer.drain()
 
     async def send_eof(self) -> None:
         """``write_eof()``; a second call does nothing.
@@ -346,8 +337,9 @@ async def to_asyncio_streams(
 
     :param limit: the reader's buffer limit, as for :func:`asyncio.open_connection`.
     :raises ValueError: ``limit`` is less than 1.
-    :raises TypeError: ``limit`` is not an integer.
+    :raises TypeError: ``limit`` is not an integer, or ``stream`` is not a byte stream.
     """
+    provides("stream", stream, "receive", "send", "send_eof", "aclose")
     limit = count("limit", limit, 1)
     await anyio.lowlevel.checkpoint()
     loop = asyncio.get_running_loop()

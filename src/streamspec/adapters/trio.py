@@ -34,7 +34,8 @@ from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
-from .._args import count
+from .._args import count, flag, provides
+from .._busy import BusyGuard
 from .._serving import (
     accept_forever,
     check_tls_listener_arguments,
@@ -145,7 +146,8 @@ class _FromTrioReceive:
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Receive at most ``max_bytes`` bytes; raise EndOfStream where Trio returns ``b""``,
         and on every call after that. [BYTE-EOF]"""
-        max_bytes = count("max_bytes", max_bytes, 1)
+        if type(max_bytes) is not int or max_bytes < 1:
+            max_bytes = count("max_bytes", max_bytes, 1)
         try:
             with _translated(_FROM_TRIO):
                 data = await self._receive_stream.receive_some(max_bytes)
@@ -191,6 +193,7 @@ class TrioByteReceiveStream(_FromTrioReceive, _FromTrioResource, anyio.abc.ByteR
     """A ``trio.abc.ReceiveStream`` as a byte receive stream."""
 
     def __init__(self, stream: trio.abc.ReceiveStream) -> None:
+        provides("stream", stream, "receive_some", "aclose")
         self._resource = self._receive_stream = stream
 
 
@@ -198,6 +201,7 @@ class TrioByteSendStream(_FromTrioSend, _FromTrioResource, anyio.abc.ByteSendStr
     """A ``trio.abc.SendStream`` as a byte send stream."""
 
     def __init__(self, stream: trio.abc.SendStream) -> None:
+        provides("stream", stream, "send_all", "aclose")
         self._resource = self._send_stream = stream
 
 
@@ -209,6 +213,7 @@ class TrioByteStream(_FromTrioReceive, _FromTrioSend, _FromTrioResource, anyio.a
     """
 
     def __init__(self, stream: trio.abc.Stream) -> None:
+        provides("stream", stream, "receive_some", "send_all", "aclose")
         self._resource = self._receive_stream = self._send_stream = self._stream = stream
 
     async def send_eof(self) -> None:
@@ -250,6 +255,7 @@ class TrioObjectReceiveStream(anyio.abc.ObjectReceiveStream[T_co], Generic[T_co]
     """A ``trio.abc.ReceiveChannel`` as an object receive stream."""
 
     def __init__(self, channel: trio.abc.ReceiveChannel[T_co]) -> None:
+        provides("channel", channel, "receive", "aclose")
         self._channel = channel
 
     async def receive(self) -> T_co:
@@ -267,6 +273,7 @@ class TrioObjectSendStream(anyio.abc.ObjectSendStream[T_contra], Generic[T_contr
     """A ``trio.abc.SendChannel`` as an object send stream."""
 
     def __init__(self, channel: trio.abc.SendChannel[T_contra]) -> None:
+        provides("channel", channel, "send", "aclose")
         self._channel = channel
 
     async def send(self, item: T_contra) -> None:
@@ -304,6 +311,7 @@ class TrioListener(anyio.abc.Listener[ByteStream]):
     """A ``trio.abc.Listener`` of Trio streams as a listener of byte streams."""
 
     def __init__(self, listener: trio.abc.Listener[trio.abc.Stream]) -> None:
+        provides("listener", listener, "accept", "aclose")
         self._listener = listener
 
     async def serve(
@@ -358,22 +366,8 @@ def from_trio_listener(listener: trio.abc.Listener[trio.abc.Stream], /) -> Liste
 # -- byte streams as Trio streams --------------------------------------------------------------
 
 
-class _Exclusive:
-    """Lets one task at a time in; a second one gets ``trio.BusyResourceError`` at once."""
-
-    def __init__(self, action: str) -> None:
-        self._action = action
-        self._busy = False
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        if self._busy:
-            raise trio.BusyResourceError(f"another task is already {self._action} this stream")
-        self._busy = True
-        try:
-            yield
-        finally:
-            self._busy = False
+def _trio_busy(action: str) -> trio.BusyResourceError:
+    return trio.BusyResourceError(f"another task is already {action} this stream")
 
 
 class ByteStreamAsTrioStream(trio.abc.HalfCloseableStream):
@@ -387,15 +381,16 @@ class ByteStreamAsTrioStream(trio.abc.HalfCloseableStream):
     """
 
     def __init__(self, stream: ByteStream) -> None:
+        provides("stream", stream, "receive", "send", "send_eof", "aclose")
         self._stream = stream
         self._closed = False
         self._eof_sent = False
-        self._receiving = _Exclusive("receiving from")
-        self._sending = _Exclusive("sending to")
+        self._receiving = BusyGuard("receiving from", _trio_busy)
+        self._sending = BusyGuard("sending to", _trio_busy)
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         """Send all of ``data``."""
-        with self._sending(), _translated(_TO_TRIO):
+        with self._sending, _translated(_TO_TRIO):
             if self._eof_sent:
                 # Trio's contract; byte streams may raise BrokenResourceError here instead.
                 raise trio.ClosedResourceError("send_eof() was called already")
@@ -408,13 +403,13 @@ class ByteStreamAsTrioStream(trio.abc.HalfCloseableStream):
 
     async def wait_send_all_might_not_block(self) -> None:
         """Return at once (after a checkpoint): readiness is not part of the byte-stream role."""
-        with self._sending():
+        with self._sending:
             self._check_open()
             await trio.lowlevel.checkpoint()
 
     async def send_eof(self) -> None:
         """End the sending direction."""
-        with self._sending(), _translated(_TO_TRIO):
+        with self._sending, _translated(_TO_TRIO):
             self._check_open()
             await self._stream.send_eof()
             self._eof_sent = True
@@ -424,7 +419,7 @@ class ByteStreamAsTrioStream(trio.abc.HalfCloseableStream):
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         """Receive up to ``max_bytes`` bytes (65536 by default); ``b""`` at the end."""
         size = 65536 if max_bytes is None else count("max_bytes", max_bytes, 1)
-        with self._receiving(), _translated(_TO_TRIO):
+        with self._receiving, _translated(_TO_TRIO):
             try:
                 return await self._stream.receive(size)
             except anyio.EndOfStream:
@@ -532,9 +527,12 @@ class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
             refused [TLS-HOSTNAME] [TLS-UNTRUSTED], the peer sent an alert or bytes that are
             not TLS, or the transport ended or failed. The :exc:`ssl.SSLError`, if any, ends
             the ``__cause__`` chain.
-        :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`.
+        :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`;
+            ``transport_stream`` is not a byte stream; ``standard_compatible`` is not a bool.
         :raises ValueError: a server was given a ``hostname``.
         """
+        provides("transport_stream", transport_stream, "receive", "send", "send_eof", "aclose")
+        flag("standard_compatible", standard_compatible)
         server_side, ssl_context = _wrap_settings(server_side, hostname, ssl_context)
         ssl_stream = trio.SSLStream(
             _as_trio_stream(transport_stream),
