@@ -16,7 +16,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-from streamspec.conformance.catalogue import ROLES, RULES
+from streamspec.conformance.catalogue import CALLER_RULES, ROLES, RULES, Rule
 
 
 def _escaped(text: str) -> str:
@@ -33,9 +33,28 @@ def catalogue_lines(underline: str = "-") -> list[str]:
         lines += [f".. _role-{role}:", "", heading, underline * len(heading), ""]
         lines += [f"{len(rules)} rules.", ""]
         for rule in rules:
-            lines += [f".. _rule-{rule.id.lower()}:", "", f"``{rule.id}``"]
-            lines += ["   " + _escaped(rule.sentence), ""]
+            lines += _entry(rule)
+    heading = "Rules for callers"
+    lines += [".. _role-callers:", "", heading, underline * len(heading), ""]
+    lines += [
+        "What code that *uses* a stream must not do. A stream may refuse it, so the suite does "
+        "not check these on streams; :func:`streamspec.checked` checks them on their callers.",
+        "",
+    ]
+    for rule in CALLER_RULES.values():
+        lines += _entry(rule)
     return lines
+
+
+def _entry(rule: Rule) -> list[str]:
+    """One rule as a labelled definition."""
+    return [
+        f".. _rule-{rule.id.lower()}:",
+        "",
+        f"``{rule.id}``",
+        "   " + _escaped(rule.sentence),
+        "",
+    ]
 
 
 class RuleCatalogue(SphinxDirective):

@@ -33,13 +33,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, overload
 
 import anyio
 import anyio.abc
 
 from ._args import takes_max_bytes
-from .conformance.catalogue import RULES
+from ._busy import BusyGuard
+from .conformance import catalogue
 from .protocols import (
     AsyncResource,
     ByteReceiveStream,
@@ -67,12 +70,37 @@ __all__ = [
 #: What kind of stream :func:`checked` wraps, when it cannot tell by itself.
 Kind: TypeAlias = Literal["bytes", "objects"]
 
-#: Rules the validator checks that the conformance catalogue does not (yet) hold: a byte
-#: stream's chunks would interleave unpredictably between concurrent receivers or senders.
-_LOCAL_RULES: Mapping[str, str] = {
-    "BYTE-BUSY": "At most one task at a time receives from (or sends to) a byte stream; "
-    "implementations may raise BusyResourceError for a second one.",
-}
+# The IDs of the rules checked here, looked up in the catalogue when this module loads, so that
+# a misspelt ID fails at import rather than when a stream first breaks the rule.
+_BUSY = catalogue.rule("BYTE-BUSY").id
+_ACLOSE_IDEMPOTENT = catalogue.rule("RES-ACLOSE-IDEMPOTENT").id
+_NO_EMPTY = catalogue.rule("BYTE-NO-EMPTY").id
+_MAX_BYTES = catalogue.rule("BYTE-MAX-BYTES").id
+_MAX_BYTES_INVALID = catalogue.rule("BYTE-MAX-BYTES-INVALID").id
+
+
+@dataclass(frozen=True)
+class _KindRules:
+    """The rules that byte and object streams each state in their own words."""
+
+    closed: str
+    eof: str
+    send_eof: str
+    send_after_eof: str
+
+
+_BYTE_RULES = _KindRules(
+    catalogue.rule("BYTE-CLOSED").id,
+    catalogue.rule("BYTE-EOF").id,
+    catalogue.rule("BYTE-SEND-EOF").id,
+    catalogue.rule("BYTE-SEND-AFTER-EOF").id,
+)
+_OBJECT_RULES = _KindRules(
+    catalogue.rule("OBJ-CLOSED").id,
+    catalogue.rule("OBJ-EOF").id,
+    catalogue.rule("OBJ-SEND-EOF").id,
+    catalogue.rule("OBJ-SEND-AFTER-EOF").id,
+)
 
 
 class StreamContractError(AssertionError):
@@ -85,16 +113,27 @@ class StreamContractError(AssertionError):
     rule: str
 
     def __init__(self, rule: str, observed: str) -> None:
-        sentence = RULES[rule].sentence if rule in RULES else _LOCAL_RULES[rule]
-        super().__init__(f"[{rule}] {observed} (rule: {sentence})")
+        super().__init__(f"[{rule}] {observed} (rule: {catalogue.rule(rule).sentence})")
         self.rule = rule
+
+
+def _busy_violation(observed: str) -> StreamContractError:
+    return StreamContractError(_BUSY, observed)
+
+
+def _receive_guard() -> BusyGuard:
+    return BusyGuard("receive() was called while another task was still receiving", _busy_violation)
+
+
+def _send_guard() -> BusyGuard:
+    return BusyGuard("send() was called while another task was still sending", _busy_violation)
 
 
 class _Checked:
     """State shared by every wrapper: the closed flag and the attribute pass-through."""
 
     _stream: AsyncResource
-    _prefix: str
+    _rules: _KindRules
     _closed: bool = False
 
     @property
@@ -111,13 +150,13 @@ class _Checked:
         except Exception as exc:
             if already_closed:
                 raise StreamContractError(
-                    "RES-ACLOSE-IDEMPOTENT", f"the second aclose() raised {exc!r}"
+                    _ACLOSE_IDEMPOTENT, f"the second aclose() raised {exc!r}"
                 ) from exc
             raise
 
     def _returned_after_close(self, operation: str, result: object) -> StreamContractError:
         return StreamContractError(
-            f"{self._prefix}-CLOSED",
+            self._rules.closed,
             f"{operation} was called after aclose() and returned {result!r} instead of "
             "raising ClosedResourceError",
         )
@@ -128,29 +167,22 @@ class _ReceiveChecks(_Checked):
 
     _receiver: Any
     _eof_seen: bool = False
-    _receiving: bool = False
-    _exclusive_receive: bool = False
+    # Object streams may be shared by receiving tasks; byte streams set a BusyGuard.
+    _receive_guard: AbstractContextManager[None] = nullcontext()
 
     async def _checked_receive(self, *args: int) -> Any:
-        if self._exclusive_receive:
-            if self._receiving:
-                raise StreamContractError(
-                    "BYTE-BUSY", "receive() was called while another task was still receiving"
-                )
-            self._receiving = True
-        closed_at_start = self._closed
-        try:
-            item = await self._receiver.receive(*args)
-        except anyio.EndOfStream:
-            self._eof_seen = True
-            raise
-        finally:
-            self._receiving = False
+        with self._receive_guard:
+            closed_at_start = self._closed
+            try:
+                item = await self._receiver.receive(*args)
+            except anyio.EndOfStream:
+                self._eof_seen = True
+                raise
         if closed_at_start:
             raise self._returned_after_close("receive()", item)
         if self._eof_seen:
             raise StreamContractError(
-                f"{self._prefix}-EOF",
+                self._rules.eof,
                 f"receive() returned {_short(item)} after it had raised EndOfStream",
             )
         return item
@@ -161,27 +193,19 @@ class _SendChecks(_Checked):
 
     _sender: Any
     _eof_sent: bool = False
-    _sending: bool = False
-    _exclusive_send: bool = False
+    # Object streams may be shared by sending tasks; byte streams set a BusyGuard.
+    _send_guard: AbstractContextManager[None] = nullcontext()
 
     async def _checked_send(self, item: object) -> None:
         after_eof = self._eof_sent and not self._closed
-        if self._exclusive_send:
-            if self._sending:
-                raise StreamContractError(
-                    "BYTE-BUSY", "send() was called while another task was still sending"
-                )
-            self._sending = True
-        closed_at_start = self._closed
-        try:
+        with self._send_guard:
+            closed_at_start = self._closed
             await self._sender.send(item)
-        finally:
-            self._sending = False
         if closed_at_start:
             raise self._returned_after_close("send()", None)
         if after_eof:
             raise StreamContractError(
-                f"{self._prefix}-SEND-AFTER-EOF",
+                self._rules.send_after_eof,
                 f"send({_short(item)}) after send_eof() returned instead of raising "
                 "ClosedResourceError: the stream accepted data it will not deliver",
             )
@@ -203,32 +227,28 @@ def _short(item: object) -> str:
 
 
 class _ByteReceiveChecks(_ReceiveChecks):
-    _exclusive_receive = True
-
     async def receive(self, max_bytes: int = 65536) -> bytes:
         """Receive as the wrapped stream does, and check the chunk it returns."""
         chunk: bytes = await self._checked_receive(max_bytes)
         if max_bytes < 1:
             raise StreamContractError(
-                "BYTE-MAX-BYTES-INVALID",
+                _MAX_BYTES_INVALID,
                 f"receive({max_bytes}) returned {_short(chunk)} instead of raising ValueError",
             )
         if not chunk:
             raise StreamContractError(
-                "BYTE-NO-EMPTY",
+                _NO_EMPTY,
                 f"receive() returned {chunk!r}; the end of a stream is EndOfStream",
             )
         if len(chunk) > max_bytes:
             raise StreamContractError(
-                "BYTE-MAX-BYTES",
+                _MAX_BYTES,
                 f"receive({max_bytes}) returned {len(chunk)} bytes",
             )
         return chunk
 
 
 class _ByteSendChecks(_SendChecks):
-    _exclusive_send = True
-
     async def send(self, item: bytes, /) -> None:
         """Send as the wrapped stream does."""
         await self._checked_send(item)
@@ -239,7 +259,8 @@ class CheckedByteReceiveStream(_ByteReceiveChecks, anyio.abc.ByteReceiveStream):
 
     def __init__(self, stream: ByteReceiveStream) -> None:
         self._stream = self._receiver = stream
-        self._prefix = "BYTE"
+        self._rules = _BYTE_RULES
+        self._receive_guard = _receive_guard()
 
 
 class CheckedByteSendStream(_ByteSendChecks, anyio.abc.ByteSendStream):
@@ -247,7 +268,8 @@ class CheckedByteSendStream(_ByteSendChecks, anyio.abc.ByteSendStream):
 
     def __init__(self, stream: ByteSendStream) -> None:
         self._stream = self._sender = stream
-        self._prefix = "BYTE"
+        self._rules = _BYTE_RULES
+        self._send_guard = _send_guard()
 
 
 class CheckedByteStream(_ByteReceiveChecks, _ByteSendChecks, anyio.abc.ByteStream):
@@ -255,7 +277,9 @@ class CheckedByteStream(_ByteReceiveChecks, _ByteSendChecks, anyio.abc.ByteStrea
 
     def __init__(self, stream: ByteStream) -> None:
         self._stream = self._receiver = self._sender = stream
-        self._prefix = "BYTE"
+        self._rules = _BYTE_RULES
+        self._receive_guard = _receive_guard()
+        self._send_guard = _send_guard()
 
     async def send_eof(self) -> None:
         """End the sending direction; any later ``send()`` is a violation [BYTE-SEND-EOF]."""
@@ -270,7 +294,7 @@ class CheckedObjectReceiveStream(_ReceiveChecks, anyio.abc.ObjectReceiveStream[T
 
     def __init__(self, stream: ObjectReceiveStream[T_co]) -> None:
         self._stream = self._receiver = stream
-        self._prefix = "OBJ"
+        self._rules = _OBJECT_RULES
 
     async def receive(self) -> T_co:
         """Receive as the wrapped stream does."""
@@ -283,7 +307,7 @@ class CheckedObjectSendStream(_SendChecks, anyio.abc.ObjectSendStream[T_contra])
 
     def __init__(self, stream: ObjectSendStream[T_contra]) -> None:
         self._stream = self._sender = stream
-        self._prefix = "OBJ"
+        self._rules = _OBJECT_RULES
 
     async def send(self, item: T_contra, /) -> None:
         """Send as the wrapped stream does."""
@@ -298,7 +322,7 @@ class CheckedUnreliableObjectStream(
 
     def __init__(self, stream: UnreliableObjectStream[T]) -> None:
         self._stream = self._receiver = self._sender = stream
-        self._prefix = "OBJ"
+        self._rules = _OBJECT_RULES
 
     async def receive(self) -> T:
         """Receive as the wrapped stream does."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ROLES", "RULES", "Rule", "rule"]
+__all__ = ["CALLER_RULES", "ROLES", "RULES", "Rule", "rule"]
 
 
 @dataclass(frozen=True)
@@ -300,9 +300,29 @@ RULES: dict[str, Rule] = {r.id: r for r in _RULES}
 assert len(RULES) == len(_RULES), "duplicate rule ID in the catalogue"
 
 
+#: Rules for the *callers* of streams: what a stream may refuse, not what it must do. The suite
+#: has nothing to check on a stream for them; :func:`streamspec.checked` checks them on the
+#: code that uses a stream.
+CALLER_RULES: dict[str, Rule] = {
+    r.id: r
+    for r in [
+        Rule("BYTE-BUSY", "byte",
+             "At most one task at a time receives from a byte stream, and at most one sends "
+             "to it (their chunks would interleave unpredictably); a stream may raise "
+             "BusyResourceError for a second one."),
+    ]
+}  # fmt: skip
+assert not RULES.keys() & CALLER_RULES.keys(), "a rule ID in both catalogues"
+
+
 def rule(rule_id: str) -> Rule:
-    """Return the rule with this ID; a ``KeyError`` names an unknown one."""
+    """Return the rule with this ID, a stream's or a caller's; a ``KeyError`` names an unknown
+    one.
+
+    Code that names rules looks them up here at import (``_BUSY = rule("BYTE-BUSY").id``), so
+    a misspelt ID fails when the module loads, not when the rule is first broken.
+    """
     try:
-        return RULES[rule_id]
+        return RULES[rule_id] if rule_id in RULES else CALLER_RULES[rule_id]
     except KeyError:
         raise KeyError(f"no rule {rule_id!r} in the catalogue") from None
