@@ -256,3 +256,76 @@ async def test_cancelling_some_of_many_waiters_keeps_the_others_in_order(side: s
             assert outcomes == {number: index for index, number in enumerate(survivors)}
         else:
             assert outcomes == dict.fromkeys(survivors, "sent")
+
+
+@pytest.mark.parametrize("side", ["receivers", "senders"])
+async def test_waiting_counts_stay_exact_through_cancels_closes_and_wakes(side: str) -> None:
+    """statistics() keeps its count as waits begin and end, rather than scanning the queue, so
+    after each kind of ending (woken, cancelled, woken by a close of its clone) the count must
+    equal the tasks that really still wait, at once, before the ended ones resume."""
+    send, receive = create_memory_object_stream[int](0)
+    clone = receive.clone() if side == "receivers" else send.clone()
+    scopes = [CancelScope() for _ in range(30)]
+    waiting: set[int] = set()
+
+    async def waiter(number: int) -> None:
+        handle: Any = (
+            (receive, clone)[number % 2] if side == "receivers" else (send, clone)[number % 2]
+        )
+        # A close of its handle wakes a waiter with ClosedResourceError, as intended here.
+        with scopes[number], suppress(anyio.ClosedResourceError):
+            if side == "receivers":
+                await handle.receive()
+            else:
+                await handle.send(number)
+
+    def counted() -> int:
+        stats = send.statistics()
+        assert (
+            stats.tasks_waiting_receive if side == "receivers" else stats.tasks_waiting_send
+        ) == (
+            receive.statistics().tasks_waiting_receive
+            if side == "receivers"
+            else receive.statistics().tasks_waiting_send
+        )
+        return stats.tasks_waiting_receive + stats.tasks_waiting_send
+
+    def wake_one() -> None:
+        if side == "receivers":
+            send.send_nowait(0)
+        else:
+            receive.receive_nowait()
+
+    with send, receive, clone:
+        async with bounded_task_group() as tg:
+            for number in range(30):
+                tg.start_soon(waiter, number)
+                waiting.add(number)
+                while counted() < len(waiting):
+                    await anyio.lowlevel.checkpoint()
+            # Cancel a third, newest first; each stops counting at once.
+            for number in range(29, -1, -3):
+                scopes[number].cancel()
+                waiting.discard(number)
+                assert counted() == len(waiting)
+            # Wake the oldest waiters one at a time; each stops counting at once.
+            for _ in range(5):
+                wake_one()
+                waiting.remove(min(waiting))
+                assert counted() == len(waiting)
+            await anyio.wait_all_tasks_blocked()
+            assert counted() == len(waiting)
+            # Closing the clone wakes the odd-numbered waiters parked on it.
+            clone.close()
+            waiting = {number for number in waiting if number % 2 == 0}
+            assert counted() == len(waiting)
+            # The rest are woken or cancelled in turns.
+            while waiting:
+                oldest = min(waiting)
+                if oldest % 4 == 0:
+                    scopes[oldest].cancel()
+                else:
+                    wake_one()
+                waiting.remove(oldest)
+                assert counted() == len(waiting)
+        assert counted() == 0

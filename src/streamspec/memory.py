@@ -96,13 +96,10 @@ class _StreamState(Generic[T]):
         The item was the oldest in flight, so it goes to the oldest parked receiver or to the
         front of the buffer (which may then hold one item more than its size).
         """
-        receivers = self.parked_receivers
-        while receivers:
-            token = receivers.popleft()[0]
-            if not token.done():
-                token.set_result(item)
-                return
-        self.buffer.appendleft(item)
+        if (receiver := self.parked_receivers.take()) is not None:
+            receiver[0].set_result(item)
+        else:
+            self.buffer.appendleft(item)
 
     def statistics(self) -> MemoryObjectStreamStatistics:
         """This stream's current figures, the same whichever end asks."""
@@ -111,8 +108,8 @@ class _StreamState(Generic[T]):
             max_buffer_size=self.max_buffer_size,
             open_send_streams=self.open_send_streams,
             open_receive_streams=self.open_receive_streams,
-            tasks_waiting_send=self.parked_senders.waiting(),
-            tasks_waiting_receive=self.parked_receivers.waiting(),
+            tasks_waiting_send=self.parked_senders.waiting,
+            tasks_waiting_receive=self.parked_receivers.waiting,
         )
 
 
@@ -125,22 +122,47 @@ class _WaitQueue(deque[_Entry]):
     queue counts abandoned entries and sweeps them out in one pass once they may make up half
     of it: each cancellation costs O(1) amortised, and dead entries never outnumber live ones
     for long.
+
+    :attr:`waiting` counts the entries whose token is not done, kept as they change: a waker
+    that resolves a token takes one off (:meth:`take`, :meth:`release`), and so does the
+    token itself the moment its wait is cancelled (:attr:`cancelled`, its ``on_cancel``), so
+    the count is right at once, before the cancelled task resumes, and costs no scan.
     """
 
-    __slots__ = ("_abandoned",)
+    __slots__ = ("_abandoned", "cancelled", "waiting")
 
     def __init__(self) -> None:
         super().__init__()
         self._abandoned = 0
+        #: How many parked tasks still wait (abandoned entries do not count).
+        self.waiting = 0
+        #: What a token of this queue calls when its wait is cancelled (one bound method,
+        #: made once rather than per park).
+        self.cancelled: Callable[[], None] = self._one_cancelled
 
-    def waiting(self) -> int:
-        """How many parked tasks still wait (abandoned entries do not count)."""
-        return sum(1 for entry in self if not entry[0].done())
+    def _one_cancelled(self) -> None:
+        self.waiting -= 1
+
+    def park(self, entry: _Entry) -> None:
+        """Append ``entry``, whose token is new (made with :attr:`cancelled`)."""
+        self.append(entry)
+        self.waiting += 1
+
+    def take(self) -> _Entry | None:
+        """Remove and return the oldest entry still waiting, dropping abandoned ones before
+        it; None if there is none. The caller resolves its token at once."""
+        while self:
+            entry = self.popleft()
+            if not entry[0].done():
+                self.waiting -= 1
+                return entry
+        return None
 
     def leave(self, entry: _Entry) -> None:
         """Withdraw ``entry``, whose task's wait raised without being handed anything."""
         token = entry[0]
         if token.cancelled():
+            # Already uncounted by the token's on_cancel; the entry goes in a later sweep.
             self._abandoned += 1
             if self._abandoned * 2 > len(self):
                 self._sweep(lambda _entry: False)
@@ -149,11 +171,13 @@ class _WaitQueue(deque[_Entry]):
             # entry dead, so it must go now.
             with contextlib.suppress(ValueError):
                 self.remove(entry)
+                self.waiting -= 1
         # Otherwise a waker or a close resolved the token and already dequeued the entry.
 
     def release(self, owner: object | None, error: type[BaseException]) -> None:
         """Wake the tasks parked on handle ``owner`` (all of them if None) with ``error``."""
         released = self._sweep(lambda entry: owner is None or entry[-1] is owner)
+        self.waiting -= len(released)
         for entry in released:
             entry[0].set_exception(error())
 
@@ -208,7 +232,8 @@ class _Handle:
         """Return a snapshot of the stream, the same from any handle. [MEM-STATISTICS]
 
         ``tasks_waiting_send`` and ``tasks_waiting_receive`` count parked tasks still waiting;
-        a task whose wait was cancelled no longer counts, even before it resumes.
+        a task whose wait was cancelled no longer counts, even before it resumes. The call
+        takes constant time, however many tasks wait.
         """
         return self._state.statistics()
 
@@ -262,16 +287,14 @@ class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
         if buffer:
             item = buffer.popleft()
             while senders and len(buffer) < state.max_buffer_size:
-                token, offered, _ = senders.popleft()
-                if not token.done():
-                    token.set_result(None)
-                    buffer.append(offered)
+                if (sender := senders.take()) is None:
+                    break
+                sender[0].set_result(None)
+                buffer.append(sender[1])
             return item
-        while senders:
-            token, offered, _ = senders.popleft()
-            if not token.done():
-                token.set_result(None)
-                return offered  # type: ignore[no-any-return]
+        if senders and (sender := senders.take()) is not None:
+            sender[0].set_result(None)
+            return sender[1]  # type: ignore[no-any-return]
         if not state.open_send_streams:
             raise EndOfStream
         return NO_VALUE
@@ -307,9 +330,10 @@ class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
             if backend.schedule_point is not None:
                 await backend.schedule_point()
             return item
-        token = backend.new_token()
+        receivers = state.parked_receivers
+        token = backend.new_token(receivers.cancelled)
         entry = (token, self)
-        state.parked_receivers.append(entry)
+        receivers.park(entry)
         try:
             return await token  # type: ignore[no-any-return]
         except BaseException:
@@ -317,7 +341,7 @@ class MemoryObjectReceiveStream(_Handle, ObjectReceiveStream[T_co]):
             if handed is not NO_VALUE:
                 state.give_back(handed)
             else:
-                state.parked_receivers.leave(entry)
+                receivers.leave(entry)
             raise
 
     def receive_nowait(self) -> T_co:
@@ -391,11 +415,9 @@ class MemoryObjectSendStream(_Handle, ObjectSendStream[T_contra]):
         if not state.open_receive_streams:
             raise BrokenResourceError
         receivers = state.parked_receivers
-        while receivers:
-            token = receivers.popleft()[0]
-            if not token.done():
-                token.set_result(item)
-                return True
+        if receivers and (receiver := receivers.take()) is not None:
+            receiver[0].set_result(item)
+            return True
         if len(state.buffer) < state.max_buffer_size:
             state.buffer.append(item)
             return True
@@ -429,14 +451,15 @@ class MemoryObjectSendStream(_Handle, ObjectSendStream[T_contra]):
             if backend.schedule_point is not None:
                 await backend.schedule_point()
             return
-        token = backend.new_token()
+        senders = state.parked_senders
+        token = backend.new_token(senders.cancelled)
         entry = (token, item, self)
-        state.parked_senders.append(entry)
+        senders.park(entry)
         try:
             await token
         except BaseException as exc:
             if value_despite_interrupt(token) is NO_VALUE:
-                state.parked_senders.leave(entry)
+                senders.leave(entry)
                 raise
             # A receiver took the item: the send happened, so it must not raise.
             if not backend.defer_cancellation(exc):

@@ -60,12 +60,28 @@ def _checkpoint() -> Generator[None, None, None]:
     yield
 
 
-def _new_token() -> Token:
+class _Token(asyncio.Future[Any]):
+    """A future that reports its own cancellation at once: ``Task.cancel()`` cancels the
+    future its task awaits by calling this method, while the future's done callbacks would run
+    only at the loop's next iteration."""
+
+    __slots__ = ("_on_cancel",)
+    _on_cancel: Callable[[], None]
+
+    def cancel(self, msg: Any = None) -> bool:
+        if not super().cancel(msg):
+            return False  # resolved already: its value stands, and nothing is reported
+        self._on_cancel()
+        return True
+
+
+def _new_token(on_cancel: Callable[[], None]) -> Token:
     # Called only after current_backend() answered ASYNCIO for this task, which leaves this
     # task's record (defined below) in its context: its loop is the running loop, found
     # without asyncio.get_running_loop()'s system call.
-    loop: AbstractEventLoop = _entry.get()[1]
-    return loop.create_future()
+    token = _Token(loop=_entry.get()[1])
+    token._on_cancel = on_cancel
+    return token
 
 
 def _defer_cancellation(exception: BaseException) -> bool:

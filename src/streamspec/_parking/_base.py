@@ -15,6 +15,10 @@ class Token(Protocol):
     :meth:`done` is true once the token is resolved *or* its wait was cancelled; a waker must
     skip a done token, because its task no longer waits for it. Awaiting the token parks the
     calling task until then and returns the value (or raises the exception).
+
+    When the wait is cancelled, the token calls the ``on_cancel`` it was made with, at once
+    (inside the ``Task.cancel()`` or Trio's abort, before the task resumes), so the code that
+    counts waiting tasks knows without scanning its queue; never after the token was resolved.
     """
 
     def done(self) -> bool: ...
@@ -45,7 +49,7 @@ class Backend:
         schedule_point: Callable[[], Awaitable[None]] | None,
         checkpoint_if_cancelled: Callable[[], Awaitable[None]],
         pending_cancellation: Callable[[], Awaitable[None] | None],
-        new_token: Callable[[], Token],
+        new_token: Callable[[Callable[[], None]], Token],
         defer_cancellation: Callable[[BaseException], bool],
     ) -> None:
         #: Await before an operation takes effect: raises the cancellation if the calling task
@@ -62,7 +66,8 @@ class Backend:
         #: :func:`~streamspec._parking.pending_cancellation`, which first finds the backend).
         self.pending_cancellation = pending_cancellation
         #: Return a fresh token for the calling task to park on (a task for which
-        #: :func:`~streamspec._parking.current_backend` returned this backend).
+        #: :func:`~streamspec._parking.current_backend` returned this backend), which calls
+        #: its argument when the wait is cancelled (see :class:`Token`).
         self.new_token = new_token
         #: Called with the exception that interrupted a wait whose operation completed anyway:
         #: if it is a cancellation, make it strike at the task's next suspension instead and

@@ -15,7 +15,7 @@ goes through Trio's public function.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Generator, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from typing import Any, Final, cast
 
 from outcome import Error, Value
@@ -38,9 +38,10 @@ _ABORTED: Final = 2
 
 
 class _TrioToken:
-    __slots__ = ("_error", "_state", "_task", "_value")
+    __slots__ = ("_error", "_on_cancel", "_state", "_task", "_value")
 
-    def __init__(self) -> None:
+    def __init__(self, on_cancel: Callable[[], None]) -> None:
+        self._on_cancel = on_cancel
         self._task = current_task()
         self._state = _PENDING
         self._value: Any = None
@@ -69,7 +70,9 @@ class _TrioToken:
         reschedule(self._task, Error(exception))
 
     def _abort(self, _raise_cancel: Any) -> Abort:
+        # Trio aborts only a task still parked, never after reschedule().
         self._state = _ABORTED
+        self._on_cancel()
         return Abort.SUCCEEDED
 
     def __await__(self) -> Generator[Any, None, Any]:
