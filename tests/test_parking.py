@@ -13,8 +13,12 @@ show that a copy of that record (in a child task, or in another thread) is not b
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
 import math
 import sys
+import types
+import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 
 import anyio
@@ -22,6 +26,7 @@ import anyio.lowlevel
 import pytest
 
 from streamspec._parking import _asyncio as parking_asyncio
+from streamspec._parking import _base as parking_base
 from streamspec._parking import current_backend, pending_cancellation
 
 pytestmark = pytest.mark.anyio
@@ -53,6 +58,8 @@ def _without_internals() -> Callable[[], Awaitable[None] | None]:
 
 
 _FALLBACK = _without_internals()
+# (The package's own _trio attribute, the backend loaded on first use, hides the module.)
+parking_trio = importlib.import_module("streamspec._parking._trio")
 
 
 async def _answers(*, scopes_only: bool = True) -> tuple[bool, bool]:
@@ -75,6 +82,54 @@ def test_anyio_internals_are_read_directly() -> None:
     # If this fails, AnyIO changed its internals: the fallback keeps streamspec correct, but
     # slower; update _parking/_asyncio.py.
     assert parking_asyncio.SCOPE_INTERNALS
+
+
+def _fresh_copy(module: types.ModuleType) -> types.ModuleType:
+    """Run ``module``'s code again as a new module (its import-time checks included), without
+    touching the module everyone else uses."""
+    assert module.__file__ is not None
+    spec = importlib.util.spec_from_file_location(f"{module.__name__}_copy", module.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    return copy
+
+
+@pytest.mark.parametrize("library", ["anyio", "trio"])
+def test_a_fast_path_that_is_unavailable_is_reported_once(
+    library: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When another library's private state is not what a fast path reads, streamspec falls
+    back to the public API and says so with one FastPathWarning per process, not silently."""
+    monkeypatch.setattr(parking_base, "_reported", set())
+    if library == "anyio":
+        from anyio._backends import _asyncio as anyio_asyncio
+
+        monkeypatch.setattr(anyio_asyncio, "_task_states", {})  # not the map _parking reads
+        module: types.ModuleType = parking_asyncio
+    else:
+        from trio._core import _run
+
+        monkeypatch.setattr(_run.Task, "__attrs_attrs__", ())  # no fields _parking reads
+        module = parking_trio
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        copy = _fresh_copy(module)
+        _fresh_copy(module)  # a second look in the same process stays quiet
+    assert [type(w.message) for w in caught] == [parking_base.FastPathWarning]
+    message = str(caught[0].message)
+    assert f"private state of {library} " in message
+    assert "public checkpoint_if_cancelled()" in message
+    internals = copy.SCOPE_INTERNALS if library == "anyio" else copy.TASK_INTERNALS
+    assert internals is False
+
+
+def test_fast_paths_in_use_are_not_reported() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _fresh_copy(parking_asyncio)
+        _fresh_copy(parking_trio)
 
 
 async def test_no_scope_and_an_uncancelled_scope() -> None:

@@ -26,17 +26,9 @@ The contract a stream relies on, on every backend:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from threading import get_ident
 from typing import Any
 
-from ._asyncio import (
-    ASYNCIO,
-    current_task,
-    get_entry,
-    make_pending_cancellation,
-    remember,
-    running_loop,
-)
+from ._asyncio import ASYNCIO, make_pending_cancellation, running_entry
 from ._base import NO_VALUE, Backend, NoValue, Token, value_despite_interrupt
 
 __all__ = [
@@ -72,18 +64,9 @@ def current_backend() -> Backend:
     to be Trio, the only other backend AnyIO supports; outside a Trio run, Trio raises
     :exc:`RuntimeError` as soon as the stream needs it.
     """
-    # The quick answers first: the task remembered in this context (see _asyncio) is running,
-    # or a Trio task is.
-    entry = get_entry(None)
-    if entry is not None:
-        task = entry[0]()
-        if current_task(entry[1]) is task and task is not None and entry[2] == get_ident():
-            return ASYNCIO
     if getattr(_trio_context, "task", None) is not None:
         return _trio  # type: ignore[return-value]  # set together with _trio_context
-    loop = running_loop()
-    if loop is not None and (task := current_task(loop)) is not None:
-        remember(task, loop)
+    if running_entry() is not None:
         return ASYNCIO
     return _trio or _load_trio()
 

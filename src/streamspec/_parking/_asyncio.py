@@ -13,7 +13,8 @@ delivered, or a cancelled AnyIO cancel scope that no shield hides. Asking AnyIO'
 ``checkpoint_if_cancelled()`` costs about a microsecond (backend dispatch and a coroutine);
 reading AnyIO's scope chain directly costs a third of that. The chain is private to AnyIO,
 so it is read only when, at import, AnyIO's internals look as this module expects;
-otherwise every check goes through AnyIO's public function.
+otherwise every check goes through AnyIO's public function, and a
+:class:`~streamspec._parking._base.FastPathWarning` says so, once.
 """
 
 from __future__ import annotations
@@ -30,15 +31,13 @@ from typing import Any, Final
 
 import anyio.lowlevel
 
-from ._base import Backend, Token
+from ._base import Backend, Token, fast_path_unavailable
 
 __all__ = [
     "ASYNCIO",
     "SCOPE_INTERNALS",
-    "current_task",
-    "get_entry",
     "make_pending_cancellation",
-    "remember",
+    "running_entry",
 ]
 
 #: The running loop or None: the C function behind :func:`asyncio.get_running_loop`.
@@ -87,8 +86,9 @@ def _new_token(on_cancel: Callable[[], None]) -> Token:
 def _defer_cancellation(exception: BaseException) -> bool:
     if not isinstance(exception, asyncio.CancelledError):
         return False
-    task = asyncio.current_task()
-    assert task is not None
+    entry = running_entry()
+    assert entry is not None
+    task: Task[Any] = entry[0]()
     # Request the cancellation again without counting it twice: asyncio.timeout() and
     # TaskGroup compare Task.cancelling() with the requests they made themselves.
     if sys.version_info >= (3, 11):
@@ -121,6 +121,8 @@ def _scope_states() -> dict[Any, Any] | None:
 
 
 _states = _scope_states()
+if _states is None:
+    fast_path_unavailable("anyio", "AnyIO's public checkpoint_if_cancelled()")
 #: Whether the pending-cancellation check reads AnyIO's cancel scopes directly (else it calls
 #: AnyIO's public ``checkpoint_if_cancelled()``).
 SCOPE_INTERNALS: Final = _states is not None
@@ -161,10 +163,10 @@ class _Gone:
 
 #: Where no task state is known yet: a reference that is always dead.
 _dead_ref = weakref.ref(_Gone())
-get_entry = _entry.get
+_get_entry = _entry.get
 
 
-def remember(task: Task[Any], loop: AbstractEventLoop) -> list[Any]:
+def _remember(task: Task[Any], loop: AbstractEventLoop) -> list[Any]:
     """Record ``task`` (the running task of ``loop``) as the running task of its context, and
     return the record."""
     entry = [_task_ref(task), loop, get_ident(), _dead_ref]
@@ -172,38 +174,49 @@ def remember(task: Task[Any], loop: AbstractEventLoop) -> list[Any]:
     return entry
 
 
+def running_entry() -> list[Any] | None:
+    """Return the record of the running asyncio task (see above), made on its first call; None
+    when no asyncio task runs in this thread. The one way the package asks "which asyncio task
+    am I": :func:`~streamspec._parking.current_backend` and the pending-cancellation check
+    both ask it here."""
+    entry = _get_entry(None)
+    if entry is not None:
+        task = entry[0]()
+        if task is not None and current_task(entry[1]) is task and entry[2] == get_ident():
+            return entry
+    loop = running_loop()
+    if loop is None or (task := current_task(loop)) is None:
+        return None
+    return _remember(task, loop)
+
+
 def make_pending_cancellation(otherwise: list[PendingCheck]) -> PendingCheck:
     """Return ``pending_cancellation()`` (see :mod:`streamspec._parking`): the check for an
     asyncio task, and ``otherwise[0]()`` outside any (a list, so that the caller can put the
     check it resolves lazily, Trio's, in place once it has it).
 
-    Everything is inlined in one function, because a buffered receive calls it every time
-    and each Python call level costs as much as a step of the scope walk.
+    Everything but the task lookup (:func:`running_entry`, shared with
+    :func:`~streamspec._parking.current_backend`) is inlined in one function, because a
+    buffered receive calls it every time and each Python call level costs as much as a step
+    of the scope walk.
     """
-    get_loop, get_task, states = running_loop, current_task, _states
-    deliver, entry_of, thread = _deliver, get_entry, get_ident
+    states, deliver, running = _states, _deliver, running_entry
 
     if states is None:
 
         def public_check() -> Awaitable[None] | None:
-            loop = get_loop()
-            if loop is not None and (task := get_task(loop)) is not None:
+            entry = running()
+            if entry is not None and (task := entry[0]()) is not None:
                 return _public_check(task)
             return otherwise[0]()
 
         return public_check
 
     def pending_cancellation() -> Awaitable[None] | None:
-        entry = entry_of(None)
-        if entry is not None:
-            task = entry[0]()
-            if get_task(entry[1]) is not task or task is None or entry[2] != thread():
-                entry = None
+        entry = running()
         if entry is None:
-            loop = get_loop()
-            if loop is None or (task := get_task(loop)) is None:
-                return otherwise[0]()
-            entry = remember(task, loop)
+            return otherwise[0]()
+        task = entry[0]()
         try:
             if task._must_cancel:
                 return deliver()  # a native Task.cancel() (or AnyIO's delivery) not yet raised

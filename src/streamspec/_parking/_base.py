@@ -3,10 +3,57 @@
 from __future__ import annotations
 
 import enum
+import warnings
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
-__all__ = ["NO_VALUE", "Backend", "NoValue", "Token", "value_despite_interrupt"]
+__all__ = [
+    "NO_VALUE",
+    "Backend",
+    "FastPathWarning",
+    "NoValue",
+    "Token",
+    "fast_path_unavailable",
+    "value_despite_interrupt",
+]
+
+
+class FastPathWarning(RuntimeWarning):
+    """A fast path that reads another library's private state is off: streamspec stays
+    correct, only slower."""
+
+
+#: The libraries whose fast path has been reported unavailable in this process.
+_reported: set[str] = set()
+
+
+def fast_path_unavailable(library: str, fallback: str) -> None:
+    """Warn, once per process and library, that the fast path reading ``library``'s private
+    state is off, because that state is not what this version of streamspec expects (a
+    release of ``library`` changed it); ``fallback`` says what is used instead.
+
+    Without the warning the fallback would be silent, and only a benchmark would tell.
+    """
+    if library in _reported:
+        return
+    _reported.add(library)
+    version = _version_of(library)
+    warnings.warn(
+        f"streamspec: the private state of {library} {version} is not what streamspec's fast "
+        f"path reads, so {fallback} is used instead: correct, but slower. Please report it "
+        "with the versions of both.",
+        FastPathWarning,
+        stacklevel=2,
+    )
+
+
+def _version_of(library: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(library)
+    except PackageNotFoundError:
+        return "(version unknown)"
 
 
 class Token(Protocol):

@@ -10,7 +10,8 @@ cancelled", answered without a coroutine: :func:`pending_cancellation` reads the
 task's cancel status the way that function does, and counts the cancel point the same way
 (``trio.testing.assert_checkpoints`` sees it). Those attributes are private to Trio, so they are
 read only when, at import, Trio's task looks as this module expects; otherwise every check
-goes through Trio's public function.
+goes through Trio's public function, and a :class:`~streamspec._parking._base.FastPathWarning`
+says so, once.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from trio.lowlevel import (
     wait_task_rescheduled,
 )
 
-from ._base import Backend
+from ._base import Backend, fast_path_unavailable
 
 __all__ = ["TASK_INTERNALS", "TRIO", "pending_cancellation", "run_context"]
 
@@ -108,6 +109,8 @@ def _run_context() -> Any:
 
 #: Trio's per-thread run context, or None if its internals are not as expected.
 run_context: Final = _run_context()
+if run_context is None:
+    fast_path_unavailable("trio", "Trio's public checkpoint_if_cancelled()")
 _context = run_context
 #: Whether :func:`pending_cancellation` reads Trio's task directly (else it always returns
 #: Trio's public ``checkpoint_if_cancelled()``).
