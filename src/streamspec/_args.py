@@ -50,7 +50,7 @@ _T = TypeVar("_T")
 
 
 def _type_name(value: object) -> str:
-    return type(value).__name__
+    return "None" if value is None else type(value).__name__
 
 
 def count(name: str, value: int, minimum: int) -> int:
@@ -135,7 +135,7 @@ def function(name: str, value: _T) -> _T:
     return value
 
 
-def provides(name: str, value: _T, *methods: str) -> _T:
+def provides(name: str, value: _T, *methods: str, what: str = "a stream") -> _T:
     """Return ``value`` if it has every one of ``methods``, callable: the duck-typed test of a
     stream (or listener) argument, made once at construction so that a wrong object fails
     there, naming the argument, rather than with an :exc:`AttributeError` at first use.
@@ -144,15 +144,12 @@ def provides(name: str, value: _T, *methods: str) -> _T:
     receive stream ``provides("receive_stream", s, "receive", "aclose")``. Typed attributes are
     not required (AnyIO's streams always have them, and wrappers read them lazily).
 
+    :param what: what ``value`` should be, for the message: ``"a listener"``, say.
     :raises TypeError: ``value`` lacks one of ``methods``; the message names the first missing.
     """
     for method in methods:
         if not callable(getattr(value, method, None)):
-            raise TypeError(
-                f"{name} must be a stream with {method}(), not {_type_name(value)}"
-                if value is not None
-                else f"{name} must be a stream, not None"
-            )
+            raise TypeError(f"{name} must be {what} with {method}(), not {_type_name(value)}")
     return value
 
 

@@ -63,7 +63,7 @@ async def aclose_all(resources: Iterable[AsyncResource]) -> None:
             f"resources must be an iterable of resources, not {type(resources).__name__}"
         ) from None
     for index, resource in enumerate(resources):
-        provides(f"resources[{index}]", resource, "aclose")
+        provides(f"resources[{index}]", resource, "aclose", what="a resource")
     errors: list[BaseException] = []
     for resource in resources:
         try:
@@ -225,7 +225,7 @@ class MultiListener(anyio.abc.Listener[T_Stream], Generic[T_Stream]):
             raise TypeError(f"listeners must be a sequence, not {type(listeners).__name__}")
         # All checked before any MultiListener among them is emptied.
         for index, listener in enumerate(listeners):
-            provides(f"listeners[{index}]", listener, "serve", "aclose")
+            provides(f"listeners[{index}]", listener, "serve", "aclose", what="a listener")
         flat: list[Listener[T_Stream]] = []
         for listener in listeners:
             if isinstance(listener, (MultiListener, anyio.streams.stapled.MultiListener)):

@@ -107,7 +107,7 @@ def drawn_split(data: DataObject, *, max_cuts: int = 8) -> Callable[[bytes], lis
     :raises ValueError: ``max_cuts`` is negative.
     """
     max_cuts = count("max_cuts", max_cuts, 0)
-    provides("data", data, "draw")
+    provides("data", data, "draw", what="Hypothesis's st.data()")
     from hypothesis import strategies as st
 
     def split(sent: bytes) -> list[int]:

@@ -30,6 +30,12 @@ from .protocols import (
 __all__ = ["TextConnectable", "TextReceiveStream", "TextSendStream", "TextStream"]
 
 
+class _UnknownCodec(LookupError, ValueError):
+    """An encoding or error handler that :mod:`codecs` does not know: a :exc:`LookupError`, as
+    the codec machinery (and AnyIO) raise, and a :exc:`ValueError`, as the package raises for
+    every bad argument value."""
+
+
 def _check_codec(encoding: str, errors: str) -> None:
     """Fail now, at construction, on a name that would only fail later, mid-stream.
 
@@ -39,22 +45,22 @@ def _check_codec(encoding: str, errors: str) -> None:
     :raises TypeError: ``encoding`` or ``errors`` is not a string.
     :raises ValueError: ``encoding`` or ``errors`` holds a NUL character.
     :raises LookupError: ``encoding`` is unknown or not a text encoding, or ``errors`` names
-        no registered error handler.
+        no registered error handler (an error that is also a ValueError).
     """
     string("encoding", encoding)
     string("errors", errors)
     try:
         info = codecs.lookup(encoding)
     except LookupError:
-        raise LookupError(f"encoding={encoding!r} is not a known codec") from None
+        raise _UnknownCodec(f"encoding={encoding!r} is not a known codec") from None
     # The stdlib marks bytes-to-bytes and str-to-str codecs ("hex", "zlib", "rot13") as not
     # text encodings; io.TextIOWrapper refuses them the same way.
     if not getattr(info, "_is_text_encoding", True):
-        raise LookupError(f"encoding={encoding!r} is not a text encoding")
+        raise _UnknownCodec(f"encoding={encoding!r} is not a text encoding")
     try:
         codecs.lookup_error(errors)
     except LookupError:
-        raise LookupError(f"errors={errors!r} is not a registered error handler") from None
+        raise _UnknownCodec(f"errors={errors!r} is not a registered error handler") from None
 
 
 class TextReceiveStream(anyio.abc.ObjectReceiveStream[str]):
@@ -80,7 +86,8 @@ class TextReceiveStream(anyio.abc.ObjectReceiveStream[str]):
         ``"ignore"``.
     :raises LookupError: ``encoding`` is unknown or not a text encoding (such as ``"hex"``),
         or ``errors`` names no registered handler: checked here, because the codec machinery
-        would otherwise notice a bad handler only at the first undecodable byte.
+        would otherwise notice a bad handler only at the first undecodable byte. The error is
+        also a :exc:`ValueError`, as every bad argument value of the package.
     :raises TypeError: ``transport_stream`` has no ``receive()`` or ``aclose()``; or
         ``encoding`` or ``errors`` is not a string.
     """

@@ -59,9 +59,12 @@ class StreamReaderWriterByteStream(anyio.abc.ByteStream):
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = provides("reader", reader, "read")
+        self._reader = provides("reader", reader, "read", what="a StreamReader")
         self._writer = provides(
-            "writer", writer, "write", "drain", "is_closing", "write_eof", "can_write_eof", "close"
+            "writer",
+            writer,
+            *("write", "drain", "is_closing", "write_eof", "can_write_eof", "close"),
+            what="a StreamWriter",
         )
         self._closed = False
         self._eof_sent = False

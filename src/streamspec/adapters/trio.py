@@ -255,7 +255,7 @@ class TrioObjectReceiveStream(anyio.abc.ObjectReceiveStream[T_co], Generic[T_co]
     """A ``trio.abc.ReceiveChannel`` as an object receive stream."""
 
     def __init__(self, channel: trio.abc.ReceiveChannel[T_co]) -> None:
-        provides("channel", channel, "receive", "aclose")
+        provides("channel", channel, "receive", "aclose", what="a Trio channel")
         self._channel = channel
 
     async def receive(self) -> T_co:
@@ -273,7 +273,7 @@ class TrioObjectSendStream(anyio.abc.ObjectSendStream[T_contra], Generic[T_contr
     """A ``trio.abc.SendChannel`` as an object send stream."""
 
     def __init__(self, channel: trio.abc.SendChannel[T_contra]) -> None:
-        provides("channel", channel, "send", "aclose")
+        provides("channel", channel, "send", "aclose", what="a Trio channel")
         self._channel = channel
 
     async def send(self, item: T_contra) -> None:
@@ -311,7 +311,7 @@ class TrioListener(anyio.abc.Listener[ByteStream]):
     """A ``trio.abc.Listener`` of Trio streams as a listener of byte streams."""
 
     def __init__(self, listener: trio.abc.Listener[trio.abc.Stream]) -> None:
-        provides("listener", listener, "accept", "aclose")
+        provides("listener", listener, "accept", "aclose", what="a Trio listener")
         self._listener = listener
 
     async def serve(
