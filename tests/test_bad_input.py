@@ -73,7 +73,8 @@ def refused(call: Callable[[], object], name: str) -> None:
 
 
 async def refused_async(call: Callable[[], Any], name: str) -> None:
-    with pytest.raises((TypeError, ValueError)) as info:
+    # A bad value taken for a good one could wait for data forever: fail instead.
+    with pytest.raises((TypeError, ValueError)) as info, anyio.fail_after(5):
         await call()
     assert re.match(rf"{re.escape(name)}(?!\w)", str(info.value)), (name, info.value)
 
