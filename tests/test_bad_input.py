@@ -13,11 +13,11 @@ import math
 import re
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from streamspec import create_memory_object_stream
@@ -287,3 +287,30 @@ async def test_fake_streams_refuse_bad_max_bytes(bad: object) -> None:
     await left.send(b"kept")
     await refused_async(lambda: right.receive(bad), "max_bytes")  # type: ignore[arg-type]
     assert await right.receive() == b"kept"
+
+
+class _Listener:
+    """A listener that inherits from nothing and records whether it was served."""
+
+    served = False
+
+    async def serve(self, handler: Any, task_group: Any = None) -> None:
+        self.served = True
+
+    async def aclose(self) -> None:
+        pass
+
+
+@given(
+    bad=st.one_of(st.integers(), st.text(max_size=2), st.none(), st.builds(object)),
+    argument=st.sampled_from(["handler", "task_group"]),
+)
+async def test_serve_refuses_a_bad_handler_or_task_group_before_serving(
+    bad: object, argument: str
+) -> None:
+    assume(not (argument == "task_group" and bad is None))  # None is the default
+    listener = _Listener()
+    multi: MultiListener[Any] = MultiListener([cast(Any, listener)])
+    arguments: dict[str, Any] = {"handler": print, "task_group": None, argument: bad}
+    await refused_async(lambda: multi.serve(**arguments), argument)
+    assert not listener.served

@@ -42,6 +42,7 @@ __all__ = [
     "function",
     "instance",
     "provides",
+    "serve_arguments",
     "string",
     "takes_max_bytes",
 ]
@@ -151,6 +152,19 @@ def provides(name: str, value: _T, *methods: str, what: str = "a stream") -> _T:
         if not callable(getattr(value, method, None)):
             raise TypeError(f"{name} must be {what} with {method}(), not {_type_name(value)}")
     return value
+
+
+def serve_arguments(handler: object, task_group: object) -> None:
+    """Check the arguments of a listener's ``serve(handler, task_group=None)``, before it
+    accepts anything: otherwise a bad handler would fail in each connection's task, far from
+    the call.
+
+    :raises TypeError: ``handler`` is not callable, or ``task_group`` is neither None nor
+        something with ``start_soon()``.
+    """
+    function("handler", handler)
+    if task_group is not None:
+        provides("task_group", task_group, "start_soon", what="a task group")
 
 
 _POSITIONAL = (

@@ -17,7 +17,7 @@ import anyio
 import anyio.abc
 import anyio.streams.stapled
 
-from ._args import count, provides
+from ._args import count, provides, serve_arguments
 from ._serving import contained, serve_listener
 from .protocols import (
     AsyncResource,
@@ -255,7 +255,9 @@ class MultiListener(anyio.abc.Listener[T_Stream], Generic[T_Stream]):
         ``serve()`` is its own.
 
         :raises ~anyio.ClosedResourceError: this listener was closed before the call.
+        :raises TypeError: ``handler`` is not callable, or ``task_group`` is not a task group.
         """
+        serve_arguments(handler, task_group)
         if self._closed:
             raise anyio.ClosedResourceError
         task = contained(handler, _logger)

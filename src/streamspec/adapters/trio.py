@@ -34,7 +34,7 @@ from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
-from .._args import count, flag, provides
+from .._args import count, flag, provides, serve_arguments
 from .._busy import BusyGuard
 from .._serving import (
     accept_forever,
@@ -327,7 +327,9 @@ class TrioListener(anyio.abc.Listener[ByteStream]):
         ``streamspec.adapters.trio`` logger. Anything else ``handler`` raises propagates.
 
         :raises ~anyio.ClosedResourceError: the listener was closed, before or during the call.
+        :raises TypeError: ``handler`` is not callable, or ``task_group`` is not a task group.
         """
+        serve_arguments(handler, task_group)
         task = contained(handler, _logger)
         async with AsyncExitStack() as stack:
             if task_group is None:
@@ -634,7 +636,11 @@ class TrioTLSListener(anyio.abc.Listener[TrioTLSStream]):
         """Serve as the wrapped listener does, handing ``handler`` each connection after its
         TLS handshake, with :meth:`streamspec.tls.TLSListener.serve`'s guarantees: a failure
         a client causes in its own connection stays there, and AnyIO's and streamspec's
-        listeners ride out running out of file descriptors."""
+        listeners ride out running out of file descriptors.
+
+        :raises TypeError: ``handler`` is not callable, or ``task_group`` is not a task group.
+        """
+        serve_arguments(handler, task_group)
 
         async def handshake_then_handle(transport: ByteStream) -> None:
             peer = remember_peer(transport)
