@@ -64,10 +64,12 @@ def current_backend() -> Backend:
     to be Trio, the only other backend AnyIO supports; outside a Trio run, Trio raises
     :exc:`RuntimeError` as soon as the stream needs it.
     """
-    if getattr(_trio_context, "task", None) is not None:
-        return _trio  # type: ignore[return-value]  # set together with _trio_context
+    # asyncio first: once Trio is loaded, asking its thread-local run context costs more
+    # than the whole asyncio lookup, and asyncio programs should not pay for Trio.
     if running_entry() is not None:
         return ASYNCIO
+    if getattr(_trio_context, "task", None) is not None:
+        return _trio  # type: ignore[return-value]  # set together with _trio_context
     return _trio or _load_trio()
 
 
