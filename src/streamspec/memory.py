@@ -101,17 +101,6 @@ class _StreamState(Generic[T]):
         else:
             self.buffer.appendleft(item)
 
-    def statistics(self) -> MemoryObjectStreamStatistics:
-        """This stream's current figures, the same whichever end asks."""
-        return MemoryObjectStreamStatistics(
-            current_buffer_used=len(self.buffer),
-            max_buffer_size=self.max_buffer_size,
-            open_send_streams=self.open_send_streams,
-            open_receive_streams=self.open_receive_streams,
-            tasks_waiting_send=self.parked_senders.waiting,
-            tasks_waiting_receive=self.parked_receivers.waiting,
-        )
-
 
 class _WaitQueue(deque[_Entry]):
     """Parked tasks, oldest first; each entry starts with the task's token, ends with its handle.
@@ -235,7 +224,16 @@ class _Handle:
         a task whose wait was cancelled no longer counts, even before it resumes. The call
         takes constant time, however many tasks wait.
         """
-        return self._state.statistics()
+        state = self._state
+        # Positional, in the record's field order: keywords would double the cost of the call.
+        return MemoryObjectStreamStatistics(
+            len(state.buffer),  # current_buffer_used
+            state.max_buffer_size,
+            state.open_send_streams,
+            state.open_receive_streams,
+            state.parked_senders.waiting,  # tasks_waiting_send
+            state.parked_receivers.waiting,  # tasks_waiting_receive
+        )
 
     def __enter__(self) -> Self:
         return self
