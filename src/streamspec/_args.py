@@ -2,7 +2,7 @@
 them word their errors alike, and the one way they tell a byte stream from an object stream of
 bytes.
 
-The policy (DESIGN's rule for bad input): a bad argument raises at the call, before anything
+The policy (the project's rule for bad input): a bad argument raises at the call, before anything
 changes, :exc:`TypeError` for the wrong kind of value and :exc:`ValueError` for a value of the
 right kind out of range, and the message starts with the argument's name. Each helper here
 returns the value it checked (converted where that is part of the check, such as an
