@@ -124,7 +124,7 @@ class _WaitQueue(deque[_Entry]):
         super().__init__()
         self._abandoned = 0
         #: How many parked tasks still wait (abandoned entries do not count).
-        self.waiting = 0
+        self.waiting: int = 0
         #: What a token of this queue calls when its wait is cancelled (one bound method,
         #: made once rather than per park).
         self.cancelled: Callable[[], None] = self._one_cancelled

@@ -154,7 +154,7 @@ class Wire(Generic[T]):
         connection.wires.append(self)
         self.split = split
         #: Whether one receive may return several pieces at once (byte wires only).
-        self.merge = flag("merge", merge)
+        self.merge: bool = flag("merge", merge)
         self._visible: deque[T] = deque()
         self._held: deque[T] = deque()
         self._holding = False
@@ -180,7 +180,7 @@ class Wire(Generic[T]):
 
     @split.setter
     def split(self, split: Split) -> None:
-        self._split = _check_split(split)
+        self._split: Split = _check_split(split)
 
     @property
     def accepted(self) -> int:
