@@ -501,6 +501,15 @@ async def test_tls_send_eof_and_bad_arguments() -> None:
         await TrioTLSStream.wrap(client_end, ssl_context=object())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="hostname"):
         await TrioTLSStream.wrap(client_end, server_side=True, hostname="localhost")
+    for hostname in (None, ""):
+        with pytest.raises(ValueError, match="hostname is required on the client side"):
+            await TrioTLSStream.wrap(client_end, server_side=False, hostname=hostname)
+    with pytest.raises(ValueError, match="hostname must not contain NUL"):
+        await TrioTLSStream.wrap(client_end, hostname="localhost\0x")
+    with pytest.raises(TypeError, match="server_side must be a bool or None, not str"):
+        await TrioTLSStream.wrap(client_end, server_side="no")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="transport_stream must be a stream with send"):
+        await TrioTLSStream.wrap(object(), hostname="localhost")  # type: ignore[arg-type]
     client, server = await tls_pair(client_end, server_end)
     as_protocol: TLSByteStream = client  # mypy checks the shape, isinstance the methods
     assert isinstance(as_protocol, TLSByteStream)

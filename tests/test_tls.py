@@ -684,6 +684,60 @@ async def test_wrap_checks_its_arguments(client_context: ssl.SSLContext) -> None
             await TLSStream.wrap(
                 client_transport, hostname="bad..\u00fc", ssl_context=client_context
             )
+        with pytest.raises(ValueError, match="hostname must not contain NUL"):
+            await TLSStream.wrap(
+                client_transport, hostname="localhost\0.evil", ssl_context=client_context
+            )
+        with pytest.raises(TypeError, match="server_side must be a bool or None, not str"):
+            await TLSStream.wrap(client_transport, server_side="no", hostname="localhost")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="standard_compatible must be a bool, not int"):
+            await TLSStream.wrap(client_transport, hostname="x", standard_compatible=0)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="transport_stream must be a stream with send"):
+            await TLSStream.wrap(b"not a stream", hostname="localhost")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="transport_stream must be a stream"):
+            await TLSStream.wrap(None, server_side=True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("hostname", [None, ""])
+async def test_a_client_without_a_hostname_is_refused_unless_its_context_says_so(
+    hostname: str | None, server_context: ssl.SSLContext, ca: trustme.CA
+) -> None:
+    async with memory_pair() as (client_transport, server_transport):
+        for context in (None, ssl.create_default_context()):
+            with pytest.raises(ValueError, match="hostname is required on the client side"):
+                await TLSStream.wrap(
+                    client_transport, server_side=False, hostname=hostname, ssl_context=context
+                )
+        # A caller who turns the name check off on purpose gets what it asked for: the chain
+        # is verified, the name is not.
+        blind = ssl.create_default_context()
+        blind.check_hostname = False
+        ca.configure_trust(blind)
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(
+                    functools.partial(TLSStream.wrap, server_transport, ssl_context=server_context)
+                )
+                client = await TLSStream.wrap(
+                    client_transport, server_side=False, hostname=hostname, ssl_context=blind
+                )
+        async with client:
+            # The refused wraps sent nothing: this handshake found fresh transports.
+            assert client.extra(TLSAttribute.server_side) is False
+            assert client.extra(TLSAttribute.tls_version) == "TLSv1.3"
+
+
+async def test_receive_refuses_a_bool_as_max_bytes(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    async with tls_pair("memory", server_context, client_context) as (client, server):
+        await server.send(b"kept")
+        for bad in (True, False):
+            with pytest.raises(TypeError, match="max_bytes must be an int, not bool"):
+                await client.receive(bad)
+        with pytest.raises(TypeError, match="max_bytes"):
+            await client.receive("5")  # type: ignore[arg-type]
+        assert await client.receive() == b"kept"
 
 
 # -- endings ------------------------------------------------------------------------------------

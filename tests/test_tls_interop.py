@@ -211,6 +211,57 @@ async def test_our_client_talks_to_a_stdlib_ssl_server(
     assert outcome == ["unwrapped"]
 
 
+#: Closes in a row in the unwrap test: 30 of 30 failed over TLS 1.3 before aclose() took in the
+#: server's session tickets, so a pass here is not luck.
+GRACEFUL_CLOSES = 30
+
+
+@pytest.mark.parametrize(
+    "version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3], ids=["TLSv1.2", "TLSv1.3"]
+)
+async def test_a_stdlib_server_unwraps_cleanly_after_our_aclose(
+    version: ssl.TLSVersion, server_cert: trustme.LeafCert, client_context: ssl.SSLContext
+) -> None:
+    # The server ends each session as a polite peer does: SSLSocket.unwrap() sends its
+    # close_notify and waits for ours. A client that closes its socket with bytes still unread
+    # in it (over TLS 1.3, the session tickets the server sends after the handshake) makes the
+    # kernel reset the connection, and unwrap() fails with a reset or a broken pipe.
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_cert.configure_cert(server_context)
+    server_context.minimum_version = server_context.maximum_version = version
+    outcomes: list[object] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(GRACEFUL_CLOSES):
+            connection, _ = listener.accept()
+            connection.settimeout(10)
+            try:
+                with server_context.wrap_socket(connection, server_side=True) as tls:
+                    tls.unwrap().close()
+                outcomes.append("unwrapped")
+            except Exception as exc:
+                outcomes.append(exc)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with anyio.fail_after(30):
+            for _ in range(GRACEFUL_CLOSES):
+                transport = await anyio.connect_tcp("127.0.0.1", port)
+                client = await TLSStream.wrap(
+                    transport, hostname="localhost", ssl_context=client_context
+                )
+                assert client.extra(TLSAttribute.tls_version) == version.name.replace("_", ".")
+                await client.aclose()
+            await anyio.to_thread.run_sync(thread.join)
+    finally:
+        listener.close()
+        thread.join(10)
+    assert outcomes == ["unwrapped"] * GRACEFUL_CLOSES
+
+
 # -- openssl s_client against our listener ------------------------------------------------------
 
 

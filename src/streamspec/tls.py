@@ -3,37 +3,24 @@
 A drop-in for :mod:`anyio.streams.tls` (same names, signatures, exceptions and attribute keys),
 with the differences the TLS guide (``docs/guide/tls.rst``) lists.
 
-How a :class:`TLSStream` works. One :class:`ssl.SSLObject` does the TLS; two
-:class:`ssl.MemoryBIO` buffers connect it to the transport: ``incoming`` holds ciphertext read
-from the transport and not yet decrypted, ``outgoing`` ciphertext written by the ``ssl`` object
-and not yet sent. One task may receive while another sends, and both drive the same ``ssl``
-object (a receive may have to answer a TLS 1.3 key update, a send may have to wait for a TLS 1.2
-renegotiation). These rules keep that safe:
-
-1. Ciphertext leaves only through :meth:`TLSStream._flush` (or the copy of it written out in
-   ``send()``), under the flush lock. The holder sends until ``outgoing`` is empty, so bytes
-   the ``ssl`` object writes while it waits on the transport go out after the ones before
-   them, sent by the holder itself.
-2. Ciphertext enters only through :meth:`TLSStream._pull` (or the copy of it written out in
-   ``receive()``), under the pull lock. A task that waited for that lock while another one
-   read does not read again: the ``ssl`` object has new bytes to try first.
-3. Nobody holds the flush lock while waiting for incoming bytes, and whoever is about to wait
-   for them first flushes: the peer may be waiting for what we wrote.
-4. ``send()`` encrypts and flushes at most :data:`_SEND_SLICE` bytes at a time, so a huge
-   ``send()`` never holds all its ciphertext in memory. A ``send()`` that fails or is
-   cancelled after it began encrypting breaks the stream: a lost TLS record makes every later
-   one undecryptable to the peer.
+How a :class:`TLSStream` works: a :class:`~streamspec._tls_session.TLSSession` holds the TLS
+session (the ``ssl`` object, its two buffers, plaintext decrypted ahead, and one state value
+with its table of transitions) and never waits; a :class:`~streamspec._tls_wire.WireDriver`
+is the only code that awaits the transport, and every operation goes through its
+:meth:`~streamspec._tls_wire.WireDriver.retry`. The rules that let one task receive while
+another sends are stated once, in :mod:`streamspec._tls_wire`. This class checks arguments,
+keeps out a second concurrent receiver or sender, and decides what each operation asks of the
+two.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -51,52 +38,20 @@ from ._serving import (
     run_connection,
     serve_listener,
 )
-from ._tls_errors import Failure, Phase, classify, translate
+from ._tls_errors import Phase
+from ._tls_session import State, TLSSession
+from ._tls_wire import SEND_SLICE, WireDriver
 from .protocols import AnyByteStream, AnyByteStreamConnectable, AsyncResource
+from .tls_common import tls_attributes, wrap_settings
 
 __all__ = ["TLSAttribute", "TLSConnectable", "TLSListener", "TLSStream", "tls_attributes"]
 
-_T = TypeVar("_T")
-
 _logger = logging.getLogger(__name__)
-
-#: Plaintext encrypted per transport send: the most ciphertext a ``send()`` holds at once.
-_SEND_SLICE = 256 * 1024
-#: What a read from a byte-stream transport asks for: several full TLS records at once.
-_TRANSPORT_READ_SIZE = 256 * 1024
-#: The most plaintext one TLS record carries: one ``SSLObject.read()`` never returns more, so
-#: asking for more would only allocate memory to give back.
-_RECORD_PLAINTEXT = 16384
-
-
-def _encode_hostname(hostname: str) -> str:
-    """Return ``hostname`` as the ASCII name a certificate carries, converting an
-    internationalised name with IDNA 2008 and UTS #46 (as AnyIO and browsers do; the ``ssl``
-    module's own conversion is IDNA 2003, which maps ``ß`` to ``ss`` and so names another host).
-
-    :raises ValueError: ``hostname`` is not a valid internationalised domain name.
-    """
-    if hostname.isascii():
-        return hostname
-    import idna  # AnyIO depends on idna; only non-ASCII names need it.
-
-    try:
-        return idna.encode(hostname, uts46=True).decode("ascii")
-    except idna.IDNAError as exc:
-        raise ValueError(f"hostname {hostname!r} is not a valid domain name: {exc}") from exc
 
 
 def _slices(plaintext: memoryview, size: int) -> Iterable[memoryview]:
-    """The slices of a big ``send()``, made one at a time as they are encrypted (rule 4)."""
-    return (plaintext[at : at + _SEND_SLICE] for at in range(0, size, _SEND_SLICE))
-
-
-def _transport_reader(transport: AnyByteStream) -> Callable[[], Any]:
-    """Return a call that reads the transport's next chunk: a large one from a byte stream, the
-    next item from an object stream of bytes (whose ``receive()`` takes no size)."""
-    if isinstance(transport, anyio.abc.ByteReceiveStream):
-        return functools.partial(transport.receive, _TRANSPORT_READ_SIZE)
-    return transport.receive
+    """The slices of a big ``send()``, made one at a time as they are encrypted."""
+    return (plaintext[at : at + SEND_SLICE] for at in range(0, size, SEND_SLICE))
 
 
 async def _close_at_once(resource: AsyncResource) -> None:
@@ -107,65 +62,12 @@ async def _close_at_once(resource: AsyncResource) -> None:
         await resource.aclose()
 
 
-def _wrap_settings(
-    server_side: bool | None, hostname: str | None, ssl_context: ssl.SSLContext | None
-) -> tuple[bool, ssl.SSLContext]:
-    """The side and the settings a ``wrap()`` with these arguments uses, with AnyIO's
-    defaults: a server when no ``hostname`` is given, and :func:`ssl.create_default_context`
-    for that side's purpose (shared with the Trio adapter's ``wrap()``).
-
-    :raises TypeError: ``hostname`` is not a str (or None), or ``ssl_context`` is not an
-        :class:`ssl.SSLContext`.
-    :raises ValueError: a server was given a ``hostname``.
-    """
-    if hostname is not None and not isinstance(hostname, str):
-        raise TypeError(f"hostname must be a str or None, not {type(hostname).__name__}")
-    if server_side is None:
-        server_side = not hostname
-    if ssl_context is None:
-        purpose = ssl.Purpose.CLIENT_AUTH if server_side else ssl.Purpose.SERVER_AUTH
-        ssl_context = ssl.create_default_context(purpose)
-    elif not isinstance(ssl_context, ssl.SSLContext):
-        raise TypeError(f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}")
-    if hostname and server_side:
-        raise ValueError("hostname is for the client side; a server does not check one")
-    return server_side, ssl_context
-
-
 def _as_bytes(item: object) -> memoryview:
     """A bytes-like ``item`` as a memoryview of bytes, or a TypeError naming ``item``."""
     try:
         return memoryview(item).cast("B")  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"item must be bytes, not {type(item).__name__}") from None
-
-
-class _Mutex:
-    """A lock for the tasks of one stream (at most a sender, a receiver and a closer), used as
-    ``if lock.held: await lock.wait_free()``, then ``lock.held = True`` before the next
-    ``await`` and, in a ``finally``, ``lock.release()``. Taking it when it is free costs a flag
-    and no call, which shows in bulk transfers; a task that finds it taken waits for a release
-    and checks again. Cancelling a waiting task leaves nothing to undo."""
-
-    __slots__ = ("_released", "held")
-
-    def __init__(self) -> None:
-        #: Whether a task holds the lock.
-        self.held = False
-        self._released: anyio.Event | None = None
-
-    async def wait_free(self) -> None:
-        """Return once the lock is free; take it before the next ``await``."""
-        while self.held:
-            if self._released is None:
-                self._released = anyio.Event()
-            await self._released.wait()
-
-    def release(self) -> None:
-        self.held = False
-        if self._released is not None:
-            self._released.set()
-            self._released = None
 
 
 class _Guard:
@@ -187,29 +89,6 @@ class _Guard:
 
     def __exit__(self, *exc_info: object) -> None:
         self.busy = False
-
-
-def tls_attributes(
-    ssl_object: ssl.SSLObject, standard_compatible: bool
-) -> dict[Any, Callable[[], Any]]:
-    """Every :class:`~anyio.streams.tls.TLSAttribute` of a TLS session, read from its
-    ``ssl_object`` when asked (shared with the Trio adapter, whose sessions are SSLObjects too).
-    """
-    return {
-        TLSAttribute.alpn_protocol: ssl_object.selected_alpn_protocol,
-        TLSAttribute.channel_binding_tls_unique: ssl_object.get_channel_binding,
-        TLSAttribute.cipher: ssl_object.cipher,
-        TLSAttribute.peer_certificate: lambda: ssl_object.getpeercert(False),
-        TLSAttribute.peer_certificate_binary: lambda: ssl_object.getpeercert(True),
-        TLSAttribute.server_side: lambda: ssl_object.server_side,
-        # Only a server knows which ciphers both sides offered.
-        TLSAttribute.shared_ciphers: lambda: (
-            ssl_object.shared_ciphers() if ssl_object.server_side else None
-        ),
-        TLSAttribute.ssl_object: lambda: ssl_object,
-        TLSAttribute.standard_compatible: lambda: standard_compatible,
-        TLSAttribute.tls_version: ssl_object.version,
-    }
 
 
 class TLSStream(anyio.abc.ByteStream):
@@ -250,22 +129,11 @@ class TLSStream(anyio.abc.ByteStream):
         """Not public: use :meth:`wrap`, which also does the handshake."""
         self.transport_stream = transport_stream
         self.standard_compatible = standard_compatible
-        self._ssl_object = ssl_object
-        self._incoming = incoming
-        self._outgoing = outgoing
-        self._read_transport = _transport_reader(transport_stream)
-        self._flush_lock = _Mutex()
-        self._pull_lock = _Mutex()
-        self._chunks_pulled = 0  # lets a task waiting on the pull lock see that another read
+        session = TLSSession(ssl_object, incoming, outgoing, standard_compatible)
+        self._session = session
+        self._wire = WireDriver(session, transport_stream)
         self._receive_guard = _Guard("receiving from")
         self._send_guard = _Guard("sending to")
-        # Plaintext decrypted before it was asked for: only send_eof() puts any here.
-        self._unread = bytearray()
-        self._transport_ended = False  # the transport's EOF was fed to the ssl object
-        self._peer_finished = False  # the TLS data from the peer has ended (EndOfStream)
-        self._broken_by: BaseException | None = None
-        self._close_notify_sent = False
-        self._closed = False
 
     # -- making one -----------------------------------------------------------------------------
 
@@ -286,8 +154,10 @@ class TLSStream(anyio.abc.ByteStream):
         :param server_side: whether this is the server end; by default it is when no
             ``hostname`` is given.
         :param hostname: the peer's host name. A client checks the server's certificate
-            against it; an internationalised name is converted with IDNA 2008 (UTS #46), so
-            ``"bücher.example"`` verifies against a certificate for
+            against it, and must be given one unless its ``ssl_context`` has
+            :attr:`~ssl.SSLContext.check_hostname` off (without a name, any trusted
+            certificate for any host would do). An internationalised name is converted with
+            IDNA 2008 (UTS #46), so ``"bücher.example"`` verifies against a certificate for
             ``"xn--bcher-kva.example"``.
         :param ssl_context: the settings; by default :func:`ssl.create_default_context` for
             the right purpose (a client verifies the server against the system's trusted CAs
@@ -306,41 +176,43 @@ class TLSStream(anyio.abc.ByteStream):
             that are not TLS.
         :raises ~anyio.BrokenResourceError: the transport ended or failed before the handshake
             completed (whatever ``standard_compatible`` says).
-        :raises TypeError: ``hostname`` is not a str (or None), or ``ssl_context`` is not an
-            :class:`ssl.SSLContext`.
-        :raises ValueError: ``hostname`` is not a valid domain name, or a server was given a
+        :raises TypeError: ``transport_stream`` is not a stream, ``server_side`` or
+            ``standard_compatible`` is not a bool, ``hostname`` is not a str (or None), or
+            ``ssl_context`` is not an :class:`ssl.SSLContext`.
+        :raises ValueError: a client has no ``hostname`` and its context checks host names;
+            ``hostname`` holds a NUL or is not a valid domain name; a server was given a
             ``hostname``.
 
         When the handshake fails, the transport is left open for the caller to close. Our
         side's alert, if OpenSSL wrote one, is sent before the exception is raised.
         """
-        server_side, ssl_context = _wrap_settings(server_side, hostname, ssl_context)
+        settings = wrap_settings(
+            transport_stream,
+            server_side=server_side,
+            hostname=hostname,
+            ssl_context=ssl_context,
+            standard_compatible=standard_compatible,
+        )
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         make_ssl_object = functools.partial(
-            ssl_context.wrap_bio,
+            settings.ssl_context.wrap_bio,
             incoming,
             outgoing,
-            server_side=server_side,
-            server_hostname=_encode_hostname(hostname) if hostname else None,
+            server_side=settings.server_side,
+            server_hostname=settings.server_hostname,
         )
-        if type(ssl_context) is ssl.SSLContext:
+        if type(settings.ssl_context) is ssl.SSLContext:
             ssl_object = make_ssl_object()
         else:
             ssl_object = await anyio.to_thread.run_sync(make_ssl_object)
-        stream = cls(
-            transport_stream,
-            standard_compatible,
-            ssl_object,
-            incoming,
-            outgoing,
-        )
-        if server_side:
+        stream = cls(transport_stream, standard_compatible, ssl_object, incoming, outgoing)
+        wire = stream._wire
+        if settings.server_side:
             # A server's handshake starts with the client's hello: read it first, rather
             # than let the first do_handshake() find nothing and ask for it.
-            await stream._pull()
-        await stream._drive(ssl_object.do_handshake, phase=Phase.HANDSHAKE)
-        if outgoing.pending:  # our side's last flight (a client's Finished)
-            await stream._flush()
+            await wire.await_input()
+        await wire.retry(ssl_object.do_handshake, phase=Phase.HANDSHAKE)
+        stream._session.handshake_done()
         return stream
 
     # -- the byte stream ------------------------------------------------------------------------
@@ -351,7 +223,8 @@ class TLSStream(anyio.abc.ByteStream):
         already decrypted or decryptable (up to ``max_bytes``) and waits only when there is
         none.
 
-        :raises TypeError: ``max_bytes`` is not an integer; nothing is read.
+        :raises TypeError: ``max_bytes`` is not an integer (a ``bool`` is not one); nothing is
+            read.
         :raises ValueError: ``max_bytes`` is less than 1; nothing is read.
             [BYTE-MAX-BYTES-INVALID]
         :raises ~anyio.EndOfStream: the peer sent ``close_notify``; or, when
@@ -368,63 +241,35 @@ class TLSStream(anyio.abc.ByteStream):
         first, the transport's ``receive()`` is that checkpoint (as every AnyIO stream's is).
         """
         if type(max_bytes) is not int or max_bytes < 1:
+            if isinstance(max_bytes, bool):
+                raise TypeError("max_bytes must be an int, not bool")
             max_bytes = count("max_bytes", max_bytes, 1)
-        # The guard is written out, as in send().
+        # The guard is written out, as in send(): a call per receive shows in bulk transfers.
         guard = self._receive_guard
         if guard.busy:
             raise anyio.BusyResourceError(guard.action)
         guard.busy = True
         try:
-            # When nothing can be returned without reading the transport (the usual case in a
-            # busy stream), the transport's receive() comes first and is the checkpoint, as
-            # every AnyIO stream's is; the cancellation check is then left to it.
-            must_read = self._must_read_transport()
-            if must_read and not self._pull_lock.held:
-                # _pull(), written out: a coroutine call per receive shows in bulk transfers.
-                backend = None
-                self._pull_lock.held = True
-                try:
-                    chunk = await self._read_transport()
-                except anyio.EndOfStream:
-                    self._incoming.write_eof()
-                    self._transport_ended = True
-                except Exception as exc:
-                    self._raise_transport_error(exc)
-                else:
-                    self._incoming.write(chunk)
-                finally:
-                    self._pull_lock.release()
-                self._chunks_pulled += 1
-                waited = True
-            elif must_read:
-                backend = None
-                waited = await self._pull()
-            else:
-                # Check in before taking anything, so a cancelled receive() takes nothing. On
-                # asyncio this is a yield, and so also the schedule point; Trio's is a
-                # cancellation check, and its schedule point comes after (see _parking).
-                backend = current_backend()
-                await backend.checkpoint()
-                waited = False
-            while True:
-                if self._closed or self._broken_by is not None:
-                    self._check_usable()
-                data = self._take_unread(max_bytes) if self._unread else self._decrypt(max_bytes)
-                if data:
-                    break
-                self._check_usable()  # the data may have ended in a failure
-                if self._peer_finished:
-                    raise anyio.EndOfStream
-                if self._outgoing.pending and not self._flush_lock.held:
-                    # A key update or handshake answer is waiting, and no send is underway
-                    # to carry it (rule 3).
-                    await self._flush()
-                waited = await self._pull() or waited
-            if not waited:
-                if backend is None:  # another task read the transport for this one
-                    await anyio.lowlevel.cancel_shielded_checkpoint()
-                elif backend.schedule_point is not None:
-                    await backend.schedule_point()
+            session, wire = self._session, self._wire
+            if session.needs_input():
+                # The usual case in a busy stream: the transport's receive() comes first and
+                # is the checkpoint, as every AnyIO stream's is.
+                await wire.await_input(sender=False)
+                return await wire.retry(session.read, max_bytes, phase=Phase.RECEIVE, sender=False)
+            # Check in before taking anything, so a cancelled receive() takes nothing. On
+            # asyncio this is a yield, and so also the schedule point; Trio's is a
+            # cancellation check, and its schedule point comes after (see _parking).
+            backend = current_backend()
+            await backend.checkpoint()
+            if backend.schedule_point is None:
+                return await wire.retry(session.read, max_bytes, phase=Phase.RECEIVE, sender=False)
+            try:
+                # What is at hand is usually enough; when it is not, the driver waits for
+                # the transport, and that wait is the schedule point.
+                data = session.read(max_bytes)
+            except ssl.SSLWantReadError:
+                return await wire.retry(session.read, max_bytes, phase=Phase.RECEIVE, sender=False)
+            await backend.schedule_point()
             return data
         finally:
             guard.busy = False
@@ -452,53 +297,29 @@ class TLSStream(anyio.abc.ByteStream):
         # fraction of AnyIO's checkpoint_if_cancelled() and its backend dispatch.
         if (pending := pending_cancellation()) is not None:
             await pending
-        # The guard and the flush lock are written out here: method calls per send show in
-        # bulk transfers.
         guard = self._send_guard
         if guard.busy:
             raise anyio.BusyResourceError(guard.action)
         guard.busy = True
         try:
-            if self._closed or self._broken_by is not None:
-                self._check_usable()
-            if self._close_notify_sent:
-                raise anyio.ClosedResourceError("send_eof() was called on this TLS stream")
+            session = self._session
+            session.check_sendable()
             plaintext: bytes | memoryview = item if type(item) is bytes else _as_bytes(item)
             size = len(plaintext)
             if not size:
                 await anyio.lowlevel.cancel_shielded_checkpoint()
                 return
-            # Slices of a big item are made one at a time, as they are encrypted (rule 4).
+            # Slices of a big item are made one at a time, as they are encrypted (rule 4 of
+            # _tls_wire).
             pieces: Iterable[bytes | memoryview] = (
-                (plaintext,) if size <= _SEND_SLICE else _slices(memoryview(plaintext), size)
+                (plaintext,) if size <= SEND_SLICE else _slices(memoryview(plaintext), size)
             )
-            ssl_object, outgoing, flush_lock = self._ssl_object, self._outgoing, self._flush_lock
-            send = self.transport_stream.send
+            retry, write = self._wire.retry, session.ssl_object.write
             try:
                 for piece in pieces:
-                    # Written inline, not through _drive(): a coroutine call per send shows in
-                    # bulk transfers, and the write almost never needs the peer's bytes.
-                    try:
-                        ssl_object.write(piece)
-                    except ssl.SSLWantReadError:  # it needs the peer's bytes (a renegotiation)
-                        await self._drive(ssl_object.write, piece, phase=Phase.SEND)
-                    except ssl.SSLError as exc:
-                        raise await self._failure(exc, Phase.SEND) from None
-                    if flush_lock.held:
-                        await self._flush()
-                        continue
-                    # _flush(), written out for the same reason as the write above.
-                    flush_lock.held = True
-                    try:
-                        while outgoing.pending:
-                            await send(outgoing.read())
-                    except Exception as exc:
-                        self._break(exc)
-                        self._raise_transport_error(exc)
-                    finally:
-                        flush_lock.release()
+                    await retry(write, piece, phase=Phase.SEND)
             except BaseException as exc:
-                self._break(exc)
+                session.fail(exc)
                 raise
         finally:
             guard.busy = False
@@ -520,36 +341,22 @@ class TLSStream(anyio.abc.ByteStream):
         """
         await anyio.lowlevel.checkpoint_if_cancelled()
         with self._send_guard:
-            self._check_usable()
-            if self._close_notify_sent:
+            session = self._session
+            session.check_usable()
+            if session.we_ended:
                 await anyio.lowlevel.cancel_shielded_checkpoint()
                 return
-            version = self._ssl_object.version()
+            version = session.ssl_object.version()
             if version != "TLSv1.3":
                 raise NotImplementedError(
                     f"send_eof() needs TLS 1.3, and this session uses {version}: before TLS "
                     "1.3 a close_notify obliges the peer to close its direction too"
                 )
-            # OpenSSL's shutdown reads on after sending close_notify, and a fatal error
-            # ("application data after close notify") ends the session if it meets data the
-            # peer sent before it saw ours. So every decryptable byte is decrypted first and
-            # kept for receive(); what is left can only be an incomplete record, which the
-            # shutdown leaves alone.
-            while chunk := self._decrypt(_SEND_SLICE):
-                self._unread += chunk
-            self._check_usable()  # what was decrypted may have been a fatal alert
+            session.end_sending()
             try:
-                self._ssl_object.unwrap()
-            except ssl.SSLWantReadError:
-                pass  # close_notify is written; the peer's is not in yet, as expected
-            except ssl.SSLError as exc:
-                self._break(exc)
-                raise await self._failure(exc, Phase.SEND) from None
-            self._close_notify_sent = True
-            try:
-                await self._flush()
+                await self._wire.flush()
             except BaseException as exc:
-                self._break(exc)
+                session.fail(exc)
                 raise
 
     async def unwrap(self) -> tuple[AnyByteStream, bytes]:
@@ -570,44 +377,54 @@ class TLSStream(anyio.abc.ByteStream):
         """
         await anyio.lowlevel.checkpoint_if_cancelled()
         with self._receive_guard, self._send_guard:
-            self._check_usable()
-            if self._unread:
+            session = self._session
+            session.check_usable()
+            if session.unread_size:
                 raise anyio.BrokenResourceError(
-                    f"unwrap() would discard {len(self._unread)} bytes of application data "
+                    f"unwrap() would discard {session.unread_size} bytes of application data "
                     "that the peer sent and that were not received yet"
                 )
             try:
-                await self._drive(self._ssl_object.unwrap, phase=Phase.CLOSING)
-                await self._flush()
+                await self._wire.retry(session.ssl_object.unwrap, phase=Phase.CLOSING)
             except BaseException as exc:
-                self._break(exc)
+                session.fail(exc)
                 raise
-            self._closed = True
-            return self.transport_stream, self._incoming.read()
+            session.close()
+            return self.transport_stream, session.take_leftover()
 
     async def aclose(self) -> None:
         """Close the stream and its transport, as :meth:`streamspec.AsyncResource.aclose`
         describes. [RES-ACLOSE-IDEMPOTENT] [RES-ACLOSE-CANCELLED] [BYTE-CLOSED-WAKES]
         [TLS-ACLOSE-QUIET]
 
-        When ``standard_compatible`` is ``True``, it first sends ``close_notify``
-        [TLS-CLOSE-NOTIFY], unless the stream is broken, a send is underway (the transport is
-        then closed under it, and the peer sees the stream cut short), or :meth:`send_eof`
-        already sent it. It does not wait for the peer's ``close_notify``: TLS does not require
-        it, and a peer that never answers would make closing hang. A failure to send
-        ``close_notify`` is not raised; the transport is closed all the same.
+        When ``standard_compatible`` is ``True`` and the stream is not broken, it first sends
+        ``close_notify`` [TLS-CLOSE-NOTIFY] (unless :meth:`send_eof` already did, or a send
+        is underway: the transport is then closed under it, and the peer sees the stream cut
+        short). Then, unless another task is reading the transport, it takes in and drops
+        what the peer sends until the peer's own ``close_notify``, for at most a quarter of a
+        second: a TCP connection closed with unread bytes in it (TLS 1.3 session tickets,
+        say) is reset by the kernel, which a peer still closing gracefully sees as an error.
+        It does not wait longer, since TLS does not require the peer's answer and a peer that
+        is not reading would make closing hang. A failure to send ``close_notify`` is not
+        raised; the transport is closed all the same.
         """
-        if self._closed:
+        session, wire = self._session, self._wire
+        if session.state is State.CLOSED:
             return
-        self._closed = True
+        polite = (
+            session.may_end_politely
+            and not self._send_guard.busy  # a send is underway
+            and not wire.send_lock.held
+        )
         try:
-            if self._should_send_close_notify():
-                # close_notify is in ``outgoing`` whether or not this raises: OpenSSL writes
-                # it before it looks for the peer's.
-                with contextlib.suppress(ssl.SSLError):
-                    self._ssl_object.unwrap()
-                self._close_notify_sent = True
-                await self._flush()
+            if polite:
+                session.write_close_notify()
+                session.close()
+                await wire.flush()
+                if not wire.receive_lock.held:  # else another task is reading: it is woken
+                    await wire.linger()
+            else:
+                session.close()
         except Exception:
             pass  # a failed close_notify must not stop the close
         except BaseException:
@@ -621,195 +438,8 @@ class TLSStream(anyio.abc.ByteStream):
         [TLS-ATTRIBUTES]"""
         return {
             **self.transport_stream.extra_attributes,
-            **tls_attributes(self._ssl_object, self.standard_compatible),
+            **tls_attributes(self._session.ssl_object, self.standard_compatible),
         }
-
-    # -- state ----------------------------------------------------------------------------------
-
-    def _check_usable(self) -> None:
-        if self._closed:
-            raise anyio.ClosedResourceError
-        broken = self._broken_by
-        if isinstance(broken, anyio.BrokenResourceError):
-            # Already translated (see _end_of_peer_data): a fresh copy with the same cause,
-            # so the ssl error stays one step away, however often this is raised.
-            raise anyio.BrokenResourceError(*broken.args) from broken.__cause__
-        if broken is not None:
-            raise anyio.BrokenResourceError("the TLS stream is broken") from broken
-
-    def _break(self, cause: BaseException) -> None:
-        if self._broken_by is None and not self._closed:
-            self._broken_by = cause
-
-    def _should_send_close_notify(self) -> bool:
-        return (
-            self.standard_compatible
-            and self._broken_by is None
-            and not self._close_notify_sent
-            and not self._flush_lock.held
-            and not self._send_guard.busy  # a send is underway (rule 4)
-        )
-
-    # -- decrypting -----------------------------------------------------------------------------
-
-    def _eof_looks_clean(self) -> bool:
-        """Whether OpenSSL reports the transport's end as a ``close_notify`` (see
-        :func:`classify`). Looked up when needed: reading a context's options costs more than
-        the rest of setting up a stream. (OpenSSL copies the options when the ``ssl`` object is
-        made; changing the context's options while its streams are open is not supported.)"""
-        return bool(self._ssl_object.context.options & ssl.OP_IGNORE_UNEXPECTED_EOF)
-
-    def _must_read_transport(self) -> bool:
-        """Whether ``receive()`` can do nothing but read the transport: there is no plaintext
-        or ciphertext to decrypt, no end or failure to report, nothing to flush first."""
-        incoming = self._incoming
-        return not (
-            self._unread
-            or incoming.pending
-            or incoming.eof
-            or self._ssl_object.pending()
-            or self._outgoing.pending
-            or self._closed
-            or self._broken_by is not None
-            or self._peer_finished
-        )
-
-    def _take_unread(self, max_bytes: int) -> bytes:
-        data = bytes(self._unread[:max_bytes])
-        del self._unread[:max_bytes]
-        return data
-
-    def _decrypt(self, max_bytes: int) -> bytes:
-        """Return up to ``max_bytes`` of plaintext that needs no more ciphertext, possibly none.
-
-        The end of the peer's data, or a failure, is recorded (``_peer_finished``,
-        ``_broken_by``) rather than raised, so the bytes decrypted before it are returned
-        first.
-        """
-        if self._peer_finished or self._broken_by is not None:
-            return b""
-        pieces: list[bytes] = []
-        size = 0
-        incoming, ssl_object = self._incoming, self._ssl_object
-        while size < max_bytes:
-            if not (incoming.pending or incoming.eof or ssl_object.pending()):
-                # Nothing to decrypt: no ciphertext waits (OpenSSL reads no further ahead than
-                # the record it is assembling), no plaintext is buffered, and no end of the
-                # transport is to be reported. A read would only raise SSLWantReadError,
-                # whose cost shows in bulk transfers.
-                break
-            left = max_bytes - size
-            try:
-                piece = ssl_object.read(left if left < _RECORD_PLAINTEXT else _RECORD_PLAINTEXT)
-            except ssl.SSLWantReadError:
-                break
-            except ssl.SSLError as exc:
-                self._end_of_peer_data(exc)
-                break
-            if not piece:
-                self._end_of_peer_data(None)
-                break
-            pieces.append(piece)
-            size += len(piece)
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
-
-    def _end_of_peer_data(self, exc: ssl.SSLError | None) -> None:
-        failure = classify(
-            exc, transport_ended=self._transport_ended, eof_looks_clean=self._eof_looks_clean()
-        )
-        outcome = translate(
-            exc, failure, Phase.RECEIVE, standard_compatible=self.standard_compatible
-        )
-        if isinstance(outcome, anyio.EndOfStream):
-            self._peer_finished = True
-        else:
-            self._broken_by = outcome
-
-    # -- moving ciphertext ----------------------------------------------------------------------
-
-    async def _drive(self, operation: Callable[..., _T], *args: Any, phase: Phase) -> _T:
-        """Call an ``ssl`` object method until it stops asking for more ciphertext."""
-        while True:
-            try:
-                return operation(*args)
-            except ssl.SSLWantReadError:
-                if self._outgoing.pending:
-                    await self._flush()  # rule 3
-                await self._pull()
-            except ssl.SSLError as exc:
-                raise await self._failure(exc, phase) from None
-
-    async def _failure(self, exc: ssl.SSLError, phase: Phase) -> BaseException:
-        """What to raise for ``exc``, which the ``ssl`` object raised during ``phase``. A
-        handshake that failed on our side first sends the alert OpenSSL wrote."""
-        failure = classify(
-            exc, transport_ended=self._transport_ended, eof_looks_clean=self._eof_looks_clean()
-        )
-        if phase is Phase.HANDSHAKE and failure is Failure.PROTOCOL:
-            await self._send_alert()
-        return translate(exc, failure, phase, standard_compatible=self.standard_compatible)
-
-    async def _pull(self) -> bool:
-        """Read the transport's next chunk into ``incoming`` (rule 2). Returns whether this
-        call read the transport (rather than finding that another task just had)."""
-        chunks_seen = self._chunks_pulled
-        lock = self._pull_lock
-        if lock.held:
-            await lock.wait_free()
-        if self._chunks_pulled != chunks_seen or self._transport_ended:
-            return False
-        lock.held = True
-        try:
-            chunk = await self._read_transport()
-        except anyio.EndOfStream:
-            self._incoming.write_eof()
-            self._transport_ended = True
-        except Exception as exc:
-            self._raise_transport_error(exc)
-        else:
-            self._incoming.write(chunk)
-        finally:
-            lock.release()
-        self._chunks_pulled += 1
-        return True
-
-    async def _flush(self) -> None:
-        """Send everything in ``outgoing`` (rule 1). A task that finds another one sending
-        waits for it: the holder may have sent this task's bytes too."""
-        outgoing = self._outgoing
-        if not outgoing.pending:
-            return
-        lock = self._flush_lock
-        if lock.held:
-            await lock.wait_free()
-        lock.held = True
-        try:
-            while outgoing.pending:
-                await self.transport_stream.send(outgoing.read())
-        except BaseException as exc:
-            self._break(exc)
-            if isinstance(exc, Exception):
-                self._raise_transport_error(exc)
-            raise
-        finally:
-            lock.release()
-
-    async def _send_alert(self) -> None:
-        """Send the alert OpenSSL wrote for a failed handshake, if the transport takes it."""
-        with contextlib.suppress(Exception):  # the handshake's own error is the one to report
-            await self._flush()
-
-    def _raise_transport_error(self, exc: Exception) -> NoReturn:
-        """Raise what the transport's exception means to our caller: a closed stream stays
-        closed (whatever the transport says after we closed it), a plain :exc:`OSError` from a
-        transport that does not translate its errors is a broken stream (caused by it), and
-        AnyIO's own exceptions go on as they are (``raise exc from exc`` would make one its
-        own cause, a loop that anything walking the chain would follow forever)."""
-        if self._closed:
-            raise anyio.ClosedResourceError from exc
-        if isinstance(exc, OSError):
-            raise anyio.BrokenResourceError(f"the transport failed: {exc}") from exc
-        raise exc
 
 
 @dataclass(eq=False)

@@ -53,7 +53,7 @@ from ..protocols import (
     ObjectReceiveStream,
     ObjectSendStream,
 )
-from ..tls import _wrap_settings, tls_attributes
+from ..tls_common import tls_attributes, wrap_settings
 
 __all__ = [
     "ByteStreamAsTrioStream",
@@ -529,18 +529,25 @@ class TrioTLSStream(_FromTrioReceive, _FromTrioSend, anyio.abc.ByteStream):
             refused [TLS-HOSTNAME] [TLS-UNTRUSTED], the peer sent an alert or bytes that are
             not TLS, or the transport ended or failed. The :exc:`ssl.SSLError`, if any, ends
             the ``__cause__`` chain.
-        :raises TypeError: ``ssl_context`` is not an :class:`ssl.SSLContext`;
-            ``transport_stream`` is not a byte stream; ``standard_compatible`` is not a bool.
-        :raises ValueError: a server was given a ``hostname``.
+        :raises TypeError: ``transport_stream`` is not a stream, ``server_side`` or
+            ``standard_compatible`` is not a bool, ``hostname`` is not a str (or None), or
+            ``ssl_context`` is not an :class:`ssl.SSLContext`.
+        :raises ValueError: a client has no ``hostname`` and its context checks host names
+            (without a name, any trusted certificate for any host would do); ``hostname``
+            holds a NUL or is not a valid domain name; a server was given a ``hostname``.
         """
-        provides("transport_stream", transport_stream, "receive", "send", "send_eof", "aclose")
-        flag("standard_compatible", standard_compatible)
-        server_side, ssl_context = _wrap_settings(server_side, hostname, ssl_context)
+        settings = wrap_settings(
+            transport_stream,
+            server_side=server_side,
+            hostname=hostname,
+            ssl_context=ssl_context,
+            standard_compatible=standard_compatible,
+        )
         ssl_stream = trio.SSLStream(
             _as_trio_stream(transport_stream),
-            ssl_context,
-            server_hostname=hostname or None,
-            server_side=server_side,
+            settings.ssl_context,
+            server_hostname=settings.server_hostname,
+            server_side=settings.server_side,
             https_compatible=not standard_compatible,
         )
         with _translated(_FROM_TRIO):
