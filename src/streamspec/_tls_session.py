@@ -81,8 +81,10 @@ _TRANSITIONS: dict[tuple[State, _Event], State] = {
     **{(state, _Event.CLOSED): State.CLOSED for state in State},
 }
 
-#: States in which the peer's TLS data may still come.
-_RECEIVING = frozenset({State.HANDSHAKING, State.OPEN, State.WE_ENDED})
+#: States in which the peer's TLS data may still come. A tuple, not a set: a membership test
+#: then compares identities, where a set would call ``Enum.__hash__``, a Python function, on
+#: every receive.
+_RECEIVING = (State.OPEN, State.WE_ENDED, State.HANDSHAKING)
 
 
 class TLSSession:

@@ -112,6 +112,10 @@ class WireDriver:
             returns (rule 1); ``False`` for a receive.
         :raises BaseException: what the ``ssl`` object raised, translated for ``phase``; what
             the transport raised (see :meth:`_transport_failed`).
+
+        A hot path (``receive()``, ``send()``) may make the first call itself and hand the
+        operation to ``retry()`` only when it asks for the peer's bytes, or to
+        :meth:`failure` when it fails: what it saves is a coroutine call per operation.
         """
         outgoing = self.session.outgoing
         while True:
@@ -121,7 +125,7 @@ class WireDriver:
                 await self.await_input(sender=sender)
                 continue
             except ssl.SSLError as exc:
-                raise await self._failure(exc, phase) from None
+                raise await self.failure(exc, phase) from None
             # A receiver awaits nothing once it holds its data: a cancellation then would lose
             # it. What it wrote goes out before it next waits for input (rule 3).
             if sender and outgoing.pending:
@@ -165,9 +169,10 @@ class WireDriver:
                 return
             await lock.wait_free()
         lock.held = True
+        send = self.transport.send
         try:
             while outgoing.pending:
-                await self.transport.send(outgoing.read())
+                await send(outgoing.read())
         except BaseException as exc:
             self.session.fail(exc)
             if isinstance(exc, Exception):
@@ -182,9 +187,10 @@ class WireDriver:
         with anyio.move_on_after(LINGER):
             await self.retry(self.session.discard_input, phase=Phase.CLOSING)
 
-    async def _failure(self, exc: ssl.SSLError, phase: Phase) -> BaseException:
-        """What to raise for ``exc``, which the ``ssl`` object raised during ``phase``. A
-        handshake that failed on our side first sends the alert OpenSSL wrote."""
+    async def failure(self, exc: ssl.SSLError, phase: Phase) -> BaseException:
+        """Break the session and return what to raise for ``exc``, which the ``ssl`` object
+        raised during ``phase``. A handshake that failed on our side first sends the alert
+        OpenSSL wrote."""
         session = self.session
         failure = session.classify(exc)
         outcome = session.translate(exc, failure, phase)

@@ -251,25 +251,26 @@ class TLSStream(anyio.abc.ByteStream):
         guard.busy = True
         try:
             session, wire = self._session, self._wire
+            backend = None
             if session.needs_input():
                 # The usual case in a busy stream: the transport's receive() comes first and
                 # is the checkpoint, as every AnyIO stream's is.
                 await wire.await_input(sender=False)
-                return await wire.retry(session.read, max_bytes, phase=Phase.RECEIVE, sender=False)
-            # Check in before taking anything, so a cancelled receive() takes nothing. On
-            # asyncio this is a yield, and so also the schedule point; Trio's is a
-            # cancellation check, and its schedule point comes after (see _parking).
-            backend = current_backend()
-            await backend.checkpoint()
-            if backend.schedule_point is None:
-                return await wire.retry(session.read, max_bytes, phase=Phase.RECEIVE, sender=False)
+            else:
+                # Check in before taking anything, so a cancelled receive() takes nothing. On
+                # asyncio this is a yield, and so also the schedule point; Trio's is a
+                # cancellation check, and its schedule point comes after (see _parking).
+                backend = current_backend()
+                await backend.checkpoint()
+            # The first read is made here, and handed to the driver only when it needs more
+            # of the peer's bytes (the driver's wait is then the schedule point): a coroutine
+            # call per receive shows in bulk transfers.
             try:
-                # What is at hand is usually enough; when it is not, the driver waits for
-                # the transport, and that wait is the schedule point.
                 data = session.read(max_bytes)
             except ssl.SSLWantReadError:
                 return await wire.retry(session.read, max_bytes, phase=Phase.RECEIVE, sender=False)
-            await backend.schedule_point()
+            if backend is not None and backend.schedule_point is not None:
+                await backend.schedule_point()
             return data
         finally:
             guard.busy = False
@@ -303,7 +304,8 @@ class TLSStream(anyio.abc.ByteStream):
         guard.busy = True
         try:
             session = self._session
-            session.check_sendable()
+            if session.state is not State.OPEN:
+                session.check_sendable()
             plaintext: bytes | memoryview = item if type(item) is bytes else _as_bytes(item)
             size = len(plaintext)
             if not size:
@@ -314,10 +316,19 @@ class TLSStream(anyio.abc.ByteStream):
             pieces: Iterable[bytes | memoryview] = (
                 (plaintext,) if size <= SEND_SLICE else _slices(memoryview(plaintext), size)
             )
-            retry, write = self._wire.retry, session.ssl_object.write
+            wire, write = self._wire, session.ssl_object.write
             try:
                 for piece in pieces:
-                    await retry(write, piece, phase=Phase.SEND)
+                    # The write is made here, and handed to the driver only when it needs the
+                    # peer's bytes (a renegotiation): a coroutine call per send shows in bulk
+                    # transfers.
+                    try:
+                        write(piece)
+                    except ssl.SSLWantReadError:
+                        await wire.retry(write, piece, phase=Phase.SEND)
+                    except ssl.SSLError as exc:
+                        raise await wire.failure(exc, Phase.SEND) from None
+                    await wire.flush()
             except BaseException as exc:
                 session.fail(exc)
                 raise
