@@ -216,16 +216,21 @@ async def test_our_client_talks_to_a_stdlib_ssl_server(
 GRACEFUL_CLOSES = 30
 
 
+@pytest.mark.parametrize("greeting", [False, True], ids=["silent", "greeting"])
 @pytest.mark.parametrize(
     "version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3], ids=["TLSv1.2", "TLSv1.3"]
 )
 async def test_a_stdlib_server_unwraps_cleanly_after_our_aclose(
-    version: ssl.TLSVersion, server_cert: trustme.LeafCert, client_context: ssl.SSLContext
+    version: ssl.TLSVersion,
+    greeting: bool,
+    server_cert: trustme.LeafCert,
+    client_context: ssl.SSLContext,
 ) -> None:
     # The server ends each session as a polite peer does: SSLSocket.unwrap() sends its
     # close_notify and waits for ours. A client that closes its socket with bytes still unread
-    # in it (over TLS 1.3, the session tickets the server sends after the handshake) makes the
-    # kernel reset the connection, and unwrap() fails with a reset or a broken pipe.
+    # in it (over TLS 1.3, the session tickets the server sends after the handshake; here also
+    # a greeting the client never reads) makes the kernel reset the connection, and unwrap()
+    # fails with a reset, a broken pipe or a cut session.
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_cert.configure_cert(server_context)
     server_context.minimum_version = server_context.maximum_version = version
@@ -239,6 +244,10 @@ async def test_a_stdlib_server_unwraps_cleanly_after_our_aclose(
             connection.settimeout(10)
             try:
                 with server_context.wrap_socket(connection, server_side=True) as tls:
+                    if greeting:
+                        tls.sendall(b"hello, never read")
+                        while tls.recv(1024):  # until our close_notify
+                            pass
                     tls.unwrap().close()
                 outcomes.append("unwrapped")
             except Exception as exc:

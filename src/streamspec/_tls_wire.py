@@ -92,11 +92,21 @@ class _Lock:
 class WireDriver:
     """Moves one session's ciphertext over one transport; see the module docstring."""
 
-    __slots__ = ("_read_transport", "_reads", "receive_lock", "send_lock", "session", "transport")
+    __slots__ = (
+        "_incoming",
+        "_outgoing",
+        "_read_transport",
+        "_reads",
+        "receive_lock",
+        "send_lock",
+        "session",
+        "transport",
+    )
 
     def __init__(self, session: TLSSession, transport: AnyByteStream) -> None:
         self.session = session
         self.transport = transport
+        self._incoming, self._outgoing = session.incoming, session.outgoing
         self._read_transport = _transport_reader(transport)
         self.send_lock = _Lock()
         self.receive_lock = _Lock()
@@ -117,7 +127,7 @@ class WireDriver:
         operation to ``retry()`` only when it asks for the peer's bytes, or to
         :meth:`failure` when it fails: what it saves is a coroutine call per operation.
         """
-        outgoing = self.session.outgoing
+        outgoing = self._outgoing
         while True:
             try:
                 result = operation(*args)
@@ -136,7 +146,7 @@ class WireDriver:
         """Send what is pending (rule 3), then read the transport's next chunk into the session
         (rule 2). Returns whether this call read it, rather than finding that another task
         just had."""
-        if self.session.outgoing.pending:
+        if self._outgoing.pending:
             await self.flush(sender=sender)
         reads_seen = self._reads
         lock = self.receive_lock
@@ -148,11 +158,11 @@ class WireDriver:
         try:
             chunk = await self._read_transport()
         except anyio.EndOfStream:
-            self.session.incoming.write_eof()
+            self._incoming.write_eof()
         except Exception as exc:
             self._transport_failed(exc)
         else:
-            self.session.incoming.write(chunk)
+            self._incoming.write(chunk)
         finally:
             lock.release()
         self._reads += 1
@@ -162,7 +172,7 @@ class WireDriver:
         """Send everything in ``outgoing`` (rule 1). A sender that finds another task sending
         waits for it (the holder may have sent this task's bytes too); a receiver leaves its
         bytes to the holder."""
-        outgoing = self.session.outgoing
+        outgoing = self._outgoing
         lock = self.send_lock
         if lock.held:
             if not sender:
