@@ -803,6 +803,28 @@ async def test_aclose_does_not_wait_for_the_peers_close_notify(
             await server.aclose()  # its close_notify cannot be delivered: not an error
 
 
+async def test_aclose_does_not_hang_on_a_transport_that_takes_nothing(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> None:
+    # A transport that holds one chunk each way; the server reads nothing, so once a record
+    # fills the client's direction, our close_notify cannot leave. aclose() gives up on it
+    # and closes all the same.
+    async with memory_pair(buffer=1) as (client_transport, server_transport):
+        client, server = await handshake(
+            client_transport, server_transport, server_context, client_context
+        )
+        with anyio.fail_after(5):
+            await client.send(b"fills the transport")
+            await client.aclose()
+        with pytest.raises(anyio.ClosedResourceError):
+            await client.send(b"x")
+        with anyio.fail_after(5):  # the server gets the data, then a cut: no close_notify
+            assert await server.receive() == b"fills the transport"
+            with pytest.raises(anyio.BrokenResourceError):
+                await server.receive()
+        await server.aclose()
+
+
 async def test_aclose_with_unread_data_still_ends_the_stream_cleanly(
     transport_kind: str, server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:

@@ -46,10 +46,10 @@ _T = TypeVar("_T")
 SEND_SLICE = 256 * 1024
 #: What a read from a byte-stream transport asks for: several full TLS records at once.
 _TRANSPORT_READ_SIZE = 256 * 1024
-#: Seconds ``aclose()`` goes on taking in what the peer sends after our ``close_notify``, until
-#: the peer's own ``close_notify``. Closing a TCP socket with unread bytes in it makes the
-#: kernel reset the connection, which a peer still closing politely sees as an error; a peer
-#: that answers at once is taken in, one that does not costs this much and no more.
+#: Seconds ``aclose()`` spends sending our ``close_notify`` and taking in what the peer sends
+#: until its own. Closing a TCP socket with unread bytes in it makes the kernel reset the
+#: connection, which a peer still closing politely sees as an error; a peer that answers at
+#: once costs a round trip, one that does not costs this much and no more.
 LINGER = 0.25
 
 
@@ -191,11 +191,15 @@ class WireDriver:
         finally:
             lock.release()
 
-    async def linger(self) -> None:
-        """Take in what the peer sends after our ``close_notify`` until its own, the end of
-        the transport, or :data:`LINGER` seconds, whichever comes first (``aclose()``)."""
+    async def say_goodbye(self, *, take_in_answer: bool) -> None:
+        """Send our ``close_notify`` (already written) and, when ``take_in_answer``, take in
+        and drop what the peer sends until its own ``close_notify`` or the end of the
+        transport: ``aclose()``'s exchange, over after :data:`LINGER` seconds however far it
+        got, so that a peer that neither reads nor answers cannot make closing hang."""
         with anyio.move_on_after(LINGER):
-            await self.retry(self.session.discard_input, phase=Phase.CLOSING)
+            await self.flush()
+            if take_in_answer:
+                await self.retry(self.session.discard_input, phase=Phase.CLOSING)
 
     async def failure(self, exc: ssl.SSLError, phase: Phase) -> BaseException:
         """Break the session and return what to raise for ``exc``, which the ``ssl`` object

@@ -412,12 +412,12 @@ class TLSStream(anyio.abc.ByteStream):
         ``close_notify`` [TLS-CLOSE-NOTIFY] (unless :meth:`send_eof` already did, or a send
         is underway: the transport is then closed under it, and the peer sees the stream cut
         short). Then, unless another task is reading the transport, it takes in and drops
-        what the peer sends until the peer's own ``close_notify``, for at most a quarter of a
-        second: a TCP connection closed with unread bytes in it (TLS 1.3 session tickets,
-        say) is reset by the kernel, which a peer still closing gracefully sees as an error.
-        It does not wait longer, since TLS does not require the peer's answer and a peer that
-        is not reading would make closing hang. A failure to send ``close_notify`` is not
-        raised; the transport is closed all the same.
+        what the peer sends until the peer's own ``close_notify``: a TCP connection closed
+        with unread bytes in it (TLS 1.3 session tickets, say) is reset by the kernel, which a
+        peer still closing gracefully sees as an error. Sending and taking in stop after a
+        quarter of a second together, since TLS does not require the peer's answer and a
+        peer that is not reading would make closing hang. A failure to send ``close_notify``
+        is not raised; the transport is closed all the same.
         """
         session, wire = self._session, self._wire
         if session.state is State.CLOSED:
@@ -431,9 +431,8 @@ class TLSStream(anyio.abc.ByteStream):
             if polite:
                 session.write_close_notify()
                 session.close()
-                await wire.flush()
-                if not wire.receive_lock.held:  # else another task is reading: it is woken
-                    await wire.linger()
+                # Another task reading the transport is woken by the close instead.
+                await wire.say_goodbye(take_in_answer=not wire.receive_lock.held)
             else:
                 session.close()
         except Exception:
