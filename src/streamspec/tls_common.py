@@ -32,7 +32,8 @@ class WrapSettings(NamedTuple):
 
 
 def _type_name(value: object) -> str:
-    return type(value).__name__
+    # Worded as streamspec._args words it, for one voice across the package.
+    return "None" if value is None else type(value).__name__
 
 
 def encode_hostname(hostname: str) -> str:
