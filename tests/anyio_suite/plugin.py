@@ -66,20 +66,10 @@ EXPECTED_FAILURES: dict[str, str] = {
     ),
 }
 
-_UNWRAP_RACE = (
-    "timing (decision 10 in docs/design.rst): our aclose() sends close_notify and waits only a "
-    "short bounded time for the peer's; on a busy machine the test's server thread, still in "
-    "ssl unwrap(), then writes its close_notify to a closed socket (BrokenPipeError) or "
-    "sees the connection cut"
-)
-
 #: Tests that fail on some runs only, for the reason given: non-strict expected failures.
-SOMETIMES_FAILING: dict[str, str] = {
-    "test_tls.py::TestTLSStream::test_extra_attributes*": _UNWRAP_RACE,
-    "test_tls.py::TestTLSStream::test_truststore_ssl*": _UNWRAP_RACE,
-    "test_tls.py::TestTLSStream::test_ragged_eofs*server_standard*": _UNWRAP_RACE,
-    "test_tls.py::TestTLSStream::test_ragged_eofs*neither_standard*": _UNWRAP_RACE,
-}
+#: (None now: AnyIO's TLS tests whose server thread ends with ssl unwrap() failed on some runs
+#: while our aclose() did not take in the server's answer; it does since issue 12.)
+SOMETIMES_FAILING: dict[str, str] = {}
 
 _matched: set[str] = set()
 
