@@ -65,10 +65,10 @@ def wrap_settings(
     when no ``hostname`` is given, and :func:`ssl.create_default_context` for that side's
     purpose. Nothing is sent or read.
 
-    A client must name the server it expects (DESIGN decision 10): without a ``hostname`` the
-    certificate's name could not be checked, and any trusted certificate, issued for any host,
-    would be accepted. A caller who really means that passes a context whose
-    :attr:`~ssl.SSLContext.check_hostname` is off.
+    A client must name the server it expects (decision 10 in docs/design.rst): without a
+    ``hostname`` the certificate's name could not be checked, and any trusted certificate,
+    issued for any host, would be accepted. A caller who really means that passes a context
+    whose :attr:`~ssl.SSLContext.check_hostname` is off.
 
     :raises TypeError: ``transport_stream`` is not a stream (it lacks ``send()``, ``receive()``
         or ``aclose()``), ``server_side`` is not a bool or None, ``hostname`` is not a str or
