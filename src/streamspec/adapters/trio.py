@@ -34,7 +34,7 @@ from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
-from .._args import count, flag, provides, serve_arguments
+from .._args import count, provides, serve_arguments
 from .._busy import BusyGuard
 from .._serving import (
     accept_forever,
