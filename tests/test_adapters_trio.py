@@ -506,7 +506,7 @@ async def test_tls_send_eof_and_bad_arguments() -> None:
             await TrioTLSStream.wrap(client_end, server_side=False, hostname=hostname)
     with pytest.raises(ValueError, match="hostname must not contain NUL"):
         await TrioTLSStream.wrap(client_end, hostname="localhost\0x")
-    with pytest.raises(TypeError, match="server_side must be a bool or None, not str"):
+    with pytest.raises(TypeError, match="server_side must be a bool, not str"):
         await TrioTLSStream.wrap(client_end, server_side="no")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="transport_stream must be a stream with send"):
         await TrioTLSStream.wrap(object(), hostname="localhost")  # type: ignore[arg-type]

@@ -678,7 +678,7 @@ async def test_wrap_checks_its_arguments(client_context: ssl.SSLContext) -> None
             await TLSStream.wrap(client_transport, hostname="x", ssl_context="ctx")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="hostname"):
             await TLSStream.wrap(client_transport, server_side=True, hostname="localhost")
-        with pytest.raises(TypeError, match="hostname must be a str or None, not int"):
+        with pytest.raises(TypeError, match="hostname must be a str, not int"):
             await TLSStream.wrap(client_transport, hostname=5, ssl_context=client_context)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="hostname"):
             await TLSStream.wrap(
@@ -688,7 +688,7 @@ async def test_wrap_checks_its_arguments(client_context: ssl.SSLContext) -> None
             await TLSStream.wrap(
                 client_transport, hostname="localhost\0.evil", ssl_context=client_context
             )
-        with pytest.raises(TypeError, match="server_side must be a bool or None, not str"):
+        with pytest.raises(TypeError, match="server_side must be a bool, not str"):
             await TLSStream.wrap(client_transport, server_side="no", hostname="localhost")  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="standard_compatible must be a bool, not int"):
             await TLSStream.wrap(client_transport, hostname="x", standard_compatible=0)  # type: ignore[arg-type]

@@ -72,22 +72,35 @@ def count(name: str, value: int, minimum: int) -> int:
     return counted
 
 
-def duration(name: str, value: object, *, positive: bool = False) -> float:
+def duration(name: str, value: object, *, positive: bool = False, finite: bool = False) -> float:
     """Return ``value``, a number of seconds, as a float, or raise naming the argument.
 
     Any real number but a ``bool`` is accepted (an int, a float, a ``Fraction``);
-    ``math.inf`` means "no limit".
+    ``math.inf`` means "no limit", unless ``finite``.
 
     :param positive: refuse 0 as well as negative durations.
+    :param finite: refuse ``math.inf`` (and an int too large for a float), for a duration that
+        must end.
     :raises TypeError: ``value`` is a ``bool`` or not a real number (``"5"``, None).
-    :raises ValueError: ``value`` is NaN or negative (or 0 when ``positive``).
+    :raises ValueError: ``value`` is NaN or negative (or 0 when ``positive``, or infinite when
+        ``finite``).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number of seconds, not {_type_name(value)}")
-    seconds = float(value)
-    if math.isnan(seconds) or seconds < 0 or (positive and seconds == 0):
-        what = "a positive number" if positive else "a non-negative number"
-        raise ValueError(f"{name} must be {what} of seconds, got {value!r}")
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int beyond any float: no clock can count it
+        seconds = math.inf
+    if (
+        math.isnan(seconds)
+        or seconds < 0
+        or (positive and seconds == 0)
+        or (finite and math.isinf(seconds))
+    ):
+        what = "a positive" if positive else "a non-negative"
+        if finite:
+            what += " finite"
+        raise ValueError(f"{name} must be {what} number of seconds, got {value!r:.40}")
     return seconds
 
 

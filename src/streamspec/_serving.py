@@ -30,8 +30,6 @@ import contextvars
 import errno
 import inspect
 import logging
-import math
-import numbers
 import os
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -42,6 +40,8 @@ import anyio
 import anyio.abc
 import anyio.streams.stapled
 from anyio.abc import SocketAttribute
+
+from ._args import duration, flag, instance, provides
 
 __all__ = [
     "ACCEPT_CAPACITY_ERRNOS",
@@ -347,35 +347,13 @@ def check_tls_listener_arguments(
     :raises ValueError: ``ssl_context`` is a client's (``PROTOCOL_TLS_CLIENT`` or
         ``check_hostname`` on); ``handshake_timeout`` is not finite and positive.
     """
-    if not (
-        callable(getattr(listener, "serve", None)) and callable(getattr(listener, "aclose", None))
-    ):
-        raise TypeError(
-            "listener must be a listener (with serve() and aclose()), "
-            f"not {type(listener).__name__}"
-        )
-    if not isinstance(ssl_context, ssl.SSLContext):
-        raise TypeError(f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}")
-    if ssl_context.protocol is ssl.PROTOCOL_TLS_CLIENT or ssl_context.check_hostname:
+    provides("listener", listener, "serve", "aclose", what="a listener")
+    context = instance("ssl_context", ssl_context, ssl.SSLContext)
+    if context.protocol is ssl.PROTOCOL_TLS_CLIENT or context.check_hostname:
         raise ValueError(
             "ssl_context must be a server's context (ssl.create_default_context("
             "ssl.Purpose.CLIENT_AUTH), say), not a client's: it has protocol "
-            f"{ssl_context.protocol.name} and check_hostname={ssl_context.check_hostname}"
+            f"{context.protocol.name} and check_hostname={context.check_hostname}"
         )
-    if not isinstance(standard_compatible, bool):
-        raise TypeError(
-            f"standard_compatible must be a bool, not {type(standard_compatible).__name__}"
-        )
-    if isinstance(handshake_timeout, bool) or not isinstance(handshake_timeout, numbers.Real):
-        raise TypeError(
-            f"handshake_timeout must be a number of seconds, not {type(handshake_timeout).__name__}"
-        )
-    try:
-        usable = math.isfinite(handshake_timeout) and float(handshake_timeout) > 0
-    except OverflowError:  # an int too large for a float: no clock can count it
-        usable = False
-    if not usable:
-        raise ValueError(
-            "handshake_timeout must be a finite positive number of seconds, "
-            f"not {handshake_timeout!r:.40}"
-        )
+    flag("standard_compatible", standard_compatible)
+    duration("handshake_timeout", handshake_timeout, positive=True, finite=True)

@@ -29,7 +29,8 @@ from anyio.streams.tls import TLSAttribute
 from typing_extensions import Self
 
 from ._args import connectable as _check_connectable
-from ._args import count
+from ._args import count, flag, instance, string
+from ._busy import BusyGuard
 from ._parking import current_backend, pending_cancellation
 from ._serving import (
     check_tls_listener_arguments,
@@ -68,27 +69,6 @@ def _as_bytes(item: object) -> memoryview:
         return memoryview(item).cast("B")  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"item must be bytes, not {type(item).__name__}") from None
-
-
-class _Guard:
-    """Lets one task at a time in; another one gets :exc:`~anyio.BusyResourceError`. Like
-    :class:`anyio.ResourceGuard`, but it can be asked whether it is taken."""
-
-    __slots__ = ("action", "busy")
-
-    def __init__(self, action: str) -> None:
-        #: What the task that finds it busy was doing, for the exception's message.
-        self.action = action
-        #: Whether a task is in; ``send()`` and ``receive()`` set and clear it themselves.
-        self.busy = False
-
-    def __enter__(self) -> None:
-        if self.busy:
-            raise anyio.BusyResourceError(self.action)
-        self.busy = True
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.busy = False
 
 
 class TLSStream(anyio.abc.ByteStream):
@@ -132,8 +112,8 @@ class TLSStream(anyio.abc.ByteStream):
         session = TLSSession(ssl_object, incoming, outgoing, standard_compatible)
         self._session = session
         self._wire = WireDriver(session, transport_stream)
-        self._receive_guard = _Guard("receiving from")
-        self._send_guard = _Guard("sending to")
+        self._receive_guard = BusyGuard("receiving from")
+        self._send_guard = BusyGuard("sending to")
 
     # -- making one -----------------------------------------------------------------------------
 
@@ -247,7 +227,7 @@ class TLSStream(anyio.abc.ByteStream):
         # The guard is written out, as in send(): a call per receive shows in bulk transfers.
         guard = self._receive_guard
         if guard.busy:
-            raise anyio.BusyResourceError(guard.action)
+            raise guard.error(guard.action)
         guard.busy = True
         try:
             session, wire = self._session, self._wire
@@ -300,7 +280,7 @@ class TLSStream(anyio.abc.ByteStream):
             await pending
         guard = self._send_guard
         if guard.busy:
-            raise anyio.BusyResourceError(guard.action)
+            raise guard.error(guard.action)
         guard.busy = True
         try:
             session = self._session
@@ -584,18 +564,13 @@ class TLSConnectable(anyio.abc.ByteStreamConnectable):
         standard_compatible: bool = True,
     ) -> None:
         _check_connectable("connectable", connectable)
-        if hostname is not None and not isinstance(hostname, str):
-            raise TypeError(f"hostname must be a str or None, not {type(hostname).__name__}")
+        if hostname is not None:
+            string("hostname", hostname)
         if ssl_context is None:
             ssl_context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        elif not isinstance(ssl_context, ssl.SSLContext):
-            raise TypeError(
-                f"ssl_context must be an ssl.SSLContext, not {type(ssl_context).__name__}"
-            )
-        if not isinstance(standard_compatible, bool):
-            raise TypeError(
-                f"standard_compatible must be a bool, not {type(standard_compatible).__name__}"
-            )
+        else:
+            instance("ssl_context", ssl_context, ssl.SSLContext)
+        flag("standard_compatible", standard_compatible)
         if not hostname and ssl_context.check_hostname:
             raise ValueError(
                 "hostname is required: ssl_context checks the server's host name "

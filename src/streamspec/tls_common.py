@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 from anyio.streams.tls import TLSAttribute
 
+from ._args import flag, instance, provides, string
+
 __all__ = ["WrapSettings", "encode_hostname", "tls_attributes", "wrap_settings"]
 
 
@@ -29,11 +31,6 @@ class WrapSettings(NamedTuple):
     #: The server's name as its certificate carries it (see :func:`encode_hostname`), on a
     #: client that was given one; ``None`` otherwise.
     server_hostname: str | None
-
-
-def _type_name(value: object) -> str:
-    # Worded as streamspec._args words it, for one voice across the package.
-    return "None" if value is None else type(value).__name__
 
 
 def encode_hostname(hostname: str) -> str:
@@ -78,25 +75,14 @@ def wrap_settings(
         server was given a ``hostname``; ``hostname`` holds a NUL character or is not a valid
         domain name.
     """
-    for method in ("send", "receive", "aclose"):
-        if not callable(getattr(transport_stream, method, None)):
-            raise TypeError(
-                f"transport_stream must be a stream with {method}(), "
-                f"not {_type_name(transport_stream)}"
-            )
-    if server_side is not None and not isinstance(server_side, bool):
-        raise TypeError(f"server_side must be a bool or None, not {_type_name(server_side)}")
+    provides("transport_stream", transport_stream, "send", "receive", "aclose")
+    if server_side is not None:
+        flag("server_side", server_side)
     if hostname is not None:
-        if not isinstance(hostname, str):
-            raise TypeError(f"hostname must be a str or None, not {_type_name(hostname)}")
-        if "\0" in hostname:
-            raise ValueError(f"hostname must not contain NUL characters, got {hostname!r}")
-    if not isinstance(standard_compatible, bool):
-        raise TypeError(
-            f"standard_compatible must be a bool, not {_type_name(standard_compatible)}"
-        )
-    if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
-        raise TypeError(f"ssl_context must be an ssl.SSLContext, not {_type_name(ssl_context)}")
+        string("hostname", hostname)
+    flag("standard_compatible", standard_compatible)
+    if ssl_context is not None:
+        instance("ssl_context", ssl_context, ssl.SSLContext)
     if server_side is None:
         server_side = not hostname
     if server_side:
