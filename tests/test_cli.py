@@ -146,6 +146,11 @@ def test_json_has_one_record_per_rule_and_backend(
             "namespace with any of AnyIO's names",
         ),
         (["check", "tests.test_cli:EMPTY"], "target 'empty' provides no stream at all"),
+        (
+            ["check", "tests.crashing_target"],
+            "target module 'tests.crashing_target' raised ZeroDivisionError: integer division "
+            "or modulo by zero while being imported (at ",
+        ),
         (["check", "--role", "sockets"], "unknown role sockets; roles are resource, byte"),
         (["check", "--rule", "BYTE-NOPE"], "no rule BYTE-NOPE in the catalogue"),
         (["check", "--backend", "curio"], "unknown backend 'curio'"),
@@ -163,6 +168,14 @@ def test_usage_errors_exit_2_with_one_line(
     assert err.startswith("streamspec check: error: " + message)
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_a_module_named_without_its_target_attribute_gets_a_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, _, err = run(capsys, "check", "tests.test_cli")
+    assert status == 2
+    assert err.rstrip().endswith("did you mean tests.test_cli:EMPTY?")
 
 
 def test_the_budget_option_reaches_the_run(

@@ -257,6 +257,13 @@ def load_target(spec: str, *, directory: str | os.PathLike[str] | None = None) -
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise LookupError(f"target module {module_name!r} cannot be imported: {exc}") from exc
+    except Exception as exc:
+        # The target's own code failed while it was imported: a usage error of the run, told
+        # where, not a traceback through the suite's loader.
+        raise LookupError(
+            f"target module {module_name!r} raised {type(exc).__name__}: {exc} "
+            f"while being imported{_where(exc)}"
+        ) from exc
     obj: object = module
     if attribute:
         try:
@@ -267,11 +274,28 @@ def load_target(spec: str, *, directory: str | os.PathLike[str] | None = None) -
         return obj
     target = Target.from_namespace(obj, name=spec)
     if target.provides_nothing():
+        hint = ""
+        if not attribute:
+            found = sorted(
+                name for name, value in vars(module).items() if isinstance(value, Target)
+            )
+            if found:
+                hint = "; did you mean " + " or ".join(f"{spec}:{name}" for name in found) + "?"
         raise LookupError(
             f"{spec!r} ({type(obj).__name__}) is neither a Target nor a namespace with any of "
-            f"AnyIO's names (such as create_memory_object_stream or TLSStream)"
+            f"AnyIO's names (such as create_memory_object_stream or TLSStream){hint}"
         )
     return target
+
+
+def _where(exc: BaseException) -> str:
+    """`` (at file:line)`` of the innermost frame of ``exc``'s traceback, or nothing."""
+    tb = exc.__traceback__
+    if tb is None:
+        return ""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f" (at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})"
 
 
 def target_file(spec: str, *, directory: str | os.PathLike[str] | None = None) -> Path | None:
