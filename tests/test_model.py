@@ -7,9 +7,12 @@ import math
 import pytest
 from hypothesis import given
 
+from streamspec.conformance.catalogue import RULES
 from streamspec.conformance.model import (
     BLOCKED,
     EXAMPLES,
+    RULE_PROGRAMS,
+    Kind,
     Model,
     Op,
     Program,
@@ -33,7 +36,7 @@ def error(name: str) -> tuple[object, ...]:
 
 
 def steps(size: float, *ops: tuple[str, int]) -> list[Step]:
-    program = Program(size, tuple(Op(kind, target) for kind, target in ops))
+    program = Program(size, tuple(Op(Kind(kind), target) for kind, target in ops))
     assert normalize(program) == program, "the test program names a handle that does not exist"
     return run_model(program)
 
@@ -161,20 +164,22 @@ def test_cancelling_a_finished_task_does_nothing() -> None:
 
 
 def test_normalize_maps_indices_onto_existing_handles_and_tasks() -> None:
-    raw = Program(0, (Op("cancel", 2), Op("send", 3), Op("clone_send", 0), Op("send", 3)))
-    assert normalize(raw).ops == (Op("send", 0), Op("clone_send", 0), Op("send", 1))
+    raw = Program(
+        0, (Op(Kind.CANCEL, 2), Op(Kind.SEND, 3), Op(Kind.CLONE_SEND, 0), Op(Kind.SEND, 3))
+    )
+    assert normalize(raw).ops == (Op(Kind.SEND, 0), Op(Kind.CLONE_SEND, 0), Op(Kind.SEND, 1))
 
 
 def test_normalize_counts_only_clones_that_succeed() -> None:
-    raw = Program(0, (Op("close_send", 0), Op("clone_send", 0), Op("send", 1)))
-    assert normalize(raw).ops[2] == Op("send", 0)
+    raw = Program(0, (Op(Kind.CLOSE_SEND, 0), Op(Kind.CLONE_SEND, 0), Op(Kind.SEND, 1)))
+    assert normalize(raw).ops[2] == Op(Kind.SEND, 0)
 
 
 def test_op_rejects_unknown_kinds_and_negative_targets() -> None:
-    with pytest.raises(ValueError, match="kind"):
-        Op("teleport")
+    with pytest.raises(TypeError, match="kind"):
+        Op("send")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="target"):
-        Op("send", -1)
+        Op(Kind.SEND, -1)
 
 
 def test_examples_are_normalized() -> None:
@@ -183,7 +188,7 @@ def test_examples_are_normalized() -> None:
 
 
 def test_format_program_marks_the_step() -> None:
-    text = format_program(Program(math.inf, (Op("send", 0), Op("receive", 0))), mark=1)
+    text = format_program(Program(math.inf, (Op(Kind.SEND, 0), Op(Kind.RECEIVE, 0))), mark=1)
     assert "create_memory_object_stream(math.inf)" in text
     assert text.splitlines()[2].endswith("r0.receive()  <--")
 
@@ -196,3 +201,45 @@ def test_drawn_programs_run_on_the_model(program: Program) -> None:
         model.apply(op, index)
     assert len(model.buffer) <= program.max_buffer_size
     assert not (model.buffer and model.waiting_receivers)
+
+
+def test_format_program_folds_long_runs_but_not_the_marked_step() -> None:
+    program = Program(math.inf, tuple(Op(Kind.SEND, 0) for _ in range(10)))
+    assert format_program(program).splitlines()[1:] == ["   0-9: s0.send(0) ... s0.send(9)"]
+    assert format_program(program, mark=5).splitlines()[1:] == [
+        "   0-4: s0.send(0) ... s0.send(4)",
+        "   5: s0.send(5)  <--",
+        "   6-9: s0.send(6) ... s0.send(9)",
+    ]
+
+
+def test_every_kind_names_a_handle_method_or_is_cancel() -> None:
+    for kind in Kind:
+        if kind is Kind.CANCEL:
+            assert kind.end is None
+            assert not kind.method
+        else:
+            assert kind.end in ("send", "receive")
+            assert kind.method in {"send", "send_nowait", "receive", "receive_nowait", "clone",
+                                   "close", "aclose"}  # fmt: skip
+    assert [kind for kind in Kind if kind.in_task] == [Kind.SEND, Kind.RECEIVE]
+
+
+def test_rule_programs_belong_to_memory_rules_and_are_normalized() -> None:
+    for rule_id, programs_of_rule in RULE_PROGRAMS.items():
+        assert RULES[rule_id].role == "memory", rule_id
+        assert programs_of_rule, rule_id
+        for program in programs_of_rule:
+            assert program.title, rule_id
+            assert normalize(program) == program, (rule_id, program.title)
+
+
+def test_rule_programs_end_with_every_task_settled_as_the_rule_says() -> None:
+    # Spot checks that the fixed programs say what their rule says, on the model itself.
+    zero = run_model(RULE_PROGRAMS["MEM-BUFFER-ZERO"][0])
+    assert [s.outcome for s in zero[:3]] == [error("WouldBlock"), error("WouldBlock"), BLOCKED]
+    unbounded = run_model(RULE_PROGRAMS["MEM-BUFFER-INF"][0])
+    assert BLOCKED not in [s.outcome for s in unbounded]
+    closing = run_model(RULE_PROGRAMS["MEM-LAST-SENDER-CLOSED"][1])
+    assert closing[4] == Step(OK)
+    assert closing[5] == Step(OK, ((0, error("EndOfStream")), (1, error("EndOfStream"))))

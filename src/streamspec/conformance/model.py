@@ -33,6 +33,7 @@ the order they start (whether or not they have to wait); ``cancel`` names such a
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,8 +45,9 @@ __all__ = [
     "BLOCKED",
     "CANCELLED",
     "EXAMPLES",
-    "KINDS",
+    "Kind",
     "OK",
+    "RULE_PROGRAMS",
     "Model",
     "Op",
     "Outcome",
@@ -74,19 +76,64 @@ def _error(name: str) -> Outcome:
     return ("error", name)
 
 
-#: The operations, by name: which end they act on and whether they run in a task of their own.
-KINDS: dict[str, tuple[End | None, bool]] = {
-    "send": ("send", True),
-    "send_nowait": ("send", False),
-    "receive": ("receive", True),
-    "receive_nowait": ("receive", False),
-    "clone_send": ("send", False),
-    "clone_receive": ("receive", False),
-    "close_send": ("send", False),
-    "close_receive": ("receive", False),
-    "aclose_send": ("send", False),
-    "aclose_receive": ("receive", False),
-    "cancel": (None, False),
+class Kind(enum.Enum):
+    """The kinds of operation a program is made of, shared by the model and the runner that
+    executes programs on a real stream: each names the handle method the runner calls
+    (:attr:`method`), the end it acts on (:attr:`end`) and whether it runs in a task of its own
+    (:attr:`in_task`), as :data:`_SHAPES` says."""
+
+    SEND = "send"
+    SEND_NOWAIT = "send_nowait"
+    RECEIVE = "receive"
+    RECEIVE_NOWAIT = "receive_nowait"
+    CLONE_SEND = "clone_send"
+    CLONE_RECEIVE = "clone_receive"
+    CLOSE_SEND = "close_send"
+    CLOSE_RECEIVE = "close_receive"
+    ACLOSE_SEND = "aclose_send"
+    ACLOSE_RECEIVE = "aclose_receive"
+    CANCEL = "cancel"
+
+    @property
+    def end(self) -> End | None:
+        """The end whose handle the operation acts on (None for ``cancel``, which names a task)."""
+        return _SHAPES[self][0]
+
+    @property
+    def method(self) -> str:
+        """The name of the handle's method that performs the operation ("" for ``cancel``)."""
+        return _SHAPES[self][1]
+
+    @property
+    def in_task(self) -> bool:
+        """Whether the operation may wait, and so runs in a task of its own."""
+        return _SHAPES[self][2]
+
+    @property
+    def sends_item(self) -> bool:
+        """Whether the operation passes an item (the number of its step)."""
+        return self in (Kind.SEND, Kind.SEND_NOWAIT)
+
+    @property
+    def returns_item(self) -> bool:
+        """Whether the operation returns an item."""
+        return self in (Kind.RECEIVE, Kind.RECEIVE_NOWAIT)
+
+
+#: Each kind of operation: its end, the handle method that performs it, whether it runs in a
+#: task of its own.
+_SHAPES: dict[Kind, tuple[End | None, str, bool]] = {
+    Kind.SEND: ("send", "send", True),
+    Kind.SEND_NOWAIT: ("send", "send_nowait", False),
+    Kind.RECEIVE: ("receive", "receive", True),
+    Kind.RECEIVE_NOWAIT: ("receive", "receive_nowait", False),
+    Kind.CLONE_SEND: ("send", "clone", False),
+    Kind.CLONE_RECEIVE: ("receive", "clone", False),
+    Kind.CLOSE_SEND: ("send", "close", False),
+    Kind.CLOSE_RECEIVE: ("receive", "close", False),
+    Kind.ACLOSE_SEND: ("send", "aclose", False),
+    Kind.ACLOSE_RECEIVE: ("receive", "aclose", False),
+    Kind.CANCEL: (None, "", False),
 }
 
 
@@ -98,34 +145,31 @@ class Op:
     Sends send the number of their step in the program, so every item is distinct.
     """
 
-    kind: str
+    kind: Kind
     target: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {sorted(KINDS)}, got {self.kind!r}")
+        if not isinstance(self.kind, Kind):
+            raise TypeError(f"kind must be a Kind, got {self.kind!r}")
         if self.target < 0:
             raise ValueError(f"target must be non-negative, got {self.target!r}")
 
     def label(self, step: int) -> str:
         """Describe this operation, as step ``step`` of a program, for a failure message."""
-        end, _ = KINDS[self.kind]
-        if self.kind == "cancel":
+        if self.kind is Kind.CANCEL:
             return f"cancel task {self.target}"
-        handle = f"{'s' if end == 'send' else 'r'}{self.target}"
-        if self.kind in ("send", "send_nowait"):
-            return f"{handle}.{self.kind}({step})"
-        if self.kind.startswith(("clone", "close", "aclose")):
-            return f"{handle}.{self.kind.split('_')[0]}()"
-        return f"{handle}.{self.kind}()"
+        handle = f"{'s' if self.kind.end == 'send' else 'r'}{self.target}"
+        item = str(step) if self.kind.sends_item else ""
+        return f"{handle}.{self.kind.method}({item})"
 
 
 @dataclass(frozen=True)
 class Program:
-    """A buffer size and a sequence of operations."""
+    """A buffer size and a sequence of operations; ``title`` says what a fixed program shows."""
 
     max_buffer_size: float
     ops: tuple[Op, ...]
+    title: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -173,18 +217,17 @@ class Model:
     def apply(self, op: Op, step: int) -> Step:
         """Apply ``op`` (the ``step``-th of its program) and return what it does."""
         woken: list[tuple[int, Outcome]] = []
-        kind = op.kind
-        if kind in ("send", "send_nowait"):
-            outcome = self._send(op.target, step, woken, blocking=kind == "send")
-        elif kind in ("receive", "receive_nowait"):
-            outcome = self._receive(op.target, woken, blocking=kind == "receive")
-        elif kind.startswith("clone"):
-            outcome = self._clone("send" if kind.endswith("send") else "receive", op.target)
-        elif kind.startswith(("close", "aclose")):
-            end: End = "send" if kind.endswith("send") else "receive"
-            outcome = self._close(end, op.target, woken)
-        else:
+        kind, end = op.kind, op.kind.end
+        if kind.sends_item:
+            outcome = self._send(op.target, step, woken, blocking=kind.in_task)
+        elif kind.returns_item:
+            outcome = self._receive(op.target, woken, blocking=kind.in_task)
+        elif end is None:
             outcome = self._cancel(op.target, woken)
+        elif kind.method == "clone":
+            outcome = self._clone(end, op.target)
+        else:
+            outcome = self._close(end, op.target, woken)
         return Step(outcome, tuple(sorted(woken, key=lambda pair: pair[0])))
 
     def _new_task(self) -> int:
@@ -276,14 +319,14 @@ def normalize(program: Program) -> Program:
     model = Model(program.max_buffer_size)
     ops: list[Op] = []
     for op in program.ops:
-        end, _ = KINDS[op.kind]
+        end = op.kind.end
         count = model.tasks if end is None else model.handles(end)
         if not count:
             continue
         resolved = Op(op.kind, op.target % count)
         model.apply(resolved, len(ops))
         ops.append(resolved)
-    return Program(program.max_buffer_size, tuple(ops))
+    return Program(program.max_buffer_size, tuple(ops), program.title)
 
 
 def run_model(program: Program) -> list[Step]:
@@ -293,18 +336,33 @@ def run_model(program: Program) -> list[Step]:
 
 
 def format_program(program: Program, mark: int | None = None) -> str:
-    """The program as numbered lines (``mark`` flags one step), for failure messages."""
+    """The program as numbered lines (``mark`` flags one step), for failure messages.
+
+    A run of four or more equal operations that does not hold the marked step is one line
+    (``  3-99: s0.send(3) ... s0.send(99)``), so that a long program stays readable.
+    """
     size = "math.inf" if program.max_buffer_size == math.inf else f"{program.max_buffer_size:g}"
     lines = [f"  s0, r0 = create_memory_object_stream({size})"]
-    for index, op in enumerate(program.ops):
-        flag = "  <--" if index == mark else ""
-        lines.append(f"  {index:2}: {op.label(index)}{flag}")
+    index = 0
+    while index < len(program.ops):
+        op = program.ops[index]
+        end = index + 1
+        while end < len(program.ops) and program.ops[end] == op and end != mark:
+            end += 1
+        if index == mark or end - index < 4:
+            end = index + 1
+            flag = "  <--" if index == mark else ""
+            lines.append(f"  {index:2}: {op.label(index)}{flag}")
+        else:
+            last = end - 1
+            lines.append(f"  {index:2}-{last}: {op.label(index)} ... {op.label(last)}")
+        index = end
     return "\n".join(lines)
 
 
 def task_steps(program: Program) -> list[int]:
     """The step that started each task, by task number."""
-    return [index for index, op in enumerate(program.ops) if KINDS[op.kind][1]]
+    return [index for index, op in enumerate(program.ops) if op.kind.in_task]
 
 
 def format_step(step: Step, program: Program | None = None) -> str:
@@ -333,17 +391,17 @@ def _format_outcome(outcome: Outcome) -> str:
 
 #: Operations weighted towards the ones that move items and make clones; closes and cancels
 #: are rarer, so a program usually does something before the stream ends.
-_WEIGHTED_KINDS: Sequence[str] = (
-    "send", "send", "send", "send_nowait", "send_nowait",
-    "receive", "receive", "receive", "receive_nowait", "receive_nowait",
-    "clone_send", "clone_send", "clone_receive", "clone_receive",
-    "close_send", "close_receive", "aclose_send", "aclose_receive",
-    "cancel", "cancel",
+_WEIGHTED_KINDS: Sequence[Kind] = (
+    *[Kind.SEND] * 3, *[Kind.SEND_NOWAIT] * 2,
+    *[Kind.RECEIVE] * 3, *[Kind.RECEIVE_NOWAIT] * 2,
+    *[Kind.CLONE_SEND] * 2, *[Kind.CLONE_RECEIVE] * 2,
+    Kind.CLOSE_SEND, Kind.CLOSE_RECEIVE, Kind.ACLOSE_SEND, Kind.ACLOSE_RECEIVE,
+    *[Kind.CANCEL] * 2,
 )  # fmt: skip
 
 
-def _program(size: float, *spec: tuple[str, int]) -> Program:
-    return Program(size, tuple(Op(kind, target) for kind, target in spec))
+def _program(size: float, *spec: tuple[str, int], title: str = "") -> Program:
+    return Program(size, tuple(Op(Kind(kind), target) for kind, target in spec), title)
 
 
 #: Programs that every run of ``MEM-MODEL`` tries before drawing any: one per rule of the
@@ -377,7 +435,103 @@ EXAMPLES: tuple[Program, ...] = (
 )  # fmt: skip
 
 
-def ops(kinds: Sequence[str] = _WEIGHTED_KINDS) -> st.SearchStrategy[Op]:
+def _buffer_n(size: int) -> Program:
+    return _program(
+        size,
+        *[("send_nowait", 0)] * (size - 1),
+        ("send", 0), ("send_nowait", 0), ("send", 0),
+        *[("receive_nowait", 0)] * (size + 1), ("receive_nowait", 0),
+        title="the buffer takes as many items as its size with no receiver, then send() "
+        "waits and send_nowait() refuses its item",
+    )  # fmt: skip
+
+
+#: Sends that an unbounded stream must take without waiting: more than any small bound.
+_MANY = 500
+
+#: The fixed programs that check the memory rules the model covers, by rule ID. Each is run
+#: on the implementation and on the model like a drawn one; a rule holds when every one of its
+#: programs agrees. (MEM-BUFFER-INVALID, MEM-CANCEL-NO-LOSS and MEM-NATIVE-CANCEL-NO-LOSS,
+#: MEM-STATISTICS, MEM-SYNC-CLOSE's ``with`` and MEM-ITER-END's ``async for`` are beyond the
+#: model: their checks are written out in :mod:`.checks.memory`.)
+RULE_PROGRAMS: dict[str, tuple[Program, ...]] = {
+    "MEM-BUFFER-ZERO": (
+        _program(0, ("send_nowait", 0), ("receive_nowait", 0), ("send", 0),
+                 ("receive_nowait", 0), ("receive", 0), ("send_nowait", 0),
+                 title="with no buffer, a send waits for a receiver and send_nowait() "
+                 "refuses its item unless a receiver waits"),
+    ),
+    "MEM-BUFFER-N": (_buffer_n(1), _buffer_n(3)),
+    "MEM-BUFFER-INF": (
+        _program(math.inf, *[("send", 0)] * _MANY, *[("send_nowait", 0)] * _MANY,
+                 *[("receive_nowait", 0)] * (2 * _MANY), ("receive_nowait", 0),
+                 title=f"an unbounded buffer takes {2 * _MANY} items without a receiver"),
+    ),
+    "MEM-RECEIVE-NOWAIT": (
+        _program(1, ("receive_nowait", 0), ("send_nowait", 0), ("send", 0),
+                 ("receive_nowait", 0), ("receive_nowait", 0), ("receive_nowait", 0),
+                 title="receive_nowait() takes the buffered item, then the waiting sender's"),
+        _program(0, ("send", 0), ("receive_nowait", 0),
+                 title="with no buffer, receive_nowait() takes a waiting sender's item"),
+        _program(2, ("clone_send", 0), ("send_nowait", 0), ("close_send", 0), ("close_send", 1),
+                 ("receive_nowait", 0), ("receive_nowait", 0), ("receive_nowait", 0),
+                 title="after the last send clone closed, receive_nowait() drains the buffer, "
+                 "then raises EndOfStream"),
+    ),
+    "MEM-RECEIVER-FIRST": tuple(
+        _program(size, ("clone_receive", 0), ("receive", 0), ("receive", 1), ("send_nowait", 0),
+                 ("send", 0), ("receive_nowait", 0),
+                 title="waiting receivers take the next items, oldest first, and nothing is "
+                 "buffered")
+        for size in (0, 2)
+    ),
+    "MEM-SENDER-FAIR": (
+        _program(1, ("clone_send", 0), ("send_nowait", 0), ("send", 0), ("send", 1), ("send", 0),
+                 ("receive", 0), ("receive", 0), ("receive", 0), ("receive", 0),
+                 title="each freed slot goes to the oldest waiting sender"),
+    ),
+    "MEM-CLONE": (
+        _program(2, ("clone_send", 0), ("clone_receive", 0), ("send", 1), ("receive", 0),
+                 ("send", 0), ("receive", 1), ("aclose_send", 0), ("receive_nowait", 1),
+                 ("send", 1), ("receive", 1), ("aclose_receive", 0), ("clone_send", 0),
+                 ("clone_receive", 0), ("clone_send", 1), ("aclose_send", 1), ("send", 2),
+                 ("receive", 1),
+                 title="clones are new open handles of the same stream, clones of closed "
+                 "handles raise, a clone of a clone outlives its parent"),
+    ),
+    "MEM-CLOSE-WAKES": (
+        _program(0, ("clone_receive", 0), ("receive", 0), ("receive", 1), ("aclose_receive", 0),
+                 ("send", 0), ("receive_nowait", 0), ("receive", 0),
+                 title="closing a receive clone wakes its own waiter only; it then refuses "
+                 "to receive"),
+        _program(0, ("clone_send", 0), ("send", 0), ("send", 1), ("aclose_send", 0),
+                 ("receive", 0), ("receive_nowait", 0), ("send_nowait", 0), ("send", 0),
+                 title="closing a send clone withdraws its own waiter's item only; it then "
+                 "refuses to send"),
+    ),
+    "MEM-LAST-SENDER-CLOSED": (
+        _program(2, ("clone_send", 0), ("send_nowait", 0), ("send_nowait", 1), ("aclose_send", 0),
+                 ("aclose_send", 1), ("receive", 0), ("receive", 0), ("receive", 0),
+                 ("receive", 0),
+                 title="the buffered items, then EndOfStream, after the last send clone closed"),
+        _program(0, ("clone_send", 0), ("clone_receive", 0), ("receive", 0), ("receive", 1),
+                 ("aclose_send", 0), ("aclose_send", 1),
+                 title="waiting receivers get EndOfStream when the last send clone closes, "
+                 "not before"),
+    ),
+    "MEM-LAST-RECEIVER-CLOSED": (
+        _program(0, ("clone_send", 0), ("clone_receive", 0), ("send", 0), ("send", 1),
+                 ("aclose_receive", 0), ("aclose_receive", 1), ("send_nowait", 0), ("send", 1),
+                 title="waiting senders get BrokenResourceError when the last receive clone "
+                 "closes, not before, and later sends too"),
+        _program(3, ("send_nowait", 0), ("aclose_receive", 0), ("send", 0),
+                 title="with room in the buffer, a send raises BrokenResourceError once every "
+                 "receive clone is closed"),
+    ),
+}  # fmt: skip
+
+
+def ops(kinds: Sequence[Kind] = _WEIGHTED_KINDS) -> st.SearchStrategy[Op]:
     """One operation of ``kinds`` on one of the first few handles (or tasks)."""
     return st.builds(Op, st.sampled_from(kinds), st.integers(0, 3))
 

@@ -16,6 +16,7 @@ Check failures carry their own messages, so pytest must not rewrite this module'
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -24,15 +25,17 @@ from functools import partial
 from typing import Any
 
 import anyio
-from anyio import BrokenResourceError, ClosedResourceError, EndOfStream, WouldBlock
+from anyio import ClosedResourceError, EndOfStream, WouldBlock
 from anyio.abc import TaskGroup
 from hypothesis import example, given
 
 from ..model import (
     BLOCKED,
     EXAMPLES,
-    KINDS,
     OK,
+    RULE_PROGRAMS,
+    End,
+    Kind,
     Outcome,
     Program,
     Step,
@@ -43,9 +46,11 @@ from ..model import (
     run_model,
     task_steps,
 )
+from ..model import Op as ProgramOp
 from ..registry import Context, NotProvided, check
 from ..subjects import close_quietly
-from .objects import Op, describe, settle, start
+from .objects import Op as Task
+from .objects import describe, settle, start
 
 __all__: list[str] = []
 
@@ -77,7 +82,7 @@ async def _stream(ctx: Context, size: float) -> Any:
         await close_quietly(*handles)
 
 
-def _outcome_text(op: Op) -> str:
+def _outcome_text(op: Task) -> str:
     if op.outcome is None:
         return "was still waiting"
     kind, *rest = op.outcome
@@ -88,19 +93,19 @@ def _outcome_text(op: Op) -> str:
     return "was cancelled"
 
 
-def _expect(op: Op, expected: Outcome, what: str, size: float | None = None) -> None:
+def _expect(op: Task, expected: Outcome, what: str, size: float | None = None) -> None:
     if op.outcome != expected:
         wanted = _outcome_text(_Done(op.label, expected))
         raise _fail(f"{what}: {op.label} {_outcome_text(op)}, expected it {wanted}", size)
 
 
-class _Done(Op):
+class _Done(Task):
     def __init__(self, label: str, outcome: Outcome) -> None:
         super().__init__(label)
         self.outcome = outcome
 
 
-def _waiting(op: Op, what: str, size: float | None = None) -> None:
+def _waiting(op: Task, what: str, size: float | None = None) -> None:
     if op.done:
         raise _fail(f"{what}: {op.label} {_outcome_text(op)} instead of waiting", size)
 
@@ -169,353 +174,6 @@ async def mem_buffer_invalid(ctx: Context) -> None:
         await close_quietly(*ends)
 
 
-@check("MEM-BUFFER-ZERO", needs=_NEEDS)
-async def mem_buffer_zero(ctx: Context) -> None:
-    async with _stream(ctx, 0) as (send, receive, tg, _):
-        _raises(lambda: send.send_nowait("early"), WouldBlock, "send_nowait() with no receiver", 0)
-        _raises(
-            receive.receive_nowait,
-            WouldBlock,
-            "receive_nowait() after a send_nowait() that raised WouldBlock",
-            0,
-        )
-        sender = await start(tg, "send('a')", lambda: send.send("a"))
-        _waiting(sender, "with no receiver", 0)
-        got = _nowait_value(receive.receive_nowait, "receive_nowait() with a sender waiting", 0)
-        await settle()
-        if got != "a":
-            raise _fail(f"receive_nowait() returned {got!r}, the waiting sender sent 'a'", 0)
-        _expect(sender, ("value", None), "after its item was received", 0)
-        receiver = await start(tg, "receive()", receive.receive)
-        _nowait_value(lambda: send.send_nowait("b"), "send_nowait() with a receiver waiting", 0)
-        await settle()
-        _expect(receiver, ("value", "b"), "after send_nowait('b')", 0)
-
-
-@check("MEM-BUFFER-N", needs=_NEEDS)
-async def mem_buffer_n(ctx: Context) -> None:
-    for size in (1, 3):
-        async with _stream(ctx, size) as (send, receive, tg, _):
-            items = list(range(size))
-            for item in items[:-1]:
-                _nowait_value(partial(send.send_nowait, item), f"send_nowait({item})", size)
-            last = await start(tg, f"send({items[-1]})", partial(send.send, items[-1]))
-            _expect(last, ("value", None), f"with {size - 1} item(s) buffered", size)
-            _raises(
-                lambda: send.send_nowait("refused"),
-                WouldBlock,
-                f"send_nowait() with {size} items buffered",
-                size,
-            )
-            extra = await start(tg, "send('waits')", lambda: send.send("waits"))
-            _waiting(extra, f"with {size} items buffered", size)
-            received = [receive.receive_nowait() for _ in range(size + 1)]
-            await settle()
-            if received != [*items, "waits"]:
-                raise _fail(
-                    f"received {received}, expected {[*items, 'waits']} (the item refused "
-                    "with WouldBlock must not be accepted)",
-                    size,
-                )
-            _expect(extra, ("value", None), "after the buffer drained", size)
-            _raises(receive.receive_nowait, WouldBlock, "receive_nowait() once drained", size)
-
-
-@check("MEM-BUFFER-INF", needs=_NEEDS)
-async def mem_buffer_inf(ctx: Context) -> None:
-    count = 500
-    async with _stream(ctx, math.inf) as (send, receive, tg, _):
-
-        async def send_many() -> None:
-            for item in range(count):
-                await send.send(item)
-            for item in range(count, 2 * count):
-                send.send_nowait(item)
-
-        sender = await start(tg, f"{count} send() then {count} send_nowait()", send_many)
-        _expect(sender, ("value", None), "with no receiver", math.inf)
-        received = await _drain(receive)
-        if received != list(range(2 * count)):
-            raise _fail(
-                f"received {len(received)} items, not the {2 * count} sent in order", math.inf
-            )
-
-
-# -- receiving ---------------------------------------------------------------------------------
-
-
-@check("MEM-RECEIVE-NOWAIT", needs=_NEEDS)
-async def mem_receive_nowait(ctx: Context) -> None:
-    async with _stream(ctx, 1) as (send, receive, tg, handles):
-        _raises(receive.receive_nowait, WouldBlock, "receive_nowait() on an empty stream", 1)
-        send.send_nowait("buffered")
-        sender = await start(tg, "send('waiting')", lambda: send.send("waiting"))
-        _waiting(sender, "with the buffer full", 1)
-        first = _nowait_value(receive.receive_nowait, "receive_nowait() with an item buffered", 1)
-        await settle()
-        if first != "buffered":
-            raise _fail(f"receive_nowait() returned {first!r}, not the buffered item", 1)
-        _expect(sender, ("value", None), "after receive_nowait() freed its slot", 1)
-        second = _nowait_value(receive.receive_nowait, "the second receive_nowait()", 1)
-        if second != "waiting":
-            raise _fail(f"the second receive_nowait() returned {second!r}, not 'waiting'", 1)
-        _raises(receive.receive_nowait, WouldBlock, "receive_nowait() once drained", 1)
-    async with _stream(ctx, 0) as (send, receive, tg, handles):
-        sender = await start(tg, "send('direct')", lambda: send.send("direct"))
-        got = _nowait_value(receive.receive_nowait, "receive_nowait() with a sender waiting", 0)
-        await settle()
-        if got != "direct":
-            raise _fail(f"receive_nowait() returned {got!r}, the waiting sender sent 'direct'", 0)
-        _expect(sender, ("value", None), "after receive_nowait() took its item", 0)
-    async with _stream(ctx, 2) as (send, receive, tg, handles):
-        clone = send.clone()
-        handles.append(clone)
-        send.send_nowait("last")
-        send.close()
-        clone.close()
-        got = _nowait_value(receive.receive_nowait, "receive_nowait() after the senders closed", 2)
-        if got != "last":
-            raise _fail(
-                f"receive_nowait() returned {got!r} after the senders closed, not the "
-                "item still buffered",
-                2,
-            )
-        for attempt in ("first", "second"):
-            _raises(
-                receive.receive_nowait,
-                EndOfStream,
-                f"the {attempt} receive_nowait() after every send clone closed and the "
-                "buffer drained",
-                2,
-            )
-
-
-@check("MEM-RECEIVER-FIRST", needs=_NEEDS)
-async def mem_receiver_first(ctx: Context) -> None:
-    for size in (0, 2):
-        async with _stream(ctx, size) as (send, receive, tg, handles):
-            clone = receive.clone()
-            handles.append(clone)
-            first = await start(tg, "receive() (first waiter)", receive.receive)
-            second = await start(tg, "receive() on a clone (second waiter)", clone.receive)
-            _nowait_value(
-                lambda: send.send_nowait(1), "send_nowait(1) with receivers waiting", size
-            )
-            await settle()
-            _expect(first, ("value", 1), "the oldest waiting receiver", size)
-            _waiting(second, "before a second item was sent", size)
-            await send.send(2)
-            await settle()
-            _expect(second, ("value", 2), "the next waiting receiver", size)
-            stats = send.statistics()
-            if stats.current_buffer_used:
-                raise _fail(
-                    f"items sent to waiting receivers were buffered: statistics() "
-                    f"shows {stats.current_buffer_used} buffered",
-                    size,
-                )
-
-
-@check("MEM-SENDER-FAIR", needs=_NEEDS)
-async def mem_sender_fair(ctx: Context) -> None:
-    async with _stream(ctx, 1) as (send, receive, tg, handles):
-        clone = send.clone()
-        handles.append(clone)
-        send.send_nowait(0)
-        waiting: list[Op] = []
-        for item, handle in ((1, send), (2, clone), (3, send)):
-            waiting.append(await start(tg, f"send({item})", partial(handle.send, item)))
-        got = await receive.receive()
-        await settle()
-        if got != 0:
-            raise _fail(f"receive() returned {got!r}, not the buffered 0", 1)
-        _expect(waiting[0], ("value", None), "the oldest waiting sender, once a slot freed", 1)
-        for op in waiting[1:]:
-            _waiting(op, "while an older sender took the only free slot", 1)
-        rest = [await receive.receive() for _ in range(3)]
-        if rest != [1, 2, 3]:
-            raise _fail(f"waiting senders sent 1, 2, 3 in that order; received {rest}", 1)
-
-
-# -- clones and closing ------------------------------------------------------------------------
-
-
-@check("MEM-CLONE", needs=_NEEDS)
-async def mem_clone(ctx: Context) -> None:
-    async with _stream(ctx, 2) as (send, receive, _tg, handles):
-        send2 = send.clone()
-        receive2 = receive.clone()
-        handles += [send2, receive2]
-        if send2 is send or receive2 is receive:
-            raise _fail("clone() returned the same handle, not a new one")
-        await send2.send("via clone")
-        got = await receive.receive()
-        if got != "via clone":
-            raise _fail(f"sent 'via clone' on a send clone, received {got!r}")
-        await send.send("to clone")
-        got = await receive2.receive()
-        if got != "to clone":
-            raise _fail(f"a receive clone got {got!r}, not 'to clone'")
-        await send.aclose()
-        _raises(
-            receive2.receive_nowait,
-            WouldBlock,
-            "receive_nowait() on an empty stream after the original send end closed, while "
-            "its clone is open,",
-        )
-        try:
-            await send2.send("after original closed")
-        except Exception as exc:
-            raise _fail(
-                f"send() on a clone raised {describe(exc)} after only the original "
-                "send end was closed"
-            ) from exc
-        got = await receive2.receive()
-        if got != "after original closed":
-            raise _fail(f"received {got!r}, not 'after original closed'")
-        await receive.aclose()
-        _raises(send.clone, ClosedResourceError, "clone() of a closed send end")
-        _raises(receive.clone, ClosedResourceError, "clone() of a closed receive end")
-        send3 = send2.clone()
-        handles.append(send3)
-        await send2.aclose()
-        await send3.send("from a clone of a clone")
-        got = await receive2.receive()
-        if got != "from a clone of a clone":
-            raise _fail(f"received {got!r} from a clone of a clone")
-
-
-@check("MEM-CLOSE-WAKES", needs=_NEEDS)
-async def mem_close_wakes(ctx: Context) -> None:
-    async with _stream(ctx, 0) as (send, receive, tg, handles):
-        other = receive.clone()
-        handles.append(other)
-        mine = await start(tg, "receive() on the handle being closed", receive.receive)
-        theirs = await start(tg, "receive() on another receive clone", other.receive)
-        await receive.aclose()
-        await settle()
-        _expect(mine, ("error", "ClosedResourceError"), "after its handle was closed")
-        _waiting(theirs, "after a different receive clone was closed")
-        await send.send("for the other clone")
-        await settle()
-        _expect(theirs, ("value", "for the other clone"), "after a send")
-        _raises(receive.receive_nowait, ClosedResourceError, "receive_nowait() on a closed handle")
-        try:
-            await receive.receive()
-        except ClosedResourceError:
-            pass
-        except Exception as exc:
-            raise _fail(f"receive() on a closed handle raised {describe(exc)}") from exc
-        else:
-            raise _fail("receive() on a closed handle returned instead of raising")
-    async with _stream(ctx, 0) as (send, receive, tg, handles):
-        other = send.clone()
-        handles.append(other)
-        mine = await start(
-            tg, "send('withdrawn') on the handle being closed", lambda: send.send("withdrawn")
-        )
-        theirs = await start(tg, "send('kept') on another send clone", lambda: other.send("kept"))
-        await send.aclose()
-        await settle()
-        _expect(mine, ("error", "ClosedResourceError"), "after its handle was closed")
-        _waiting(theirs, "after a different send clone was closed")
-        got = await receive.receive()
-        await settle()
-        if got != "kept":
-            raise _fail(
-                f"received {got!r} after closing a waiting sender's handle; its item "
-                "must be withdrawn and 'kept' arrive"
-            )
-        _raises(
-            receive.receive_nowait, WouldBlock, "receive_nowait() after the withdrawn sender's item"
-        )
-        _raises(
-            lambda: send.send_nowait(1), ClosedResourceError, "send_nowait() on a closed handle"
-        )
-        try:
-            await send.send(1)
-        except ClosedResourceError:
-            pass
-        except Exception as exc:
-            raise _fail(f"send() on a closed handle raised {describe(exc)}") from exc
-        else:
-            raise _fail("send() on a closed handle returned instead of raising")
-
-
-@check("MEM-LAST-SENDER-CLOSED", needs=_NEEDS)
-async def mem_last_sender_closed(ctx: Context) -> None:
-    async with _stream(ctx, 2) as (send, receive, tg, handles):
-        clone = send.clone()
-        handles.append(clone)
-        send.send_nowait(1)
-        clone.send_nowait(2)
-        await send.aclose()
-        await clone.aclose()
-        got = [await receive.receive(), await receive.receive()]
-        if got != [1, 2]:
-            raise _fail(f"after the last send clone closed, the buffered [1, 2] came out as {got}")
-        for attempt in ("first", "second"):
-            try:
-                extra = await receive.receive()
-            except EndOfStream:
-                continue
-            except Exception as exc:
-                raise _fail(
-                    f"the {attempt} receive() after the buffer drained raised "
-                    f"{describe(exc)}, not EndOfStream"
-                ) from exc
-            raise _fail(f"the {attempt} receive() after the buffer drained returned {extra!r}")
-    async with _stream(ctx, 0) as (send, receive, tg, handles):
-        send2 = send.clone()
-        receive2 = receive.clone()
-        handles += [send2, receive2]
-        first = await start(tg, "receive()", receive.receive)
-        second = await start(tg, "receive() on a clone", receive2.receive)
-        await send.aclose()
-        await settle()
-        _waiting(first, "after one of two send clones closed")
-        _waiting(second, "after one of two send clones closed")
-        await send2.aclose()
-        await settle()
-        _expect(first, ("error", "EndOfStream"), "after the last send clone closed")
-        _expect(second, ("error", "EndOfStream"), "after the last send clone closed")
-
-
-@check("MEM-LAST-RECEIVER-CLOSED", needs=_NEEDS)
-async def mem_last_receiver_closed(ctx: Context) -> None:
-    async with _stream(ctx, 0) as (send, receive, tg, handles):
-        send2 = send.clone()
-        receive2 = receive.clone()
-        handles += [send2, receive2]
-        first = await start(tg, "send(1)", lambda: send.send(1))
-        second = await start(tg, "send(2) on a clone", lambda: send2.send(2))
-        await receive.aclose()
-        await settle()
-        _waiting(first, "after one of two receive clones closed")
-        _waiting(second, "after one of two receive clones closed")
-        await receive2.aclose()
-        await settle()
-        _expect(first, ("error", "BrokenResourceError"), "after the last receive clone closed")
-        _expect(second, ("error", "BrokenResourceError"), "after the last receive clone closed")
-        _raises(
-            lambda: send.send_nowait(3),
-            BrokenResourceError,
-            "send_nowait() after the last receive clone closed",
-        )
-        later = await start(tg, "send(4)", lambda: send2.send(4))
-        _expect(later, ("error", "BrokenResourceError"), "after the last receive clone closed")
-    async with _stream(ctx, 3) as (send, receive, tg, handles):
-        send.send_nowait("buffered")
-        await receive.aclose()
-        later = await start(tg, "send('more')", lambda: send.send("more"))
-        _expect(
-            later,
-            ("error", "BrokenResourceError"),
-            "with room in the buffer but every receive clone closed",
-            3,
-        )
-
-
 # -- cancellation ------------------------------------------------------------------------------
 
 
@@ -539,8 +197,8 @@ async def _cancel_trials(ctx: Context, *, native: bool) -> None:
 
 class _Ledger:
     def __init__(self) -> None:
-        self.sends: dict[int, Op] = {}
-        self.receives: list[Op] = []
+        self.sends: dict[int, Task] = {}
+        self.receives: list[Task] = []
         self.received: list[tuple[str, Any]] = []
 
     def problem(self) -> str:
@@ -795,35 +453,69 @@ async def mem_iter_end(ctx: Context) -> None:
 # -- the model ---------------------------------------------------------------------------------
 
 
-def _observed(op: Op, kind: str) -> Outcome:
-    if op.outcome is None:
+def _observed(kind: Kind, outcome: Outcome | None) -> Outcome:
+    """What an operation of ``kind`` did, as the model states outcomes."""
+    if outcome is None:
         return BLOCKED
-    if op.outcome[0] == "value" and kind.startswith("send"):
-        return OK if op.outcome[1] is None else op.outcome
-    return op.outcome
+    if outcome[0] != "value" or kind.returns_item:
+        return outcome
+    # send() returns None; clone() returns the new handle, which is no outcome of its own.
+    return OK if outcome[1] is None or not kind.in_task else outcome
+
+
+async def _perform(
+    tg: TaskGroup, handles: dict[End, list[Any]], tasks: list[Task], index: int, op: ProgramOp
+) -> Outcome:
+    """Perform ``op``, step ``index`` of its program, on the real handles, as its
+    :class:`~streamspec.conformance.model.Kind` names it, and let every task settle."""
+    kind = op.kind
+    if kind.end is None:
+        tasks[op.target].cancel()
+        await settle()
+        return OK
+    method = getattr(handles[kind.end][op.target], kind.method)
+    call = partial(method, index) if kind.sends_item else method
+    if kind.in_task:
+        task = await start(tg, op.label(index), call)
+        tasks.append(task)
+        return _observed(kind, task.outcome)
+    try:
+        result = call()
+        if inspect.isawaitable(result):
+            result = await result
+    except Exception as exc:
+        outcome: Outcome = ("error", type(exc).__name__)
+    else:
+        if kind.method == "clone":
+            handles[kind.end].append(result)
+        outcome = _observed(kind, ("value", result))
+    await settle()
+    return outcome
 
 
 async def _run_program(ctx: Context, program: Program) -> None:
+    """Run ``program`` on a fresh stream of the target and fail at the first step where the
+    stream and the model disagree, naming the program and the step."""
     expected = run_model(program)
     factory = ctx.target.create_memory_object_stream
     assert factory is not None
     send, receive = factory(program.max_buffer_size)
-    ends: dict[str, list[Any]] = {"send": [send], "receive": [receive]}
-    tasks: list[Op] = []
+    handles: dict[End, list[Any]] = {"send": [send], "receive": [receive]}
+    tasks: list[Task] = []
     starts = task_steps(program)
     disagreement = ""
     try:
         async with anyio.create_task_group() as tg:
             for index, op in enumerate(program.ops):
                 finished = {n for n, t in enumerate(tasks) if t.done}
-                step = await _apply(tg, ends, tasks, index, op)
-                own = len(tasks) - 1 if KINDS[op.kind][1] else None
+                outcome = await _perform(tg, handles, tasks, index, op)
+                own = len(tasks) - 1 if op.kind.in_task else None
                 woken = tuple(
-                    (n, _observed(t, program.ops[starts[n]].kind))
+                    (n, _observed(program.ops[starts[n]].kind, t.outcome))
                     for n, t in enumerate(tasks)
                     if t.done and n not in finished and n != own
                 )
-                actual = Step(step, woken)
+                actual = Step(outcome, woken)
                 if actual != expected[index]:
                     disagreement = (
                         f"step {index} ({op.label(index)}): the model predicts "
@@ -834,46 +526,20 @@ async def _run_program(ctx: Context, program: Program) -> None:
                     break
             tg.cancel_scope.cancel()
     finally:
-        await close_quietly(*ends["send"], *ends["receive"])
+        await close_quietly(*handles["send"], *handles["receive"])
     if disagreement:
-        raise AssertionError(disagreement)
+        title = f"{program.title}: " if program.title else ""
+        raise _fail(f"{title}{disagreement}", program.max_buffer_size)
 
 
-async def _apply(
-    tg: TaskGroup, ends: dict[str, list[Any]], tasks: list[Op], index: int, op: Any
-) -> Outcome:
-    kind = op.kind
-    if kind == "cancel":
-        tasks[op.target].cancel()
-        await settle()
-        return OK
-    end, blocking = KINDS[kind]
-    assert end is not None
-    handle = ends[end][op.target]
-    if blocking:
-        func = (lambda: handle.send(index)) if kind == "send" else handle.receive
-        task = await start(tg, op.label(index), func)
-        tasks.append(task)
-        return _observed(task, kind)
-    try:
-        if kind == "send_nowait":
-            handle.send_nowait(index)
-            result: Outcome = OK
-        elif kind == "receive_nowait":
-            result = ("value", handle.receive_nowait())
-        elif kind.startswith("clone"):
-            ends[end].append(handle.clone())
-            result = OK
-        elif kind.startswith("aclose"):
-            await handle.aclose()
-            result = OK
-        else:
-            handle.close()
-            result = OK
-    except Exception as exc:
-        result = ("error", type(exc).__name__)
-    await settle()
-    return result
+async def _run_rule_programs(programs: tuple[Program, ...], ctx: Context) -> None:
+    for program in programs:
+        await _run_program(ctx, program)
+
+
+# The rules the model covers are checked by running their fixed programs.
+for _rule_id, _programs in RULE_PROGRAMS.items():
+    check(_rule_id, needs=_NEEDS)(partial(_run_rule_programs, _programs))
 
 
 @check("MEM-MODEL", needs=_NEEDS)
