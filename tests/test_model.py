@@ -12,11 +12,13 @@ from streamspec.conformance.model import (
     BLOCKED,
     EXAMPLES,
     RULE_PROGRAMS,
+    TRANSITIONS,
     Kind,
     Model,
     Op,
     Program,
     Step,
+    When,
     format_program,
     normalize,
     programs,
@@ -243,3 +245,16 @@ def test_rule_programs_end_with_every_task_settled_as_the_rule_says() -> None:
     closing = run_model(RULE_PROGRAMS["MEM-LAST-SENDER-CLOSED"][1])
     assert closing[4] == Step(OK)
     assert closing[5] == Step(OK, ((0, error("EndOfStream")), (1, error("EndOfStream"))))
+
+
+def test_every_kind_has_rows_ending_with_a_default() -> None:
+    assert set(TRANSITIONS) == set(Kind)
+    for kind, rows in TRANSITIONS.items():
+        assert rows[-1].when is When.ALWAYS, kind
+        assert all(row.when is not When.ALWAYS for row in rows[:-1]), kind
+
+
+def test_the_table_cites_real_rules_and_each_rule_program_has_rows() -> None:
+    cited = {rule_id for rows in TRANSITIONS.values() for row in rows for rule_id in row.rules}
+    assert cited <= RULES.keys()
+    assert set(RULE_PROGRAMS) <= cited

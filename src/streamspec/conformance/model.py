@@ -3,8 +3,12 @@
 The model is pure: no I/O, no tasks, no time. Its state is data (the buffer, which handles of
 each end are open, the tasks waiting to send and to receive, oldest first), and each
 operation is a function of the state that returns what every affected task observes. The
-``MEM-MODEL`` check runs a drawn :class:`Program` against an implementation and against this
-model, step by step, and every outcome must agree.
+operations are the members of :class:`Kind`, which the runner of :mod:`.checks.memory` also
+uses to call the handle methods; :data:`TRANSITIONS` is the model as a table (for each kind,
+situation by situation, what the operation does and which rules say so). A program runs on an
+implementation and on this model, step by step, and every outcome must agree: ``MEM-MODEL``
+runs drawn programs, and the rules the model covers run the fixed programs of
+:data:`RULE_PROGRAMS`.
 
 The rules the model encodes (decision 6 in docs/design.rst and the seed's "Memory object
 streams"):
@@ -25,7 +29,7 @@ streams"):
 * ``cancel`` of a waiting task removes it from its queue (its item, if a sender, is never
   delivered); cancelling a task that already finished does nothing.
 
-Programs name handles by index: ``Op("send", 0)`` sends on the first send handle, and clones
+Programs name handles by index: ``Op(Kind.SEND, 0)`` sends on the first send handle, and clones
 are appended in order. ``send`` and ``receive`` run in tasks of their own, numbered from 0 in
 the order they start (whether or not they have to wait); ``cancel`` names such a task.
 :func:`programs` draws programs; :data:`EXAMPLES` are the programs every run tries first.
@@ -37,7 +41,7 @@ import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from hypothesis import strategies as st
 
@@ -52,7 +56,11 @@ __all__ = [
     "Op",
     "Outcome",
     "Program",
+    "Row",
     "Step",
+    "TRANSITIONS",
+    "Then",
+    "When",
     "format_program",
     "format_step",
     "normalize",
@@ -169,7 +177,7 @@ class Program:
 
     max_buffer_size: float
     ops: tuple[Op, ...]
-    title: str = field(default="", compare=False)
+    title: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,111 @@ class Step:
 
     outcome: Outcome
     woken: tuple[tuple[int, Outcome], ...] = ()
+
+
+class When(enum.Enum):
+    """A situation of the stream, as seen by an operation on one handle (or task)."""
+
+    HANDLE_CLOSED = "the handle is closed"
+    OTHER_END_CLOSED = "every handle of the other end is closed"
+    RECEIVER_WAITING = "a receiver is waiting"
+    SENDER_WAITING = "a sender is waiting"
+    ITEM_BUFFERED = "an item is buffered"
+    BUFFER_HAS_ROOM = "the buffer has room"
+    TASK_WAITING = "the task is waiting"
+    ALWAYS = "otherwise"
+
+
+class Then(enum.Enum):
+    """What an operation does in a situation."""
+
+    RAISE_CLOSED = "raise ClosedResourceError"
+    RAISE_BROKEN = "raise BrokenResourceError"
+    RAISE_END = "raise EndOfStream"
+    HAND_OVER = "hand the item to the oldest waiting receiver"
+    BUFFER = "buffer the item"
+    TAKE_BUFFERED = "take the oldest buffered item; freed slots go to the oldest waiting senders"
+    TAKE_FROM_SENDER = "take the oldest waiting sender's item"
+    WAIT = "wait (the _nowait form raises WouldBlock)"
+    NEW_HANDLE = "add an open handle of the same end"
+    CLOSE = (
+        "close the handle: its own waiters raise ClosedResourceError; if it was the last of "
+        "its end, the other end's waiters raise EndOfStream (receivers) or "
+        "BrokenResourceError (senders)"
+    )
+    WITHDRAW = "take the task out of its queue: it raises the cancellation, its item is dropped"
+    NOTHING = "do nothing"
+
+
+class Row(NamedTuple):
+    """One row of :data:`TRANSITIONS`: in situation ``when``, do ``then``, by ``rules``."""
+
+    when: When
+    then: Then
+    rules: tuple[str, ...]
+
+
+_SEND_ROWS = (
+    Row(When.HANDLE_CLOSED, Then.RAISE_CLOSED, ("MEM-CLOSE-WAKES",)),
+    Row(When.OTHER_END_CLOSED, Then.RAISE_BROKEN, ("MEM-LAST-RECEIVER-CLOSED",)),
+    Row(When.RECEIVER_WAITING, Then.HAND_OVER, ("MEM-RECEIVER-FIRST",)),
+    Row(When.BUFFER_HAS_ROOM, Then.BUFFER, ("MEM-BUFFER-N", "MEM-BUFFER-INF")),
+    Row(When.ALWAYS, Then.WAIT, ("MEM-BUFFER-ZERO", "MEM-BUFFER-N")),
+)
+_RECEIVE_ROWS = (
+    Row(When.HANDLE_CLOSED, Then.RAISE_CLOSED, ("MEM-CLOSE-WAKES",)),
+    Row(When.ITEM_BUFFERED, Then.TAKE_BUFFERED, ("MEM-RECEIVE-NOWAIT", "MEM-SENDER-FAIR")),
+    Row(When.SENDER_WAITING, Then.TAKE_FROM_SENDER, ("MEM-RECEIVE-NOWAIT", "MEM-BUFFER-ZERO")),
+    Row(When.OTHER_END_CLOSED, Then.RAISE_END, ("MEM-LAST-SENDER-CLOSED",)),
+    Row(When.ALWAYS, Then.WAIT, ("MEM-RECEIVE-NOWAIT",)),
+)
+_CLONE_ROWS = (
+    Row(When.HANDLE_CLOSED, Then.RAISE_CLOSED, ("MEM-CLONE",)),
+    Row(When.ALWAYS, Then.NEW_HANDLE, ("MEM-CLONE",)),
+)
+_CLOSE_ROWS = (
+    Row(When.HANDLE_CLOSED, Then.NOTHING, ("MEM-SYNC-CLOSE",)),
+    Row(When.ALWAYS, Then.CLOSE,
+        ("MEM-CLOSE-WAKES", "MEM-LAST-SENDER-CLOSED", "MEM-LAST-RECEIVER-CLOSED")),
+)  # fmt: skip
+
+#: The model as a table, in the manner of h11's state machines: for each kind of operation,
+#: its rows in order; the first whose situation holds says what the operation does, and names
+#: the rules that row stands for.
+TRANSITIONS: dict[Kind, tuple[Row, ...]] = {
+    Kind.SEND: _SEND_ROWS,
+    Kind.SEND_NOWAIT: _SEND_ROWS,
+    Kind.RECEIVE: _RECEIVE_ROWS,
+    Kind.RECEIVE_NOWAIT: _RECEIVE_ROWS,
+    Kind.CLONE_SEND: _CLONE_ROWS,
+    Kind.CLONE_RECEIVE: _CLONE_ROWS,
+    Kind.CLOSE_SEND: _CLOSE_ROWS,
+    Kind.CLOSE_RECEIVE: _CLOSE_ROWS,
+    Kind.ACLOSE_SEND: _CLOSE_ROWS,
+    Kind.ACLOSE_RECEIVE: _CLOSE_ROWS,
+    Kind.CANCEL: (
+        Row(When.TASK_WAITING, Then.WITHDRAW, ("MEM-MODEL",)),
+        Row(When.ALWAYS, Then.NOTHING, ("MEM-MODEL",)),
+    ),
+}
+
+_RAISES = {
+    Then.RAISE_CLOSED: "ClosedResourceError",
+    Then.RAISE_BROKEN: "BrokenResourceError",
+    Then.RAISE_END: "EndOfStream",
+}
+_OTHER: dict[End, End] = {"send": "receive", "receive": "send"}
+
+
+@dataclass
+class _Move:
+    """One operation being applied: the op, its step, its task number (-1 when it runs in no
+    task of its own), and the tasks it ends."""
+
+    op: Op
+    step: int
+    task: int
+    woken: list[tuple[int, Outcome]]
 
 
 @dataclass
@@ -210,103 +323,103 @@ class Model:
         return len(self.send_open if end == "send" else self.receive_open)
 
     def _open_count(self, end: End) -> int:
-        return sum(self.send_open if end == "send" else self.receive_open)
+        return sum(self._open(end))
 
     # -- the operations ----------------------------------------------------------------------
 
     def apply(self, op: Op, step: int) -> Step:
-        """Apply ``op`` (the ``step``-th of its program) and return what it does."""
-        woken: list[tuple[int, Outcome]] = []
-        kind, end = op.kind, op.kind.end
-        if kind.sends_item:
-            outcome = self._send(op.target, step, woken, blocking=kind.in_task)
-        elif kind.returns_item:
-            outcome = self._receive(op.target, woken, blocking=kind.in_task)
-        elif end is None:
-            outcome = self._cancel(op.target, woken)
-        elif kind.method == "clone":
-            outcome = self._clone(end, op.target)
-        else:
-            outcome = self._close(end, op.target, woken)
-        return Step(outcome, tuple(sorted(woken, key=lambda pair: pair[0])))
+        """Apply ``op`` (the ``step``-th of its program) and return what it does: the first
+        row of :data:`TRANSITIONS` for its kind whose situation holds decides."""
+        move = _Move(op, step, self._new_task() if op.kind.in_task else -1, [])
+        then = next(row.then for row in TRANSITIONS[op.kind] if self._holds(row.when, move))
+        outcome = self._do(then, move)
+        return Step(outcome, tuple(sorted(move.woken, key=lambda pair: pair[0])))
 
     def _new_task(self) -> int:
         self.tasks += 1
         return self.tasks - 1
 
-    def _send(
-        self, handle: int, item: int, woken: list[tuple[int, Outcome]], *, blocking: bool
-    ) -> Outcome:
-        task = self._new_task() if blocking else -1
-        if not self.send_open[handle]:
-            return _error("ClosedResourceError")
-        if not self._open_count("receive"):
-            return _error("BrokenResourceError")
-        if self.waiting_receivers:
-            receiver = self.waiting_receivers.pop(0)
-            woken.append((receiver.task, ("value", item)))
-            return OK
-        if len(self.buffer) < self.max_buffer_size:
-            self.buffer.append(item)
-            return OK
-        if not blocking:
-            return _error("WouldBlock")
-        self.waiting_senders.append(_Waiter(task, handle, item))
-        return BLOCKED
+    def _open(self, end: End) -> list[bool]:
+        return self.send_open if end == "send" else self.receive_open
 
-    def _receive(self, handle: int, woken: list[tuple[int, Outcome]], *, blocking: bool) -> Outcome:
-        task = self._new_task() if blocking else -1
-        if not self.receive_open[handle]:
-            return _error("ClosedResourceError")
-        if self.buffer:
+    def _waiting(self, end: End) -> list[_Waiter]:
+        return self.waiting_senders if end == "send" else self.waiting_receivers
+
+    def _holds(self, when: When, move: _Move) -> bool:
+        end = move.op.kind.end
+        if when is When.ALWAYS:
+            return True
+        if when is When.TASK_WAITING:
+            waiters = self.waiting_senders + self.waiting_receivers
+            return any(w.task == move.op.target for w in waiters)
+        assert end is not None
+        if when is When.HANDLE_CLOSED:
+            return not self._open(end)[move.op.target]
+        if when is When.OTHER_END_CLOSED:
+            return not self._open_count(_OTHER[end])
+        if when is When.RECEIVER_WAITING:
+            return bool(self.waiting_receivers)
+        if when is When.SENDER_WAITING:
+            return bool(self.waiting_senders)
+        if when is When.ITEM_BUFFERED:
+            return bool(self.buffer)
+        assert when is When.BUFFER_HAS_ROOM
+        return len(self.buffer) < self.max_buffer_size
+
+    def _do(self, then: Then, move: _Move) -> Outcome:
+        op, woken = move.op, move.woken
+        end = op.kind.end
+        if then is Then.NOTHING:
+            return OK
+        if then is Then.WITHDRAW:
+            for queue in (self.waiting_senders, self.waiting_receivers):
+                queue[:] = [w for w in queue if w.task != op.target]
+            woken.append((op.target, CANCELLED))
+            return OK
+        assert end is not None
+        if then in _RAISES:
+            return _error(_RAISES[then])
+        if then is Then.HAND_OVER:
+            receiver = self.waiting_receivers.pop(0)
+            woken.append((receiver.task, ("value", move.step)))
+            return OK
+        if then is Then.BUFFER:
+            self.buffer.append(move.step)
+            return OK
+        if then is Then.TAKE_BUFFERED:
             item = self.buffer.pop(0)
             while self.waiting_senders and len(self.buffer) < self.max_buffer_size:
                 sender = self.waiting_senders.pop(0)
                 self.buffer.append(sender.item)
                 woken.append((sender.task, OK))
             return ("value", item)
-        if self.waiting_senders:
+        if then is Then.TAKE_FROM_SENDER:
             sender = self.waiting_senders.pop(0)
             woken.append((sender.task, OK))
             return ("value", sender.item)
-        if not self._open_count("send"):
-            return _error("EndOfStream")
-        if not blocking:
-            return _error("WouldBlock")
-        self.waiting_receivers.append(_Waiter(task, handle))
-        return BLOCKED
-
-    def _clone(self, end: End, handle: int) -> Outcome:
-        handles = self.send_open if end == "send" else self.receive_open
-        if not handles[handle]:
-            return _error("ClosedResourceError")
-        handles.append(True)
+        if then is Then.WAIT:
+            if not op.kind.in_task:
+                return _error("WouldBlock")
+            self._waiting(end).append(_Waiter(move.task, op.target, move.step))
+            return BLOCKED
+        if then is Then.NEW_HANDLE:
+            self._open(end).append(True)
+            return OK
+        assert then is Then.CLOSE
+        self._close(end, op.target, woken)
         return OK
 
-    def _close(self, end: End, handle: int, woken: list[tuple[int, Outcome]]) -> Outcome:
-        handles = self.send_open if end == "send" else self.receive_open
-        if not handles[handle]:
-            return OK
-        handles[handle] = False
-        own = self.waiting_senders if end == "send" else self.waiting_receivers
+    def _close(self, end: End, handle: int, woken: list[tuple[int, Outcome]]) -> None:
+        self._open(end)[handle] = False
+        own = self._waiting(end)
         for waiter in [w for w in own if w.handle == handle]:
             own.remove(waiter)
             woken.append((waiter.task, _error("ClosedResourceError")))
         if not self._open_count(end):
-            other = self.waiting_receivers if end == "send" else self.waiting_senders
+            other = self._waiting(_OTHER[end])
             error = _error("EndOfStream" if end == "send" else "BrokenResourceError")
             woken.extend((waiter.task, error) for waiter in other)
             other.clear()
-        return OK
-
-    def _cancel(self, task: int, woken: list[tuple[int, Outcome]]) -> Outcome:
-        for queue in (self.waiting_senders, self.waiting_receivers):
-            for waiter in queue:
-                if waiter.task == task:
-                    queue.remove(waiter)
-                    woken.append((task, CANCELLED))
-                    return OK
-        return OK
 
 
 def normalize(program: Program) -> Program:
@@ -384,7 +497,14 @@ def _format_outcome(outcome: Outcome) -> str:
         return f"returned {outcome[1]!r}"
     if outcome[0] == "error":
         return f"raised {outcome[1]}"
-    return str(outcome[0])
+    return _OUTCOME_WORDS[outcome]
+
+
+_OUTCOME_WORDS: dict[Outcome, str] = {
+    OK: "returned",
+    BLOCKED: "still waiting",
+    CANCELLED: "raised the cancellation",
+}
 
 
 # -- the strategy -----------------------------------------------------------------------------
@@ -407,31 +527,34 @@ def _program(size: float, *spec: tuple[str, int], title: str = "") -> Program:
 #: Programs that every run of ``MEM-MODEL`` tries before drawing any: one per rule of the
 #: module docstring, so that no run can miss the basic cases by the luck of the draw.
 EXAMPLES: tuple[Program, ...] = (
-    # FIFO through the buffer, the freed slot going to the oldest waiting sender.
     _program(2, ("send", 0), ("send", 0), ("send", 0), ("send", 0), ("receive", 0),
-             ("receive_nowait", 0), ("receive_nowait", 0), ("receive_nowait", 0)),
-    # Waiting receivers own the next items, oldest first; nowait forms both ways.
+             ("receive_nowait", 0), ("receive_nowait", 0), ("receive_nowait", 0),
+             title="FIFO through the buffer, the freed slot going to the oldest waiting sender"),
     _program(0, ("clone_receive", 0), ("receive", 1), ("receive", 0), ("send_nowait", 0),
-             ("send", 0), ("send_nowait", 0), ("receive_nowait", 0)),
-    # receive_nowait() takes a waiting sender's item when nothing is buffered.
-    _program(0, ("send", 0), ("receive_nowait", 0), ("receive_nowait", 0)),
-    # ... and with room in the buffer too: the item goes to the waiter, not the buffer.
-    _program(1, ("receive", 0), ("send", 0), ("send_nowait", 0), ("receive_nowait", 0)),
-    # Closing a receive handle wakes its own waiter only; the last one breaks the senders.
+             ("send", 0), ("send_nowait", 0), ("receive_nowait", 0),
+             title="waiting receivers own the next items, oldest first; nowait forms both ways"),
+    _program(0, ("send", 0), ("receive_nowait", 0), ("receive_nowait", 0),
+             title="receive_nowait() takes a waiting sender's item when nothing is buffered"),
+    _program(1, ("receive", 0), ("send", 0), ("send_nowait", 0), ("receive_nowait", 0),
+             title="with room in the buffer, an item goes to the waiting receiver, not the "
+             "buffer"),
     _program(0, ("clone_receive", 0), ("receive", 0), ("receive", 1), ("close_receive", 0),
              ("receive", 0), ("clone_receive", 0), ("send", 0), ("send", 0),
-             ("aclose_receive", 1), ("send_nowait", 0)),
-    # Closing a send handle withdraws its own waiter only; the last one ends the stream
-    # after the buffer drains.
+             ("aclose_receive", 1), ("send_nowait", 0),
+             title="closing a receive handle wakes its own waiter only; the last one breaks "
+             "the senders"),
     _program(1, ("clone_send", 0), ("send", 0), ("send", 0), ("send", 1), ("close_send", 0),
              ("receive", 0), ("receive", 0), ("clone_send", 0), ("receive", 0),
-             ("aclose_send", 1), ("receive_nowait", 0), ("receive", 0)),
-    # Cancelling waiting tasks: their items are never delivered, their turn is given up.
+             ("aclose_send", 1), ("receive_nowait", 0), ("receive", 0),
+             title="closing a send handle withdraws its own waiter only; the last one ends "
+             "the stream after the buffer drains"),
     _program(0, ("send", 0), ("send", 0), ("cancel", 0), ("receive", 0), ("receive", 0),
-             ("cancel", 3), ("send_nowait", 0), ("receive_nowait", 0)),
-    # Clones of closed handles, closing twice, unbounded buffers.
+             ("cancel", 3), ("send_nowait", 0), ("receive_nowait", 0),
+             title="cancelled waiting tasks: their items are never delivered, their turn is "
+             "given up"),
     _program(math.inf, ("send", 0), ("close_send", 0), ("clone_send", 0), ("close_send", 0),
-             ("receive", 0), ("receive", 0), ("aclose_receive", 0), ("clone_receive", 0)),
+             ("receive", 0), ("receive", 0), ("aclose_receive", 0), ("clone_receive", 0),
+             title="clones of closed handles, closing twice, an unbounded buffer"),
 )  # fmt: skip
 
 
