@@ -127,13 +127,6 @@ def _raises(
     raise _fail(f"{what} returned {result!r} instead of raising {error.__name__}", size)
 
 
-def _nowait_value(func: Callable[[], object], what: str, size: float | None = None) -> object:
-    try:
-        return func()
-    except Exception as exc:
-        raise _fail(f"{what} raised {describe(exc)}", size) from exc
-
-
 async def _drain(receive: Any) -> list[Any]:
     """Every item receive_nowait() can still get (stops at WouldBlock or EndOfStream)."""
     items = []
