@@ -392,10 +392,11 @@ def stuck_target(cleaned: threading.Event) -> Target:
 
 async def receives_on_the_pair(ctx: Context) -> None:
     # Through the suite's own helper, as the real checks call a target's operations.
-    from streamspec.conformance.subjects import byte_pairs, raises
+    from streamspec.conformance.observe import expect_raises
+    from streamspec.conformance.subjects import byte_pairs
 
     async with named(byte_pairs(ctx.target)[0]) as pair:
-        await raises(anyio.EndOfStream, pair.right.receive)
+        await expect_raises(anyio.EndOfStream, pair.right.receive)
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
@@ -424,9 +425,9 @@ def test_a_timed_out_check_names_the_pending_operation(backend: str) -> None:
             return b""
 
     async def waits_in_receive(ctx: Context) -> None:
-        from streamspec.conformance.subjects import raises
+        from streamspec.conformance.observe import expect_raises
 
-        await raises(anyio.EndOfStream, Forever().receive)
+        await expect_raises(anyio.EndOfStream, Forever().receive)
 
     (result,) = run_checks(
         FAKE, checks=[fake("OBJ-FIFO", waits_in_receive)], backends=[backend], timeout=0.2

@@ -19,7 +19,7 @@ import anyio.to_thread
 import pytest
 
 from streamspec import ByteStream
-from streamspec.conformance import Outcome, Target, run_checks, subjects
+from streamspec.conformance import Outcome, Target, observe, run_checks
 
 
 class _Pipe:
@@ -646,7 +646,7 @@ def test_a_close_that_does_not_wake_a_receiving_thread_fails_byte_closed_wakes(
 ) -> None:
     # More time than the suite's default for the worker thread to reach its select(), so
     # that a busy machine cannot make this test pass the stream by luck.
-    monkeypatch.setattr(subjects, "THREAD_SETTLE", 1.0)
+    monkeypatch.setattr(observe, "THREAD_SETTLE", 1.0)
 
     @asynccontextmanager
     async def pair() -> AsyncIterator[tuple[SocketByteStream, SocketByteStream]]:

@@ -25,6 +25,8 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
+from .observe import describe
+
 __all__ = ["CleanUp", "HangRecord", "pending_in_stack", "pending_in_tasks", "run_clean_ups"]
 
 T = TypeVar("T")
@@ -104,7 +106,7 @@ async def run_clean_ups(record: HangRecord) -> str:
             try:
                 await clean_up.__aexit__(None, None, None)
             except Exception as exc:
-                failures.append(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+                failures.append(describe(exc))
         if scope.cancelled_caught:
             failures.append(f"a clean-up took more than {_CLEAN_UP_LIMIT:g} s")
     if failures:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +33,7 @@ from anyio.abc import ByteStream
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._certs import SERVER_HOSTNAME, client_context, server_context
+from .observe import describe
 from .subjects import CLEANUP_TIMEOUT
 from .target import Target
 
@@ -40,10 +41,8 @@ __all__ = [
     "Connection",
     "MemoryTransport",
     "ProbeAttribute",
-    "chain",
     "close_forcefully",
     "connection",
-    "describe",
     "handshake",
     "transport_pair",
 ]
@@ -162,23 +161,6 @@ async def transport_pair(
 # -- connections --------------------------------------------------------------------------------
 
 
-def describe(exc: BaseException) -> str:
-    """``Type: message``, followed by the exception's causes or contexts."""
-    texts = [f"{type(e).__name__}: {e}" if str(e) else type(e).__name__ for e in chain(exc)]
-    return "".join(f"{text} (from " for text in texts[:-1]) + texts[-1] + ")" * (len(texts) - 1)
-
-
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, then its causes and contexts, each once: a chain that loops back (an
-    exception raised "from" itself, say) ends where it would repeat."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not earlier for earlier in seen):
-        seen.append(current)
-        yield current
-        current = current.__cause__ or current.__context__
-
-
 async def close_forcefully(resource: Any) -> None:
     """Close ``resource`` at once (a cancelled ``aclose()``), bounded by CLEANUP_TIMEOUT.
 
@@ -279,7 +261,7 @@ async def connection(
         )
         try:
             failures = [
-                f"the {side}'s wrap() raised {describe(outcome)}"
+                f"the {side}'s wrap() raised {describe(outcome, causes=True)}"
                 for side, outcome in (("client", client), ("server", server))
                 if isinstance(outcome, BaseException)
             ]

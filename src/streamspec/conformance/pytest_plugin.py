@@ -234,6 +234,7 @@ def _load(spec: Any, config: pytest.Config) -> Any:
 
     :raises _TargetError: it cannot be loaded, or is no target.
     """
+    from .observe import describe
     from .target import Target, load_target
 
     try:
@@ -244,7 +245,7 @@ def _load(spec: Any, config: pytest.Config) -> Any:
     except (LookupError, ValueError) as exc:
         raise _TargetError(str(exc).splitlines()[0]) from None
     except Exception as exc:  # the target's own function failed
-        raise _TargetError(f"streamspec_target() raised {type(exc).__name__}: {exc}") from None
+        raise _TargetError(f"streamspec_target() raised {describe(exc)}") from None
     if not isinstance(spec, Target):
         raise _TargetError(
             f"streamspec_target must be a Target, a 'module:attribute' string or a "

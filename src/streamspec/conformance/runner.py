@@ -37,8 +37,9 @@ import anyio.to_thread
 
 from ._hang import HangRecord, pending_in_stack
 from .catalogue import ROLES, RULES, Rule
+from .observe import describe, leaves, only
 from .registry import Check, Context, NotProvided, all_checks
-from .subjects import leaves, open_subjects
+from .subjects import open_subjects
 from .target import Divergence, Target, load_target
 
 __all__ = [
@@ -468,7 +469,7 @@ def _judge(
             stale=True,
         )
     found = leaves(error)
-    if all(isinstance(leaf, NotProvided) for leaf in found):
+    if only(error, NotProvided):
         return result(
             Outcome.NOT_PROVIDED, "; ".join(f"{target.name} does not provide {e}" for e in found)
         )
@@ -491,8 +492,7 @@ def _describe_one(error: BaseException) -> str:
     text = str(error)
     if not isinstance(error, AssertionError) or not text:
         # A crash, or a bare assert: say what was raised and where, to find it quickly.
-        name = type(error).__name__
-        text = f"{name}: {text}" if text else name
+        text = describe(error)
         frames = traceback.extract_tb(error.__traceback__)
         if frames:
             last = frames[-1]

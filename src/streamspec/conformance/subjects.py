@@ -68,7 +68,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
@@ -96,6 +95,7 @@ from ..protocols import (
     TypedAttributeProvider,
 )
 from ._hang import CleanUp
+from .observe import PATIENCE, describe, leaves, only
 from .registry import NotProvided
 from .strategies import item_of
 from .target import (
@@ -111,9 +111,7 @@ from .target import (
 __all__ = [
     "CLEANUP_TIMEOUT",
     "MEMORY_BUFFER",
-    "PATIENCE",
     "PEER_CLOSED_ENDS",
-    "THREAD_SETTLE",
     "TLS_PAIR",
     "BufferedChannel",
     "ByteChannel",
@@ -131,10 +129,8 @@ __all__ = [
     "buffered_channels",
     "close_quietly",
     "half_close_problem",
-    "leaves",
     "named",
     "open_subjects",
-    "raises",
     "receive_chunks",
     "send_all",
     "transfer",
@@ -145,17 +141,9 @@ __all__ = [
     "text_channels",
     "text_sinks",
     "unreliable_pairs",
-    "until_really_blocked",
 ]
 
 T = TypeVar("T")
-
-if sys.version_info >= (3, 11):
-    _ExceptionGroup = BaseExceptionGroup  # noqa: F821  (a builtin since 3.11)
-else:  # the backport, which AnyIO itself requires on 3.10
-    from exceptiongroup import (  # type: ignore[import-not-found]
-        BaseExceptionGroup as _ExceptionGroup,
-    )
 
 #: The buffer of the memory object streams the suite builds subjects from: one item, so a
 #: sender parks after each chunk and sends interleave with receives (checks never assume
@@ -1020,36 +1008,9 @@ def _constant(value: T) -> Callable[[], T]:
 
 # -- helpers the checks share --------------------------------------------------------------------
 
-#: How long something that should happen at once may take before a check calls it missing.
-#: Generous, because the machine may be busy; a correct implementation never waits for it.
-PATIENCE = 3.0
 #: Receives a drain makes before it decides the stream never ends (a stream that keeps
 #: returning empty chunks, say).
 _MAX_RECEIVES = 10_000
-
-
-#: Seconds a check waits, once every task is blocked, before it acts on a blocked operation.
-#: A stream may do its blocking call in a worker thread (to_thread.run_sync around a read):
-#: its task looks blocked as soon as the thread is asked to run, before the thread is in the
-#: call, and a close that comes first is seen by the thread before it blocks, so the check
-#: would pass by luck. The suite cannot see into the thread; a correct stream never waits
-#: for this.
-THREAD_SETTLE = 0.2
-
-
-async def until_really_blocked() -> None:
-    """Return once every other task is blocked, and a blocking call that a worker thread
-    makes for one of them has had THREAD_SETTLE seconds to begin."""
-    await anyio.wait_all_tasks_blocked()
-    await anyio.sleep(THREAD_SETTLE)
-    await anyio.wait_all_tasks_blocked()
-
-
-def leaves(error: BaseException) -> list[BaseException]:
-    """The exceptions inside ``error``, exception groups flattened."""
-    if isinstance(error, _ExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
-    return [error]
 
 
 async def send_all(
@@ -1104,24 +1065,6 @@ async def transfer(
     return received
 
 
-async def raises(
-    expected: type[BaseException] | tuple[type[BaseException], ...],
-    operation: Callable[[], Awaitable[object]],
-) -> str | None:
-    """Await ``operation()`` (within PATIENCE) and return ``None`` if it raised ``expected``,
-    else a description of what happened instead."""
-    try:
-        with anyio.fail_after(PATIENCE):
-            result = await operation()
-    except expected:
-        return None
-    except TimeoutError:
-        return f"it blocked for {PATIENCE:g} s"
-    except Exception as exc:  # what it raised instead is the observation
-        return f"it raised {type(exc).__name__}: {exc}"
-    return f"it returned {result!r}"
-
-
 @asynccontextmanager
 async def named(subject: Subject[T]) -> AsyncIterator[T]:
     """Open ``subject``; an unexpected exception escaping the block becomes an AssertionError
@@ -1171,14 +1114,11 @@ async def _named(subject: Subject[T]) -> AsyncIterator[T]:
             except Exception as exc:
                 if type(exc).__module__.startswith("hypothesis"):
                     raise
-                found = leaves(exc)
-                if all(isinstance(leaf, AssertionError) for leaf in found):
+                if only(exc, AssertionError):
                     # A task group's wrapping of a check's own verdict: unwrap it.
-                    verdict = AssertionError("\n".join(map(str, found)))
+                    verdict = AssertionError("\n".join(map(str, leaves(exc))))
                 else:
-                    verdict = AssertionError(
-                        f"{subject.name}: unexpectedly raised {_described(found)}"
-                    )
+                    verdict = AssertionError(f"{subject.name}: unexpectedly raised {describe(exc)}")
                 raise verdict from exc
             stage = "closing it after the check"
     except (AssertionError, NotProvided):
@@ -1188,14 +1128,8 @@ async def _named(subject: Subject[T]) -> AsyncIterator[T]:
             raise
         if verdict is not None:
             raise AssertionError(
-                f"{verdict}\n{subject.name}: closing it then raised {_described(leaves(exc))}"
+                f"{verdict}\n{subject.name}: closing it then raised {describe(exc)}"
             ) from exc
         if not stage:
             raise
-        raise AssertionError(f"{subject.name}: {stage} raised {_described(leaves(exc))}") from exc
-
-
-def _described(found: Iterable[BaseException]) -> str:
-    return "; ".join(
-        f"{type(leaf).__name__}: {leaf}" if str(leaf) else type(leaf).__name__ for leaf in found
-    )
+        raise AssertionError(f"{subject.name}: {stage} raised {describe(exc)}") from exc

@@ -19,6 +19,7 @@ import anyio
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ..observe import PATIENCE, expect_raises
 from ..registry import Context, check
 from ..strategies import (
     Chunked,
@@ -28,16 +29,7 @@ from ..strategies import (
     receive_sizes,
     until_cases,
 )
-from ..subjects import (
-    PATIENCE,
-    BufferedChannel,
-    Subject,
-    buffered_channels,
-    named,
-    raises,
-    receive_chunks,
-    send_all,
-)
+from ..subjects import BufferedChannel, Subject, buffered_channels, named, receive_chunks, send_all
 
 __all__: list[str] = []
 
@@ -159,7 +151,7 @@ def buf_exactly_incomplete(ctx: Context) -> None:
             async def body() -> None:
                 nonlocal rest
                 nbytes = len(case.data) + 1
-                problem = await raises(
+                problem = await expect_raises(
                     anyio.IncompleteRead, partial(channel.receiver.receive_exactly, nbytes)
                 )
                 assert problem is None, (
@@ -303,7 +295,7 @@ async def _args(name: str, channel: BufferedChannel) -> None:
         nonlocal rest
         assert await receiver.receive_exactly(1) == b"a", f"{name}: the first byte was wrong"
         for label, call in calls:
-            problem = await raises(ValueError, call)
+            problem = await expect_raises(ValueError, call)
             assert problem is None, f"{name}: {label} should raise ValueError, but {problem}"
         rest = b"".join(await receive_chunks(receiver))
 

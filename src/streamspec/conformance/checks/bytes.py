@@ -20,10 +20,10 @@ import anyio.lowlevel
 from hypothesis import given
 
 from ...protocols import ByteStream
+from ..observe import PATIENCE, describe, expect_raises, expect_returns, until_really_blocked
 from ..registry import Context, check
 from ..strategies import Chunked, chunked_payloads, receive_sizes
 from ..subjects import (
-    PATIENCE,
     ByteChannel,
     BytePair,
     Subject,
@@ -32,20 +32,14 @@ from ..subjects import (
     half_close_problem,
     named,
     one_way_channels,
-    raises,
     receive_chunks,
     send_all,
     transfer,
-    until_really_blocked,
 )
 
 __all__: list[str] = []
 
 T = TypeVar("T")
-
-
-def _described(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _channels(ctx: Context) -> list[Subject[ByteChannel]]:
@@ -180,7 +174,7 @@ async def _max_bytes_invalid(name: str, channel: ByteChannel) -> None:
         tg.start_soon(send_then_finish)
         await anyio.wait_all_tasks_blocked()
         for bad in (0, -1):
-            problem = await raises(ValueError, partial(channel.receiver.receive, bad))
+            problem = await expect_raises(ValueError, partial(channel.receiver.receive, bad))
             assert problem is None, f"{name}: receive({bad}) should raise ValueError, but {problem}"
         invalid_calls_done.set()
         got = b"".join(await receive_chunks(channel.receiver, ends=channel.ends))
@@ -202,7 +196,7 @@ async def byte_eof(ctx: Context) -> None:
             # (channel.ends): one meaning of "the peer ended" for every rule.
             ending = " or ".join(error.__name__ for error in channel.ends)
             for attempt in ("again", "a third time"):
-                problem = await raises(channel.ends, channel.receiver.receive)
+                problem = await expect_raises(channel.ends, channel.receiver.receive)
                 assert problem is None, (
                     f"{subject.name}: receive() after the end of the stream, {attempt}, should "
                     f"raise {ending}, but {problem}"
@@ -249,7 +243,7 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
         try:
             await right.send(b"reply")
         except Exception as exc:
-            reverse.append(f"the peer's send(b'reply') raised {_described(exc)}")
+            reverse.append(f"the peer's send(b'reply') raised {describe(exc)}")
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(send_then_eof)
@@ -277,7 +271,7 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
                 while len(back) < len(b"reply"):
                     back += await left.receive()
         except Exception as exc:
-            reverse.append(f"receive() on the end that sent EOF raised {_described(exc)}")
+            reverse.append(f"receive() on the end that sent EOF raised {describe(exc)}")
     if refusals:
         return refusals[0]
     assert not reverse, (
@@ -287,12 +281,8 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
         f"{name}: after send_eof(), the peer sent b'reply' the other way and {back!r} arrived "
         f"within {PATIENCE:g} s: the other direction stopped working"
     )
-    try:
-        with anyio.fail_after(PATIENCE):
-            await left.send_eof()
-    except Exception as exc:
-        raise AssertionError(f"{name}: a second send_eof() raised {_described(exc)}") from exc
-    problem = await raises(anyio.EndOfStream, right.receive)
+    await expect_returns(f"{name}: a second send_eof()", left.send_eof)
+    problem = await expect_raises(anyio.EndOfStream, right.receive)
     assert problem is None, (
         f"{name}: after a second send_eof(), the peer's receive() should still raise "
         f"EndOfStream, but {problem}"
@@ -338,7 +328,7 @@ async def _send_after_eof(name: str, left: ByteStream, right: ByteStream) -> str
         except anyio.EndOfStream:
             ending.append("EndOfStream")
         except Exception as exc:
-            ending.append(_described(exc))
+            ending.append(describe(exc))
         ended.set()
 
     async with anyio.create_task_group() as tg:
@@ -351,7 +341,7 @@ async def _send_after_eof(name: str, left: ByteStream, right: ByteStream) -> str
         except NotImplementedError as exc:
             tg.cancel_scope.cancel()
             return f"its send_eof() raised NotImplementedError: {str(exc) or 'no reason given'}"
-        problem = await raises(_SENDING_OVER, partial(left.send, b"after"))
+        problem = await expect_raises(_SENDING_OVER, partial(left.send, b"after"))
         assert problem is None, (
             f"{name}: send(b'after') after send_eof() should raise ClosedResourceError or "
             f"BrokenResourceError, but {problem}"
@@ -403,8 +393,8 @@ async def _peer_closed(name: str, channel: ByteChannel) -> None:
                     break
                 except Exception as exc:
                     raise AssertionError(
-                        f"{name}: after the peer closed, receive() raised {type(exc).__name__}: "
-                        f"{exc} (received {got!r} before)"
+                        f"{name}: after the peer closed, receive() raised {describe(exc)} "
+                        f"(received {got!r} before)"
                     ) from exc
     assert ending is not None, (
         f"{name}: after the peer closed, receive() blocked for {PATIENCE:g} s (received {got!r})"
@@ -447,7 +437,7 @@ async def _send_to_closed_peer(name: str, channel: ByteChannel) -> None:
             ) from None
         except Exception as exc:
             raise AssertionError(
-                f"{name}: after the peer closed, send() raised {_described(exc)} instead of "
+                f"{name}: after the peer closed, send() raised {describe(exc)} instead of "
                 "BrokenResourceError"
             ) from exc
         accepted += len(_PEER_CLOSED_CHUNK)
@@ -512,7 +502,7 @@ async def _all_closed(
     operations: list[tuple[str, Callable[[], Awaitable[object]], tuple[type[Exception], ...]]],
 ) -> None:
     for label, operation, expected in operations:
-        problem = await raises(expected, operation)
+        problem = await expect_raises(expected, operation)
         names = " or ".join(error.__name__ for error in expected)
         assert problem is None, (
             f"{name}: {label} on a closed stream should raise {names}, but {problem}"
@@ -536,7 +526,7 @@ async def _closed_wakes(name: str, channel: ByteChannel) -> None:
         except anyio.ClosedResourceError:
             outcome.append("ClosedResourceError")
         except Exception as exc:
-            outcome.append(f"raised {type(exc).__name__}: {exc}")
+            outcome.append(f"raised {describe(exc)}")
         else:
             outcome.append(f"returned {chunk!r}")
         woken.set()
@@ -573,7 +563,7 @@ async def _receive_cancelled(name: str, channel: ByteChannel) -> None:
             try:
                 chunk = await channel.receiver.receive()
             except Exception as exc:
-                outcome.append(f"raised {type(exc).__name__}: {exc}")
+                outcome.append(f"raised {describe(exc)}")
             else:
                 outcome.append(f"returned {chunk!r}")
         ended.set()

@@ -14,16 +14,9 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ...protocols import ByteStream
+from ..observe import PATIENCE, leaves
 from ..registry import Context, check
-from ..subjects import (
-    PATIENCE,
-    ListenerSetup,
-    Subject,
-    close_quietly,
-    leaves,
-    listener_subjects,
-    named,
-)
+from ..subjects import ListenerSetup, Subject, close_quietly, listener_subjects, named
 
 __all__: list[str] = []
 

@@ -5,19 +5,13 @@ Each check runs over every subject of :func:`~streamspec.conformance.subjects.ob
 ``object_stream_pair``) and names the subject in its failure message. The subjects buffer at
 most one item, so senders and receivers interleave.
 
-This module also holds the task helpers the memory checks share: :func:`settle` (let every
-other task run until it blocks) and :class:`Op` (one stream operation running in a task of
-its own, cancellable, whose outcome is recorded as data).
-
 Check failures carry their own messages, so pytest must not rewrite this module's asserts
 (PYTEST_DONT_REWRITE): the pytest plugin's report then reads like the CLI's.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from contextlib import suppress
 from functools import partial
 from typing import Any
 
@@ -26,139 +20,19 @@ import anyio.lowlevel
 from anyio import ClosedResourceError, EndOfStream
 from anyio.abc import TaskGroup
 
+from ..observe import PATIENCE, expect_raises, expect_returns, expect_waiting, until_really_blocked
+
+# Re-exported for checks/memory.py, which imports them from here.
+from ..observe import Op as Op
+from ..observe import describe as describe
+from ..observe import settle as settle
+from ..observe import start as start
 from ..registry import Context, NotProvided, check
-from ..subjects import PATIENCE, ObjectPair, Subject, object_pairs, raises, until_really_blocked
+from ..subjects import ObjectPair, Subject, object_pairs
 
 __all__: list[str] = []
-
-#: What an operation may end with: ("value", x), ("error", name) or ("cancelled",).
-Outcome = tuple[Any, ...]
 #: Items each object check sends.
 _COUNT = 30
-
-
-# -- task helpers (shared with the memory checks) --------------------------------------------
-
-
-def _asyncio_all_blocked() -> bool:
-    this = asyncio.current_task()
-    for task in asyncio.all_tasks():
-        if task is this:
-            continue
-        waiter = task._fut_waiter  # type: ignore[attr-defined]
-        if waiter is None or waiter.done():
-            return False
-    return True
-
-
-async def settle() -> None:
-    """Return once every other task is blocked (as :func:`anyio.wait_all_tasks_blocked`).
-
-    On asyncio, AnyIO's version sleeps 0.1 s whenever a task is still runnable, which makes a
-    program of many small steps slow; here the loop is turned with zero-length sleeps first,
-    falling back to AnyIO's version only if the tasks keep running.
-    """
-    if _on_asyncio():
-        for _ in range(64):
-            await asyncio.sleep(0)
-            if _asyncio_all_blocked():
-                return
-    await anyio.wait_all_tasks_blocked()
-
-
-def _on_asyncio() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return asyncio.current_task() is not None
-
-
-def describe(exc: BaseException) -> str:
-    """A short name for an exception: its class, plus its message when it has one."""
-    text = str(exc)
-    return f"{type(exc).__name__}({text!r})" if text else type(exc).__name__
-
-
-class Op:
-    """One operation running in a task of its own; its outcome is recorded when it ends.
-
-    The task runs either in an AnyIO cancel scope (``native=False``) or as a plain asyncio
-    task (``native=True``, asyncio only), and :meth:`cancel` cancels it the same way.
-    """
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.outcome: Outcome | None = None
-        # Made now, not when the task starts: a cancel() that comes before the task has run
-        # must still cancel the operation (it then raises at its first checkpoint).
-        self._scope = anyio.CancelScope()
-        self._task: asyncio.Task[None] | None = None
-        self._ended = anyio.Event()
-
-    @property
-    def done(self) -> bool:
-        return self.outcome is not None
-
-    async def _run(self, func: Callable[[], Awaitable[Any]]) -> None:
-        try:
-            value = await func()
-        except anyio.get_cancelled_exc_class():
-            self.outcome = ("cancelled",)
-            raise
-        except Exception as exc:
-            self.outcome = ("error", type(exc).__name__)
-        else:
-            self.outcome = ("value", value)
-        finally:
-            self._ended.set()
-
-    async def wait(self, seconds: float) -> bool:
-        """Wait at most ``seconds`` for the operation to end; return whether it has."""
-        with anyio.move_on_after(seconds):
-            await self._ended.wait()
-        return self.done
-
-    async def _scoped(self, func: Callable[[], Awaitable[Any]]) -> None:
-        with self._scope:
-            await self._run(func)
-
-    async def _native(self, func: Callable[[], Awaitable[Any]]) -> None:
-        with suppress(asyncio.CancelledError):  # recorded already; the task ends quietly
-            await self._run(func)
-
-    def cancel(self) -> None:
-        """Cancel the operation's task, natively or through its cancel scope."""
-        if self._task is not None:
-            self._task.cancel()
-        else:
-            self._scope.cancel()
-
-    def __repr__(self) -> str:
-        return f"{self.label} -> {self.outcome!r}" if self.done else f"{self.label} (blocked)"
-
-
-async def start(
-    tg: TaskGroup, label: str, func: Callable[[], Awaitable[Any]], *, native: bool = False
-) -> Op:
-    """Start ``func`` in a new task, let it run until it blocks or ends, and return its Op."""
-    op = Op(label)
-    if native:
-        op._task = asyncio.get_running_loop().create_task(op._native(func))
-        tg.start_soon(_await_native, op._task)
-    else:
-        tg.start_soon(op._scoped, func)
-    await settle()
-    return op
-
-
-async def _await_native(task: asyncio.Task[None]) -> None:
-    # Keeps the task group open until the native task ends, and cancels it with the group.
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        task.cancel()
-        raise
 
 
 def fail(subject: str, observed: str) -> AssertionError:
@@ -196,20 +70,12 @@ async def _send_all(sender: Any, items: Iterable[object], close: bool) -> None:
 
 
 async def _receive_n(subject: str, receiver: Any, count: int) -> list[Any]:
-    received = []
-    for index in range(count):
-        try:
-            with anyio.fail_after(PATIENCE):
-                received.append(await receiver.receive())
-        except TimeoutError:
-            raise fail(
-                subject, f"receive() blocked for {PATIENCE:g} s after {index} of {count} items"
-            ) from None
-        except Exception as exc:
-            raise fail(
-                subject, f"receive() raised {describe(exc)} after {index} of {count} items"
-            ) from exc
-    return received
+    return [
+        await expect_returns(
+            f"{subject}: receive() after {index} of {count} items", receiver.receive
+        )
+        for index in range(count)
+    ]
 
 
 # -- the checks --------------------------------------------------------------------------------
@@ -336,7 +202,7 @@ async def obj_eof(ctx: Context) -> None:
         if received != items:
             raise fail(subject, f"sent {items}, received {received} before closing")
         for attempt in ("first", "second", "third"):
-            problem = await raises(EndOfStream, pair.receiver.receive)
+            problem = await expect_raises(EndOfStream, pair.receiver.receive)
             if problem is not None:
                 raise fail(
                     subject,
@@ -348,7 +214,7 @@ async def obj_eof(ctx: Context) -> None:
 
 
 async def _expect_closed(subject: str, what: str, func: Callable[[], Awaitable[Any]]) -> None:
-    problem = await raises(ClosedResourceError, func)
+    problem = await expect_raises(ClosedResourceError, func)
     if problem is not None:
         raise fail(subject, f"{what} should raise ClosedResourceError, but {problem}")
 
@@ -420,10 +286,7 @@ async def _send_eof_exchange(
         ) from exc
     if back != reply:
         raise fail(subject, f"after send_eof(), the peer sent {reply!r} and {back!r} arrived")
-    try:
-        await left.send_eof()
-    except Exception as exc:
-        raise fail(subject, f"a second send_eof() raised {describe(exc)}") from exc
+    await expect_returns(f"{subject}: a second send_eof()", left.send_eof)
 
 
 @check("OBJ-SEND-AFTER-EOF")
@@ -470,7 +333,7 @@ async def _send_after_eof(subject: str, pair: ObjectPair, left: Any, right: Any)
             tg.cancel_scope.cancel()
             return False
         after = pair.item("after")
-        problem = await raises(
+        problem = await expect_raises(
             (ClosedResourceError, anyio.BrokenResourceError), partial(left.send, after)
         )
         if problem is not None:
@@ -584,13 +447,7 @@ def _clone_of_closed(subject: str, end: str, stream: Any) -> None:
 
 
 async def _receive_one(subject: str, receiver: Any, what: str) -> Any:
-    try:
-        with anyio.fail_after(PATIENCE):
-            return await receiver.receive()
-    except TimeoutError:
-        raise fail(subject, f"{what}: receive() blocked for {PATIENCE:g} s") from None
-    except Exception as exc:
-        raise fail(subject, f"{what}: receive() raised {describe(exc)}") from exc
+    return await expect_returns(f"{subject}: {what}: receive()", receiver.receive)
 
 
 async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
@@ -604,12 +461,13 @@ async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
     _clone_of_closed(subject, "send handle", sender)
     # The clone is still open, so the stream has not ended: a receive() waits.
     receiving = await start(tg, "receive()", pair.receiver.receive)
-    if receiving.done:
+    problem = await expect_waiting(receiving)
+    if problem is not None:
         raise fail(
             subject,
             "after one of two send handles was closed (aclose() twice, which must count once), "
-            f"receive() ended at once with {receiving.outcome!r}: the stream ended while a "
-            "clone was still open",
+            f"receive() should wait, but {problem}: the stream ended while a clone was still "
+            "open",
         )
     item = pair.item("from clone")
     what = f"after one send handle was closed, its clone sent {item!r}"
@@ -625,7 +483,7 @@ async def _send_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None:
     if receiving.outcome != ("value", item):
         raise fail(subject, f"{what}, and the waiting receive() ended with {receiving.outcome!r}")
     await clone.aclose()
-    problem = await raises(EndOfStream, pair.receiver.receive)
+    problem = await expect_raises(EndOfStream, pair.receiver.receive)
     if problem is not None:
         raise fail(
             subject,
@@ -650,7 +508,7 @@ async def _receive_clones(subject: str, pair: ObjectPair, tg: TaskGroup) -> None
     if got != item:
         raise fail(subject, f"{what}, and {got!r} arrived")
     await clone.aclose()
-    problem = await raises(
+    problem = await expect_raises(
         anyio.BrokenResourceError, partial(pair.sender.send, pair.item("nobody"))
     )
     if problem is not None:

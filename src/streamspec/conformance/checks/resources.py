@@ -18,9 +18,9 @@ from typing import Any
 import anyio
 from anyio import TypedAttributeLookupError
 
+from ..observe import PATIENCE, describe, expect_returns, only
 from ..registry import Context, check
 from ..subjects import (
-    PATIENCE,
     BufferedChannel,
     ByteChannel,
     Handle,
@@ -32,7 +32,6 @@ from ..subjects import (
     buffered_channels,
     byte_channels,
     close_quietly,
-    leaves,
     named,
     object_pairs,
     resource_subjects,
@@ -72,10 +71,9 @@ async def _is_closed(handle: Handle) -> str | None:
     except TimeoutError:
         return f"{_describe_use(handle)} blocked for {PATIENCE:g} s instead of raising"
     except Exception as exc:
-        found = leaves(exc)
-        if all(isinstance(leaf, anyio.ClosedResourceError) for leaf in found):
+        if only(exc, anyio.ClosedResourceError):
             return None
-        return f"{_describe_use(handle)} raised {type(exc).__name__}: {exc}"
+        return f"{_describe_use(handle)} raised {describe(exc)}"
     return f"{_describe_use(handle)} returned {result!r}"
 
 
@@ -89,18 +87,10 @@ async def aclose_idempotent(ctx: Context) -> None:
         async with named(subject) as handles:
             for handle in handles:
                 await handle.resource.aclose()
-                try:
-                    with anyio.fail_after(PATIENCE):
-                        await handle.resource.aclose()
-                except TimeoutError:
-                    raise AssertionError(
-                        f"{subject.name}: a second aclose() of the {handle.label} blocked"
-                    ) from None
-                except Exception as exc:
-                    raise AssertionError(
-                        f"{subject.name}: a second aclose() of the {handle.label} raised "
-                        f"{type(exc).__name__}: {exc}"
-                    ) from exc
+                await expect_returns(
+                    f"{subject.name}: a second aclose() of the {handle.label}",
+                    handle.resource.aclose,
+                )
                 problem = await _is_closed(handle)
                 assert problem is None, f"{subject.name}: {problem}"
 
@@ -198,7 +188,7 @@ def _lookup_problems(name: str, resource: Any) -> list[str]:
         try:
             value = resource.extra(key)
         except Exception as exc:
-            problems.append(f"{name}: extra({key!r}) raised {type(exc).__name__}: {exc}")
+            problems.append(f"{name}: extra({key!r}) raised {describe(exc)}")
             continue
         if value != expected:
             problems.append(f"{name}: extra({key!r}) is {value!r}, the getter says {expected!r}")
@@ -221,7 +211,7 @@ def _lookup_problems(name: str, resource: Any) -> list[str]:
     try:
         default = resource.extra(_Missing.nothing, sentinel)
     except Exception as exc:
-        problems.append(f"{name}: extra(missing, default) raised {type(exc).__name__}: {exc}")
+        problems.append(f"{name}: extra(missing, default) raised {describe(exc)}")
     else:
         if default is not sentinel:
             problems.append(f"{name}: extra(missing, default) returned {default!r}, not default")
@@ -274,7 +264,7 @@ async def _cancelled_result(
         except anyio.get_cancelled_exc_class():
             raise
         except Exception as exc:
-            outcome = f"raised {type(exc).__name__}: {exc}"
+            outcome = f"raised {describe(exc)}"
         else:
             outcome = f"completed, returning {result!r}"
     return (None if scope.cancelled_caught else outcome), result
@@ -360,10 +350,9 @@ async def _byte_checkpoints(name: str, channel: ByteChannel, problems: list[str]
             tg.start_soon(channel.sender.send, b"kept")
             got = await _receive_exactly(channel.receiver, len(b"kept"))
     except Exception as exc:
-        error = "; ".join(f"{type(leaf).__name__}: {leaf}".rstrip(": ") for leaf in leaves(exc))
         problems.append(
             f"{name}: after a send() cancelled at its checkpoint, sending b'kept' failed "
-            f"({error}): the cancelled send left the stream broken"
+            f"({describe(exc)}): the cancelled send left the stream broken"
         )
         return
     if got != b"kept":

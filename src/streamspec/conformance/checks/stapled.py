@@ -15,8 +15,9 @@ from typing import Any
 
 import anyio
 
+from ..observe import PATIENCE
 from ..registry import Context, check
-from ..subjects import PATIENCE, ProbeStream, close_quietly
+from ..subjects import ProbeStream, close_quietly
 
 __all__: list[str] = []
 

@@ -38,15 +38,13 @@ from .._certs import SERVER_HOSTNAME, client_context, server_certificate_der, se
 from .._hang import CleanUp
 from .._tls_pair import (
     ProbeAttribute,
-    chain,
     close_forcefully,
     connection,
-    describe,
     handshake,
     transport_pair,
 )
+from ..observe import PATIENCE, chain, describe, expect_raises
 from ..registry import Context, check
-from ..subjects import PATIENCE, raises
 from ..target import Target
 
 __all__: list[str] = []
@@ -67,7 +65,7 @@ async def _receive_exactly(stream: Any, expected: bytes, *, what: str) -> None:
                 chunk = await stream.receive()
             except Exception as exc:
                 raise AssertionError(
-                    f"{what}: receive() raised {describe(exc)} after {received} of "
+                    f"{what}: receive() raised {describe(exc, causes=True)} after {received} of "
                     f"{len(expected)} bytes"
                 ) from exc
             if chunk != expected[received : received + len(chunk)]:
@@ -165,7 +163,9 @@ async def _send_flow(stream: Any, flow: _Flow, *, what: str) -> None:
         try:
             await stream.send(chunk)
         except Exception as exc:
-            raise AssertionError(f"{what}: send() raised {describe(exc)} at byte {offset}") from exc
+            raise AssertionError(
+                f"{what}: send() raised {describe(exc, causes=True)} at byte {offset}"
+            ) from exc
         offset += len(chunk)
 
 
@@ -179,8 +179,8 @@ async def _receive_flow(stream: Any, flow: _Flow, *, what: str) -> None:
             chunk = await stream.receive(max_bytes)
         except Exception as exc:
             raise AssertionError(
-                f"{what}: receive({max_bytes}) raised {describe(exc)} after {received} of "
-                f"{len(payload)} bytes"
+                f"{what}: receive({max_bytes}) raised {describe(exc, causes=True)} after "
+                f"{received} of {len(payload)} bytes"
             ) from exc
         if not 0 < len(chunk) <= max_bytes:
             raise AssertionError(
@@ -239,14 +239,14 @@ async def _expect_refusal(target: Target, *, hostname: str, trusted: bool, why: 
         raise AssertionError(f"the client completed the handshake although {why}")
     if not isinstance(client, (ssl.SSLError, anyio.BrokenResourceError)):
         raise AssertionError(
-            f"the client's wrap() raised {describe(client)}, expected an ssl.SSLError or "
-            "BrokenResourceError"
+            f"the client's wrap() raised {describe(client, causes=True)}, expected an "
+            "ssl.SSLError or BrokenResourceError"
         )
     ssl_errors = [exc for exc in chain(client) if isinstance(exc, ssl.SSLError)]
     if ssl_errors and not any(isinstance(e, ssl.SSLCertVerificationError) for e in ssl_errors):
         raise AssertionError(
             f"the client's handshake failed, but not on certificate verification: "
-            f"{describe(client)}"
+            f"{describe(client, causes=True)}"
         )
     if not isinstance(server, BaseException):
         raise AssertionError(
@@ -302,7 +302,7 @@ async def _ragged_eof(
             except expected:
                 continue
             except Exception as exc:
-                observed = f"raised {describe(exc)}"
+                observed = f"raised {describe(exc, causes=True)}"
             else:
                 observed = f"returned {chunk!r}"
             raise AssertionError(
@@ -337,7 +337,7 @@ async def _close_and_observe(target: Target, *, closer_name: str) -> None:
                 await closer.aclose()
             except Exception as exc:
                 raise AssertionError(
-                    f"the {closer_name}'s aclose() raised {describe(exc)} while the "
+                    f"the {closer_name}'s aclose() raised {describe(exc, causes=True)} while the "
                     f"{peer_name} was receiving"
                 ) from exc
 
@@ -350,7 +350,7 @@ async def _close_and_observe(target: Target, *, closer_name: str) -> None:
                 await peer.aclose()
                 return
             except Exception as exc:
-                observed = f"raised {describe(exc)}"
+                observed = f"raised {describe(exc, causes=True)}"
             else:
                 observed = f"returned {chunk!r}"
             raise AssertionError(
@@ -381,8 +381,8 @@ async def _close_quietly(closer: Any, *, closer_name: str, situation: str) -> No
         ) from None
     except Exception as exc:
         raise AssertionError(
-            f"{situation}, the {closer_name}'s aclose() raised {describe(exc)}: a failed "
-            f"close_notify must not be raised"
+            f"{situation}, the {closer_name}'s aclose() raised {describe(exc, causes=True)}: "
+            "a failed close_notify must not be raised"
         ) from exc
 
 
@@ -392,7 +392,7 @@ async def _closed_afterwards(closer: Any, *, closer_name: str, situation: str) -
         ("send(b'x')", lambda: closer.send(b"x")),
     )
     for label, operation in operations:
-        problem = await raises(anyio.ClosedResourceError, operation)
+        problem = await expect_raises(anyio.ClosedResourceError, operation)
         if problem is not None:
             raise AssertionError(
                 f"{situation}, after the {closer_name}'s aclose() its {label} should raise "
@@ -463,7 +463,7 @@ async def _receiver_waiting(target: Target, closer_name: str) -> None:
         # The peer's answering close_notify may reach the blocked receive() before the close.
         if not isinstance(woken[0], anyio.ClosedResourceError | anyio.EndOfStream):
             outcome = (
-                f"raised {describe(woken[0])}"
+                f"raised {describe(woken[0], causes=True)}"
                 if isinstance(woken[0], BaseException)
                 else f"returned {woken[0]!r}"
             )
@@ -484,8 +484,8 @@ async def _cancelled_close(target: Target, closer_name: str) -> None:
                 await closer.aclose()
             except Exception as exc:
                 raise AssertionError(
-                    f"{situation}, the {closer_name}'s aclose() raised {describe(exc)} "
-                    f"instead of the cancellation"
+                    f"{situation}, the {closer_name}'s aclose() raised "
+                    f"{describe(exc, causes=True)} instead of the cancellation"
                 ) from exc
         await _closed_afterwards(closer, closer_name=closer_name, situation=situation)
 
@@ -516,7 +516,7 @@ async def _unwrap(stream: Any, *, side: str) -> tuple[Any, bytes]:
     except AssertionError:
         raise
     except Exception as exc:
-        raise AssertionError(f"the {side}'s unwrap() raised {describe(exc)}") from exc
+        raise AssertionError(f"the {side}'s unwrap() raised {describe(exc, causes=True)}") from exc
     if not isinstance(leftover, bytes):
         raise AssertionError(f"the {side}'s unwrap() returned {leftover!r} as the bytes read")
     return transport, leftover
@@ -814,7 +814,7 @@ async def tls_listener_survives(ctx: Context) -> None:
             try:
                 await tls_listener.serve(handler)
             except Exception as exc:
-                stopped.append(f"serve() raised {describe(exc)}")
+                stopped.append(f"serve() raised {describe(exc, causes=True)}")
             else:
                 stopped.append("serve() returned")
             tg.cancel_scope.cancel()

@@ -22,10 +22,10 @@ from anyio import ClosedResourceError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ..observe import PATIENCE, expect_raises, expect_returns, start
 from ..registry import Context, check
 from ..strategies import items
-from ..subjects import PATIENCE, ObjectPair, Subject, named, raises, unreliable_pairs
-from .objects import describe, start
+from ..subjects import ObjectPair, Subject, named, unreliable_pairs
 
 __all__: list[str] = []
 
@@ -85,13 +85,15 @@ async def unrel_closed(ctx: Context) -> None:
     for subject in _subjects(ctx):
         async with named(subject) as pair:
             await pair.sender.aclose()
-            problem = await raises(ClosedResourceError, partial(pair.sender.send, pair.item(1)))
+            problem = await expect_raises(
+                ClosedResourceError, partial(pair.sender.send, pair.item(1))
+            )
             assert problem is None, (
                 f"{subject.name}: send() on the closed send end should raise "
                 f"ClosedResourceError, but {problem}"
             )
             await pair.receiver.aclose()
-            problem = await raises(ClosedResourceError, pair.receiver.receive)
+            problem = await expect_raises(ClosedResourceError, pair.receiver.receive)
             assert problem is None, (
                 f"{subject.name}: receive() on the closed receive end should raise "
                 f"ClosedResourceError, but {problem}"
@@ -117,19 +119,10 @@ async def unrel_receive_cancelled(ctx: Context) -> None:
                 )
             item = pair.item("next")
             await pair.sender.send(item)
-            try:
-                with anyio.fail_after(PATIENCE):
-                    got = await pair.receiver.receive()
-            except TimeoutError:
-                raise AssertionError(
-                    f"{subject.name}: after a cancelled receive(), the item sent next did not "
-                    f"reach the next receive() within {PATIENCE:g} s"
-                ) from None
-            except Exception as exc:
-                raise AssertionError(
-                    f"{subject.name}: after a cancelled receive(), the next receive() raised "
-                    f"{describe(exc)}"
-                ) from exc
+            got = await expect_returns(
+                f"{subject.name}: after a cancelled receive(), the next receive()",
+                pair.receiver.receive,
+            )
             assert got == item, (
                 f"{subject.name}: after a cancelled receive(), {item!r} was sent and the next "
                 f"receive() returned {got!r}"
