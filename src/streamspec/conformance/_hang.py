@@ -55,6 +55,9 @@ class HangRecord:
 
     #: The clean-ups of the target's factories still open in the current run.
     clean_ups: list[CleanUp[Any]] = field(default_factory=list)
+    #: The names of the subjects open in the current run, outermost first (see
+    #: :func:`~streamspec.conformance.subjects.named`): a hang is reported by them.
+    open_subjects: list[str] = field(default_factory=list)
     #: The operations pending when a run's time limit passed (see :func:`pending_in_tasks`).
     pending: list[str] = field(default_factory=list)
     #: Set once a run's time limit passed and the run was told to stop.

@@ -16,7 +16,6 @@ it needs; when any is missing the rule is reported as not provided. A check may 
 from __future__ import annotations
 
 import inspect
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -81,17 +80,16 @@ class Context:
         """
 
         async def limited() -> T:
-            from .subjects import open_subjects  # subjects imports this module
-
             record = self.hang
             record.pending, record.deadline_passed, record.clean_up_outcome = [], False, None
+            record.open_subjects = []
             CURRENT.set(record)
             call = anyio.CancelScope()
             result: list[T] = []
             failure: BaseException | None = None
             subjects: list[str] = []
             async with anyio.create_task_group() as watching:
-                watching.start_soon(self._watch, call, subjects, open_subjects)
+                watching.start_soon(self._watch, call, subjects)
                 try:
                     with call:
                         result.append(await func(*args))
@@ -121,12 +119,11 @@ class Context:
         self,
         call: anyio.CancelScope,
         subjects: list[str],
-        open_subjects: Callable[[int | None], list[str]],
     ) -> None:
         """Stop ``call`` when the time is up, noting what it was doing; if it does not stop,
         run the target's clean-ups for it."""
         await anyio.sleep(self.timeout)
-        subjects += open_subjects(threading.get_ident())
+        subjects += self.hang.open_subjects
         self.hang.pending = pending_in_tasks()
         self.hang.deadline_passed = True
         call.cancel()

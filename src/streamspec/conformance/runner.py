@@ -39,7 +39,6 @@ from ._hang import HangRecord, pending_in_stack
 from .catalogue import ROLES, RULES, Rule
 from .observe import describe, leaves, only
 from .registry import Check, Context, NotProvided, all_checks
-from .subjects import open_subjects
 from .target import Divergence, Target, load_target
 
 __all__ = [
@@ -425,7 +424,7 @@ def _abandoned(hung: str, worker: threading.Thread, record: HangRecord, *, stuck
     :param stuck: an event-loop run ignored its time limit (rather than a property check
         that ran out of budget, whose current example ends and cleans up by itself).
     """
-    names = open_subjects(worker.ident)
+    names = list(record.open_subjects)
     parts = [f"{', '.join(dict.fromkeys(names))}: {hung}" if names else hung]
     clean_up: str | None = None
     pending: list[str] = []

@@ -94,7 +94,7 @@ from ..protocols import (
     ObjectSendStream,
     TypedAttributeProvider,
 )
-from ._hang import CleanUp
+from ._hang import CURRENT, CleanUp
 from .observe import PATIENCE, describe, leaves, only
 from .registry import NotProvided
 from .strategies import item_of
@@ -130,7 +130,6 @@ __all__ = [
     "close_quietly",
     "half_close_problem",
     "named",
-    "open_subjects",
     "receive_chunks",
     "send_all",
     "transfer",
@@ -1073,26 +1072,16 @@ async def named(subject: Subject[T]) -> AsyncIterator[T]:
     Assertion failures, :class:`~.registry.NotProvided` and Hypothesis's own control-flow
     exceptions pass through unchanged.
     """
-    thread_id = threading.get_ident()
-    opened_here = _OPEN.setdefault(thread_id, [])
-    opened_here.append(subject.name)
+    # Noted in the record of the check's run (its Context's), whose watchers name the open
+    # subjects when they give up on a hung check (the check itself cannot say any more).
+    record = CURRENT.get()
+    open_here = record.open_subjects if record is not None else []
+    open_here.append(subject.name)
     try:
         async with _named(subject) as opened:
             yield opened
     finally:
-        opened_here.remove(subject.name)
-        if not opened_here and _OPEN.get(thread_id) is opened_here:
-            del _OPEN[thread_id]
-
-
-#: Worker thread ident -> the names of the subjects its check has open: the runner's watcher
-#: names them when it gives up on a hung check (the worker itself cannot say any more).
-_OPEN: dict[int, list[str]] = {}
-
-
-def open_subjects(thread_id: int | None) -> list[str]:
-    """The names of the subjects open in the check running in thread ``thread_id``."""
-    return list(_OPEN.get(thread_id, ())) if thread_id is not None else []
+        open_here.remove(subject.name)
 
 
 @asynccontextmanager
