@@ -17,10 +17,11 @@ import pytest
 from streamspec.conformance import Divergence, Outcome, Target, run_suite
 from streamspec.conformance import runner as runner_module
 from streamspec.conformance.catalogue import RULES
+from streamspec.conformance.observe import named
 from streamspec.conformance.registry import Check, Context, NotProvided
 from streamspec.conformance.report import format_report, tally, verdict
 from streamspec.conformance.runner import BACKENDS, iter_results, run_check, run_checks
-from streamspec.conformance.subjects import Subject, named
+from streamspec.conformance.subjects import Subject
 
 FAKE = Target(name="fake")
 

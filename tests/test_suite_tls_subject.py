@@ -21,15 +21,15 @@ from anyio.streams.tls import TLSAttribute
 
 from streamspec import tls
 from streamspec.conformance import Outcome, Target, run_checks
+from streamspec.conformance.instruments import transfer
+from streamspec.conformance.observe import named
 from streamspec.conformance.subjects import (
     TLS_PAIR,
     BytePair,
     Subject,
     byte_channels,
     byte_pairs,
-    named,
     resource_subjects,
-    transfer,
 )
 from streamspec.conformance.targets import ANYIO, STREAMSPEC
 

@@ -25,8 +25,6 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
-from .observe import describe
-
 __all__ = ["CleanUp", "HangRecord", "pending_in_stack", "pending_in_tasks", "run_clean_ups"]
 
 T = TypeVar("T")
@@ -56,7 +54,7 @@ class HangRecord:
     #: The clean-ups of the target's factories still open in the current run.
     clean_ups: list[CleanUp[Any]] = field(default_factory=list)
     #: The names of the subjects open in the current run, outermost first (see
-    #: :func:`~streamspec.conformance.subjects.named`): a hang is reported by them.
+    #: :func:`~streamspec.conformance.observe.named`): a hang is reported by them.
     open_subjects: list[str] = field(default_factory=list)
     #: The operations pending when a run's time limit passed (see :func:`pending_in_tasks`).
     pending: list[str] = field(default_factory=list)
@@ -102,6 +100,8 @@ class CleanUp(AbstractAsyncContextManager[T], Generic[T]):
 
 async def run_clean_ups(record: HangRecord) -> str:
     """Run the clean-ups still open, newest first, each shielded and bounded; say how it went."""
+    from .observe import describe  # observe imports this module
+
     failures: list[str] = []
     while record.clean_ups:
         clean_up = record.clean_ups.pop()

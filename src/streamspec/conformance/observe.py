@@ -7,6 +7,8 @@ operation of the target and turns what it did into a failure message.
   group's failures are of one kind.
 * :func:`expect_raises`, :func:`expect_returns` and :func:`expect_waiting` await (or start) one
   operation within :data:`PATIENCE` and say what it did instead of what was expected.
+* :func:`named` opens a subject for a check, so that whatever escapes reads as an
+  observation that names it.
 * :class:`Op` runs one operation in a task of its own and records its outcome as data;
   :func:`settle` and :func:`until_really_blocked` wait until the other tasks are blocked.
 
@@ -18,12 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import suppress
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
+
+from ._hang import CURRENT
+from .registry import NotProvided
+
+if TYPE_CHECKING:
+    from .subjects import Subject
 
 __all__ = [
     "PATIENCE",
@@ -36,6 +44,7 @@ __all__ = [
     "expect_returns",
     "expect_waiting",
     "leaves",
+    "named",
     "only",
     "settle",
     "start",
@@ -286,3 +295,66 @@ async def _await_native(task: asyncio.Task[None]) -> None:
     except asyncio.CancelledError:
         task.cancel()
         raise
+
+
+# -- a subject, opened for a check -----------------------------------------------------------
+
+
+@asynccontextmanager
+async def named(subject: Subject[T]) -> AsyncIterator[T]:
+    """Open ``subject``; an unexpected exception escaping the block becomes an AssertionError
+    that names the subject and says what was raised, so the failure reads as an observation.
+
+    Assertion failures, :class:`~.registry.NotProvided` and Hypothesis's own control-flow
+    exceptions pass through unchanged.
+    """
+    # Noted in the record of the check's run (its Context's), whose watchers name the open
+    # subjects when they give up on a hung check (the check itself cannot say any more).
+    record = CURRENT.get()
+    open_here = record.open_subjects if record is not None else []
+    open_here.append(subject.name)
+    try:
+        async with _named(subject) as opened:
+            yield opened
+    finally:
+        open_here.remove(subject.name)
+
+
+@asynccontextmanager
+async def _named(subject: Subject[T]) -> AsyncIterator[T]:
+    # An error of the target's own factory (opening or closing the subject) would otherwise
+    # reach the report bare, blamed on whatever rule happened to run, or hide the verdict.
+    stage = "opening it"
+    verdict: AssertionError | None = None
+    try:
+        async with subject.open() as opened:
+            stage = ""
+            try:
+                yield opened
+            except AssertionError as exc:
+                verdict = exc
+                raise
+            except NotProvided:
+                raise
+            except Exception as exc:
+                if type(exc).__module__.startswith("hypothesis"):
+                    raise
+                if only(exc, AssertionError):
+                    # A task group's wrapping of a check's own verdict: unwrap it.
+                    verdict = AssertionError("\n".join(map(str, leaves(exc))))
+                else:
+                    verdict = AssertionError(f"{subject.name}: unexpectedly raised {describe(exc)}")
+                raise verdict from exc
+            stage = "closing it after the check"
+    except (AssertionError, NotProvided):
+        raise
+    except Exception as exc:
+        if type(exc).__module__.startswith("hypothesis"):
+            raise
+        if verdict is not None:
+            raise AssertionError(
+                f"{verdict}\n{subject.name}: closing it then raised {describe(exc)}"
+            ) from exc
+        if not stage:
+            raise
+        raise AssertionError(f"{subject.name}: {stage} raised {describe(exc)}") from exc

@@ -71,7 +71,7 @@ import math
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -94,9 +94,8 @@ from ..protocols import (
     ObjectSendStream,
     TypedAttributeProvider,
 )
-from ._hang import CURRENT, CleanUp
-from .observe import PATIENCE, describe, leaves, only
-from .registry import NotProvided
+from ._hang import CleanUp
+from .observe import PATIENCE
 from .strategies import item_of
 from .target import (
     ByteStreamPairFactory,
@@ -120,7 +119,6 @@ __all__ = [
     "ListenerSetup",
     "MemoryListener",
     "ObjectPair",
-    "ProbeStream",
     "Subject",
     "TextChannel",
     "TextSink",
@@ -129,10 +127,6 @@ __all__ = [
     "buffered_channels",
     "close_quietly",
     "half_close_problem",
-    "named",
-    "receive_chunks",
-    "send_all",
-    "transfer",
     "listener_subjects",
     "object_pairs",
     "one_way_channels",
@@ -946,179 +940,3 @@ def resource_subjects(target: Target) -> list[Subject[list[Handle]]]:
         *_handles(unreliable_pairs(target), _handles_of_objects),
         *_handles(listener_subjects(target), _handles_of_listener),
     ]
-
-
-# -- instruments ---------------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class ProbeStream(anyio.abc.ByteStream):
-    """A stand-in stream that records what is done to it, for checking wrappers (stapled and
-    text streams) in isolation: it hands out ``data``, keeps what is sent, carries the given
-    typed attributes and can be told to fail when closed."""
-
-    data: bytes = b""
-    attributes: Mapping[Any, Any] = field(default_factory=dict)
-    close_error: Exception | None = None
-    sent: list[object] = field(default_factory=list)
-    closed: bool = False
-    eof_sent: bool = False
-
-    async def receive(self, max_bytes: int = 65536) -> bytes:
-        """Hand out the next at most ``max_bytes`` of :attr:`data`."""
-        await anyio.lowlevel.checkpoint()
-        if self.closed:
-            raise anyio.ClosedResourceError
-        if not self.data:
-            raise anyio.EndOfStream
-        chunk, self.data = self.data[:max_bytes], self.data[max_bytes:]
-        return chunk
-
-    async def send(self, item: object) -> None:
-        """Record ``item`` in :attr:`sent`, after a checkpoint."""
-        await anyio.lowlevel.checkpoint()
-        self.send_nowait(item)
-
-    def send_nowait(self, item: object) -> None:
-        """Record ``item`` in :attr:`sent`."""
-        if self.closed:
-            raise anyio.ClosedResourceError
-        self.sent.append(item)
-
-    async def send_eof(self) -> None:
-        """Record that the end of data was sent."""
-        self.eof_sent = True
-
-    async def aclose(self) -> None:
-        """Close; the first close raises :attr:`close_error` if one was given."""
-        already, self.closed = self.closed, True
-        if self.close_error is not None and not already:
-            raise self.close_error
-
-    @property
-    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
-        return {key: _constant(value) for key, value in self.attributes.items()}
-
-
-def _constant(value: T) -> Callable[[], T]:
-    """A function returning ``value`` (one per attribute, so each keeps its own value)."""
-    return lambda: value
-
-
-# -- helpers the checks share --------------------------------------------------------------------
-
-#: Receives a drain makes before it decides the stream never ends (a stream that keeps
-#: returning empty chunks, say).
-_MAX_RECEIVES = 10_000
-
-
-async def send_all(
-    sender: Any, chunks: Iterable[bytes], finish: Callable[[], Awaitable[None]]
-) -> None:
-    """Send the non-empty ``chunks`` in order, then ``finish``.
-
-    Empty chunks are not sent: a memory object stream, which some subjects are built from,
-    would carry ``b""`` as an item, and the rules are about byte streams.
-    """
-    for chunk in chunks:
-        if chunk:
-            await sender.send(chunk)
-    await finish()
-
-
-async def receive_chunks(
-    receiver: Any,
-    sizes: Iterable[int] | None = None,
-    ends: tuple[type[Exception], ...] = (anyio.EndOfStream,),
-) -> list[bytes]:
-    """Receive until the end (one of ``ends``), asking for ``sizes`` in turn (cycled;
-    ``None``: the default), and return every chunk received, empty ones included."""
-    chunks: list[bytes] = []
-    cycle = list(sizes or ())
-    for index in range(_MAX_RECEIVES):
-        try:
-            if cycle:
-                chunk = await receiver.receive(cycle[index % len(cycle)])
-            else:
-                chunk = await receiver.receive()
-        except ends:
-            return chunks
-        chunks.append(chunk)
-    raise AssertionError(f"no end of stream after {_MAX_RECEIVES} receives: {chunks[-3:]!r}...")
-
-
-async def transfer(
-    sender: Any,
-    receiver: Any,
-    finish: Callable[[], Awaitable[None]],
-    chunks: Iterable[bytes],
-    sizes: Iterable[int] | None = None,
-    ends: tuple[type[Exception], ...] = (anyio.EndOfStream,),
-) -> list[bytes]:
-    """Send ``chunks`` then finish, concurrently receive until the end (one of ``ends``);
-    return what arrived."""
-    received: list[bytes] = []
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(send_all, sender, list(chunks), finish)
-        received = await receive_chunks(receiver, sizes, ends)
-    return received
-
-
-@asynccontextmanager
-async def named(subject: Subject[T]) -> AsyncIterator[T]:
-    """Open ``subject``; an unexpected exception escaping the block becomes an AssertionError
-    that names the subject and says what was raised, so the failure reads as an observation.
-
-    Assertion failures, :class:`~.registry.NotProvided` and Hypothesis's own control-flow
-    exceptions pass through unchanged.
-    """
-    # Noted in the record of the check's run (its Context's), whose watchers name the open
-    # subjects when they give up on a hung check (the check itself cannot say any more).
-    record = CURRENT.get()
-    open_here = record.open_subjects if record is not None else []
-    open_here.append(subject.name)
-    try:
-        async with _named(subject) as opened:
-            yield opened
-    finally:
-        open_here.remove(subject.name)
-
-
-@asynccontextmanager
-async def _named(subject: Subject[T]) -> AsyncIterator[T]:
-    # An error of the target's own factory (opening or closing the subject) would otherwise
-    # reach the report bare, blamed on whatever rule happened to run, or hide the verdict.
-    stage = "opening it"
-    verdict: AssertionError | None = None
-    try:
-        async with subject.open() as opened:
-            stage = ""
-            try:
-                yield opened
-            except AssertionError as exc:
-                verdict = exc
-                raise
-            except NotProvided:
-                raise
-            except Exception as exc:
-                if type(exc).__module__.startswith("hypothesis"):
-                    raise
-                if only(exc, AssertionError):
-                    # A task group's wrapping of a check's own verdict: unwrap it.
-                    verdict = AssertionError("\n".join(map(str, leaves(exc))))
-                else:
-                    verdict = AssertionError(f"{subject.name}: unexpectedly raised {describe(exc)}")
-                raise verdict from exc
-            stage = "closing it after the check"
-    except (AssertionError, NotProvided):
-        raise
-    except Exception as exc:
-        if type(exc).__module__.startswith("hypothesis"):
-            raise
-        if verdict is not None:
-            raise AssertionError(
-                f"{verdict}\n{subject.name}: closing it then raised {describe(exc)}"
-            ) from exc
-        if not stage:
-            raise
-        raise AssertionError(f"{subject.name}: {stage} raised {describe(exc)}") from exc

@@ -19,7 +19,8 @@ import anyio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..observe import PATIENCE, expect_raises
+from ..instruments import receive_chunks, send_all
+from ..observe import PATIENCE, expect_raises, named
 from ..registry import Context, check
 from ..strategies import (
     Chunked,
@@ -29,7 +30,7 @@ from ..strategies import (
     receive_sizes,
     until_cases,
 )
-from ..subjects import BufferedChannel, Subject, buffered_channels, named, receive_chunks, send_all
+from ..subjects import BufferedChannel, Subject, buffered_channels
 
 __all__: list[str] = []
 

@@ -20,7 +20,8 @@ import anyio.lowlevel
 from hypothesis import given
 
 from ...protocols import ByteStream
-from ..observe import PATIENCE, describe, expect_raises, expect_returns, until_really_blocked
+from ..instruments import receive_chunks, send_all, transfer
+from ..observe import PATIENCE, describe, expect_raises, expect_returns, named, until_really_blocked
 from ..registry import Context, check
 from ..strategies import Chunked, chunked_payloads, receive_sizes
 from ..subjects import (
@@ -30,11 +31,7 @@ from ..subjects import (
     byte_channels,
     byte_pairs,
     half_close_problem,
-    named,
     one_way_channels,
-    receive_chunks,
-    send_all,
-    transfer,
 )
 
 __all__: list[str] = []

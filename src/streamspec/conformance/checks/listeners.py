@@ -14,9 +14,9 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ...protocols import ByteStream
-from ..observe import PATIENCE, leaves
+from ..observe import PATIENCE, leaves, named
 from ..registry import Context, check
-from ..subjects import ListenerSetup, Subject, close_quietly, listener_subjects, named
+from ..subjects import ListenerSetup, Subject, close_quietly, listener_subjects
 
 __all__: list[str] = []
 

@@ -18,21 +18,20 @@ from typing import Any
 import anyio
 from anyio import TypedAttributeLookupError
 
-from ..observe import PATIENCE, describe, expect_returns, only
+from ..instruments import ProbeStream
+from ..observe import PATIENCE, describe, expect_returns, named, only
 from ..registry import Context, check
 from ..subjects import (
     BufferedChannel,
     ByteChannel,
     Handle,
     ObjectPair,
-    ProbeStream,
     Subject,
     TextChannel,
     TextSink,
     buffered_channels,
     byte_channels,
     close_quietly,
-    named,
     object_pairs,
     resource_subjects,
     text_channels,

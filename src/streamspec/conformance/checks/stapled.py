@@ -1,5 +1,5 @@
 """Checks of the ``stapled`` role: the target's StapledByteStream and StapledObjectStream
-over two :class:`~..subjects.ProbeStream` halves, which record what is done to them.
+over two :class:`~..instruments.ProbeStream` halves, which record what is done to them.
 
 The byte-level behaviour of a stapled pair over real streams is the ``byte`` role's business
 (its subjects include the stapled memory pair); here each half is observed on its own.
@@ -15,9 +15,10 @@ from typing import Any
 
 import anyio
 
+from ..instruments import ProbeStream
 from ..observe import PATIENCE
 from ..registry import Context, check
-from ..subjects import ProbeStream, close_quietly
+from ..subjects import close_quietly
 
 __all__: list[str] = []
 

@@ -20,6 +20,8 @@ import anyio
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ..instruments import ProbeStream, receive_chunks, send_all
+from ..observe import named
 from ..registry import Context, check
 from ..strategies import (
     BOM_ENCODINGS,
@@ -37,18 +39,7 @@ from ..strategies import (
     undecodable_texts,
     unencodable_texts,
 )
-from ..subjects import (
-    ProbeStream,
-    Subject,
-    TextChannel,
-    TextSink,
-    close_quietly,
-    named,
-    receive_chunks,
-    send_all,
-    text_channels,
-    text_sinks,
-)
+from ..subjects import Subject, TextChannel, TextSink, close_quietly, text_channels, text_sinks
 
 __all__: list[str] = []
 

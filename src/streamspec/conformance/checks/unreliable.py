@@ -22,10 +22,10 @@ from anyio import ClosedResourceError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..observe import PATIENCE, expect_raises, expect_returns, start
+from ..observe import PATIENCE, expect_raises, expect_returns, named, start
 from ..registry import Context, check
 from ..strategies import items
-from ..subjects import ObjectPair, Subject, named, unreliable_pairs
+from ..subjects import ObjectPair, Subject, unreliable_pairs
 
 __all__: list[str] = []
 

@@ -1,0 +1,137 @@
+"""Instruments: what the checks drive a stream with, and record what it did by.
+
+* :class:`ProbeStream`, a stand-in stream that records what a wrapper does to it;
+* :func:`send_all`, :func:`receive_chunks` and :func:`transfer`, which move data through a
+  subject the way every byte rule does (empty chunks left out, until the end the channel
+  declares).
+
+The subjects themselves are in :mod:`.subjects`; how an outcome becomes a verdict is in
+:mod:`.observe`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
+import anyio.abc
+import anyio.lowlevel
+
+__all__ = ["ProbeStream", "receive_chunks", "send_all", "transfer"]
+
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class ProbeStream(anyio.abc.ByteStream):
+    """A stand-in stream that records what is done to it, for checking wrappers (stapled and
+    text streams) in isolation: it hands out ``data``, keeps what is sent, carries the given
+    typed attributes and can be told to fail when closed."""
+
+    data: bytes = b""
+    attributes: Mapping[Any, Any] = field(default_factory=dict)
+    close_error: Exception | None = None
+    sent: list[object] = field(default_factory=list)
+    closed: bool = False
+    eof_sent: bool = False
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Hand out the next at most ``max_bytes`` of :attr:`data`."""
+        await anyio.lowlevel.checkpoint()
+        if self.closed:
+            raise anyio.ClosedResourceError
+        if not self.data:
+            raise anyio.EndOfStream
+        chunk, self.data = self.data[:max_bytes], self.data[max_bytes:]
+        return chunk
+
+    async def send(self, item: object) -> None:
+        """Record ``item`` in :attr:`sent`, after a checkpoint."""
+        await anyio.lowlevel.checkpoint()
+        self.send_nowait(item)
+
+    def send_nowait(self, item: object) -> None:
+        """Record ``item`` in :attr:`sent`."""
+        if self.closed:
+            raise anyio.ClosedResourceError
+        self.sent.append(item)
+
+    async def send_eof(self) -> None:
+        """Record that the end of data was sent."""
+        self.eof_sent = True
+
+    async def aclose(self) -> None:
+        """Close; the first close raises :attr:`close_error` if one was given."""
+        already, self.closed = self.closed, True
+        if self.close_error is not None and not already:
+            raise self.close_error
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return {key: _constant(value) for key, value in self.attributes.items()}
+
+
+def _constant(value: T) -> Callable[[], T]:
+    """A function returning ``value`` (one per attribute, so each keeps its own value)."""
+    return lambda: value
+
+
+# -- moving data through a stream ------------------------------------------------------------
+
+#: Receives a drain makes before it decides the stream never ends (a stream that keeps
+#: returning empty chunks, say).
+_MAX_RECEIVES = 10_000
+
+
+async def send_all(
+    sender: Any, chunks: Iterable[bytes], finish: Callable[[], Awaitable[None]]
+) -> None:
+    """Send the non-empty ``chunks`` in order, then ``finish``.
+
+    Empty chunks are not sent: a memory object stream, which some subjects are built from,
+    would carry ``b""`` as an item, and the rules are about byte streams.
+    """
+    for chunk in chunks:
+        if chunk:
+            await sender.send(chunk)
+    await finish()
+
+
+async def receive_chunks(
+    receiver: Any,
+    sizes: Iterable[int] | None = None,
+    ends: tuple[type[Exception], ...] = (anyio.EndOfStream,),
+) -> list[bytes]:
+    """Receive until the end (one of ``ends``), asking for ``sizes`` in turn (cycled;
+    ``None``: the default), and return every chunk received, empty ones included."""
+    chunks: list[bytes] = []
+    cycle = list(sizes or ())
+    for index in range(_MAX_RECEIVES):
+        try:
+            if cycle:
+                chunk = await receiver.receive(cycle[index % len(cycle)])
+            else:
+                chunk = await receiver.receive()
+        except ends:
+            return chunks
+        chunks.append(chunk)
+    raise AssertionError(f"no end of stream after {_MAX_RECEIVES} receives: {chunks[-3:]!r}...")
+
+
+async def transfer(
+    sender: Any,
+    receiver: Any,
+    finish: Callable[[], Awaitable[None]],
+    chunks: Iterable[bytes],
+    sizes: Iterable[int] | None = None,
+    ends: tuple[type[Exception], ...] = (anyio.EndOfStream,),
+) -> list[bytes]:
+    """Send ``chunks`` then finish, concurrently receive until the end (one of ``ends``);
+    return what arrived."""
+    received: list[bytes] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(send_all, sender, list(chunks), finish)
+        received = await receive_chunks(receiver, sizes, ends)
+    return received
