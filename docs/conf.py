@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# The rule catalogue page is generated from the catalogue data by a local extension.
+# The rule catalogue page and the subject graph table are generated from the suite's data by
+# local extensions.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 project = "streamspec"
@@ -16,6 +17,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "rule_catalogue",
+    "subject_graph",
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"

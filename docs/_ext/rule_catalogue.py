@@ -19,7 +19,7 @@ from sphinx.util.nodes import nested_parse_with_titles
 from streamspec.conformance.catalogue import CALLER_RULES, ROLES, RULES, Rule
 
 
-def _escaped(text: str) -> str:
+def escaped(text: str) -> str:
     """``text`` as plain reStructuredText: no character of it starts markup."""
     return "".join("\\" + c if c in "\\*`|_" else c for c in text)
 
@@ -52,22 +52,32 @@ def _entry(rule: Rule) -> list[str]:
         f".. _rule-{rule.id.lower()}:",
         "",
         f"``{rule.id}``",
-        "   " + _escaped(rule.sentence),
+        "   " + escaped(rule.sentence),
         "",
     ]
 
 
-class RuleCatalogue(SphinxDirective):
-    """Insert the whole rule catalogue, grouped by role, in catalogue order."""
+class GeneratedDirective(SphinxDirective):
+    """A directive that inserts reStructuredText generated from the suite's data."""
 
     has_content = False
+
+    def lines(self) -> list[str]:
+        raise NotImplementedError
 
     def run(self) -> list[nodes.Node]:
         container = nodes.section()
         container.document = self.state.document
-        source = StringList(catalogue_lines(), source="<rule catalogue>")
+        source = StringList(self.lines(), source=f"<{self.name}>")
         nested_parse_with_titles(self.state, source, container)
         return list(container.children)
+
+
+class RuleCatalogue(GeneratedDirective):
+    """Insert the whole rule catalogue, grouped by role, in catalogue order."""
+
+    def lines(self) -> list[str]:
+        return catalogue_lines()
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -7,40 +7,9 @@ target's own factories (the suite never imports an implementation), are opened a
 use, and are closed afterwards however the check ends. Opening one costs a few object
 constructions: nothing is built until a check opens it.
 
-What each target field yields (a subject needs every field of its row; "pair" is the first of
-``byte_stream_pair`` and the stapled memory pair that the target provides, "channel" the first
-of the memory object stream, ``one_way_byte_stream`` and that pair):
-
-====================================  ===========================================================
-Fields                                Subjects (name: what it is)
-====================================  ===========================================================
-``byte_stream_pair``                  byte pair ``byte_stream_pair``
-``one_way_byte_stream``               byte channel ``one_way_byte_stream``
-``create_memory_object_stream``,      byte pair ``stapled memory pair``: two memory object
-``stapled_byte_stream``,              streams (buffer 1) crossed; each end staples one stream's
-``buffered_byte_receive_stream``      send end to a BufferedByteReceiveStream over the other's
-                                      receive end (a memory ``receive()`` takes no max_bytes, so
-                                      a memory receive end is not a byte stream by itself)
-``buffered_byte_receive_stream``      buffered channel ``buffered receive stream over <channel>``
-``buffered_byte_stream`` + pair       byte pair and buffered channel ``buffered stream over
-                                      <pair>``: BufferedByteStream over both ends of the pair
-``tls_stream``                        byte pair ``TLS stream over an in-memory transport``
-                                      (:data:`TLS_PAIR`): ``tls_stream.wrap`` on both ends of
-                                      the suite's in-memory transport, the client left and the
-                                      server right, both ``standard_compatible=False``, the
-                                      handshake done (never a base for wrappers)
-``text_receive_stream`` /             text channel / text sink ``text receive stream over
-``text_send_stream``                  <channel>`` / ``text send stream over <channel>``
-``text_stream`` + pair                text channel and text sink ``text stream over <pair>``
-``create_memory_object_stream``       object pair ``memory object stream`` (buffer 1)
-``object_stream_pair``                object pair ``object_stream_pair``
-``unreliable_object_stream``          unreliable object pair ``unreliable_object_stream``
-``stapled_object_stream`` + memory    object pair ``stapled memory object pair``
-``listener``                          listener ``listener``
-``multi_listener``                    listener ``multi listener over <listener>``: a
-                                      MultiListener over two instances of the target's
-                                      ``listener``, or of the suite's in-memory listener
-====================================  ===========================================================
+What each target field yields is one table, :data:`SUBJECT_GRAPH` (the docs render it in
+"Which streams a rule runs over"): every kind of subject, what it is, the fields it is built
+from, what a check gets from it and the roles whose rules run over it.
 
 An explicit factory field given as a mapping yields one subject per entry, named by its key.
 Object pairs of the target's own factories carry the items its ``object_items`` declares.
@@ -111,6 +80,7 @@ __all__ = [
     "CLEANUP_TIMEOUT",
     "MEMORY_BUFFER",
     "PEER_CLOSED_ENDS",
+    "SUBJECT_GRAPH",
     "TLS_PAIR",
     "BufferedChannel",
     "ByteChannel",
@@ -120,6 +90,7 @@ __all__ = [
     "MemoryListener",
     "ObjectPair",
     "Subject",
+    "SubjectKind",
     "TextChannel",
     "TextSink",
     "byte_channels",
@@ -161,6 +132,156 @@ class Subject(Generic[T]):
 
 class _Resource(AsyncResource, TypedAttributeProvider, Protocol):
     """A closeable resource with typed attributes: every stream and listener."""
+
+
+# -- the subject graph ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubjectKind:
+    """One kind of subject: a row of :data:`SUBJECT_GRAPH`."""
+
+    #: The name failures use; ``<pair>``, ``<channel>`` or ``<listener>`` stands for the name
+    #: of the subject it wraps. An ``explicit`` kind is named by its field, or by each key of
+    #: the mapping the field holds.
+    name: str
+    #: What a check gets: ``byte pair``, ``byte channel``, ``buffered channel``,
+    #: ``text channel``, ``text sink``, ``object pair``, ``unreliable object pair`` or
+    #: ``listener`` (a kind may be several).
+    shapes: tuple[str, ...]
+    #: The target fields it needs, every one of them.
+    fields: tuple[str, ...]
+    #: What it is, in a sentence of the docs.
+    what: str
+    #: The roles (keys of :data:`~.catalogue.ROLES`) whose rules run over it.
+    roles: tuple[str, ...]
+    #: Named by the target's own factories (the field, or each key of its mapping).
+    explicit: bool = False
+
+
+#: Every kind of subject a target can yield. "pair" is the first of ``byte_stream_pair`` and
+#: the stapled memory pair that the target provides; "channel" the first of the memory object
+#: stream, ``one_way_byte_stream`` and that pair. Every byte pair is also a byte channel (its
+#: left end sends, its right end receives), and the resource rules and ASYNC-CHECKPOINT run
+#: over every stream and listener (see :func:`resource_subjects`).
+SUBJECT_GRAPH: tuple[SubjectKind, ...] = (
+    SubjectKind(
+        "byte_stream_pair",
+        ("byte pair", "byte channel"),
+        ("byte_stream_pair",),
+        "the target's own connected byte streams",
+        ("byte", "resource"),
+        explicit=True,
+    ),
+    SubjectKind(
+        "one_way_byte_stream",
+        ("byte channel",),
+        ("one_way_byte_stream",),
+        "the target's own one-way byte stream, ended by aclose()",
+        ("byte", "resource"),
+        explicit=True,
+    ),
+    SubjectKind(
+        "stapled memory pair",
+        ("byte pair", "byte channel"),
+        ("create_memory_object_stream", "stapled_byte_stream", "buffered_byte_receive_stream"),
+        f"two memory object streams (buffer {MEMORY_BUFFER}) crossed; each end staples one "
+        "stream's send end to a BufferedByteReceiveStream over the other's receive end (a "
+        "memory receive() takes no max_bytes, so a memory receive end is not a byte stream by "
+        "itself)",
+        ("byte", "resource"),
+    ),
+    SubjectKind(
+        "buffered stream over <pair>",
+        ("byte pair", "byte channel", "buffered channel"),
+        ("buffered_byte_stream",),
+        "BufferedByteStream over both ends of the pair",
+        ("byte", "buffered", "resource"),
+    ),
+    SubjectKind(
+        TLS_PAIR,
+        ("byte pair", "byte channel"),
+        ("tls_stream",),
+        "tls_stream.wrap on both ends of the suite's in-memory transport, the client left and "
+        "the server right, both standard_compatible=False, the handshake done (never a base "
+        "for wrappers)",
+        ("byte", "resource"),
+    ),
+    SubjectKind(
+        "buffered receive stream over <channel>",
+        ("buffered channel",),
+        ("buffered_byte_receive_stream",),
+        "BufferedByteReceiveStream over the channel's receive end",
+        ("buffered", "resource"),
+    ),
+    SubjectKind(
+        "text receive stream over <channel>",
+        ("text channel",),
+        ("text_receive_stream",),
+        "TextReceiveStream over the channel's receive end",
+        ("text", "resource"),
+    ),
+    SubjectKind(
+        "text send stream over <channel>",
+        ("text sink",),
+        ("text_send_stream",),
+        "TextSendStream over the channel's send end",
+        ("text", "resource"),
+    ),
+    SubjectKind(
+        "text stream over <pair>",
+        ("text channel", "text sink"),
+        ("text_stream",),
+        "TextStream over both ends of the pair",
+        ("text", "resource"),
+    ),
+    SubjectKind(
+        "memory object stream",
+        ("object pair",),
+        ("create_memory_object_stream",),
+        f"a memory object stream (buffer {MEMORY_BUFFER})",
+        ("object", "resource"),
+    ),
+    SubjectKind(
+        "object_stream_pair",
+        ("object pair",),
+        ("object_stream_pair",),
+        "the target's own object stream, carrying the items its object_items declares",
+        ("object", "resource"),
+        explicit=True,
+    ),
+    SubjectKind(
+        "stapled memory object pair",
+        ("object pair",),
+        ("stapled_object_stream", "create_memory_object_stream"),
+        "StapledObjectStream over two memory object streams",
+        ("object", "resource"),
+    ),
+    SubjectKind(
+        "unreliable_object_stream",
+        ("unreliable object pair",),
+        ("unreliable_object_stream",),
+        "the target's own unreliable object stream, carrying the items its object_items declares",
+        ("unreliable", "resource"),
+        explicit=True,
+    ),
+    SubjectKind(
+        "listener",
+        ("listener",),
+        ("listener",),
+        "the target's own listener",
+        ("listener", "resource"),
+        explicit=True,
+    ),
+    SubjectKind(
+        "multi listener over <listener>",
+        ("listener",),
+        ("multi_listener",),
+        "a MultiListener over two instances of the target's listener, or of the suite's "
+        "in-memory listener",
+        ("listener", "resource"),
+    ),
+)
 
 
 # -- what subjects yield ------------------------------------------------------------------------
