@@ -132,7 +132,7 @@ def _frames_of(awaitable: Any) -> list[FrameType]:
     return frames
 
 
-def _describe(frame: FrameType) -> str:
+def _where(frame: FrameType) -> str:
     name = frame.f_code.co_name
     owner = frame.f_locals.get("self")
     if owner is not None:
@@ -151,7 +151,7 @@ def _pending(frames: Iterable[FrameType]) -> str | None:
         if called_by_suite and not in_suite and not any(p in filename for p in _MACHINERY):
             found = frame
         called_by_suite = in_suite
-    return None if found is None else _describe(found)
+    return None if found is None else _where(found)
 
 
 def _task_coroutines() -> list[Any]:

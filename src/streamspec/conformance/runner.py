@@ -472,22 +472,22 @@ def _judge(
         return result(
             Outcome.NOT_PROVIDED, "; ".join(f"{target.name} does not provide {e}" for e in found)
         )
-    message = _describe(error, found, reported)
+    message = _observed(error, found, reported)
     if divergence is not None:
         return result(Outcome.KNOWN_DIVERGENCE, message, divergence=divergence)
     return result(Outcome.FAILED, message)
 
 
-def _describe(error: BaseException, leaves: list[BaseException], reported: list[str]) -> str:
+def _observed(error: BaseException, leaves: list[BaseException], reported: list[str]) -> str:
     """What was observed: each failure's message and notes, then Hypothesis's own output."""
-    parts = [_describe_one(leaf) for leaf in leaves if not isinstance(leaf, NotProvided)]
+    parts = [_failure_text(leaf) for leaf in leaves if not isinstance(leaf, NotProvided)]
     if error not in leaves:
         parts.extend(getattr(error, "__notes__", []))  # notes on the group itself
     parts.extend(line for line in reported if line.strip())
     return "\n".join(part.strip("\n") for part in parts)
 
 
-def _describe_one(error: BaseException) -> str:
+def _failure_text(error: BaseException) -> str:
     text = str(error)
     if not isinstance(error, AssertionError) or not text:
         # A crash, or a bare assert: say what was raised and where, to find it quickly.

@@ -193,7 +193,7 @@ async def _until(subject: Subject[BufferedChannel], case: UntilCase) -> tuple[st
     return outcome, returned, rest
 
 
-def _describe(subject: Subject[BufferedChannel], case: UntilCase) -> str:
+def _case_name(subject: Subject[BufferedChannel], case: UntilCase) -> str:
     return (
         f"{subject.name}: receive_until({case.delimiter!r}, max_bytes={case.max_bytes}) over "
         f"{case.data!r} sent in chunks {case.chunks!r}"
@@ -208,20 +208,20 @@ def _until_check(ctx: Context, expected_outcome: str) -> None:
         outcome, returned, rest = await _until(subject, case)
         what = _OUTCOMES.get(outcome, outcome)
         assert outcome == expected_outcome, (
-            f"{_describe(subject, case)}: expected {_OUTCOMES[expected_outcome]}, got {what}"
+            f"{_case_name(subject, case)}: expected {_OUTCOMES[expected_outcome]}, got {what}"
             + (f" {returned!r}" if outcome == "found" else "")
         )
         if outcome == "found":
             expected = case.expected or b""
-            assert returned == expected, f"{_describe(subject, case)} returned {returned!r}"
+            assert returned == expected, f"{_case_name(subject, case)} returned {returned!r}"
             after = case.data[len(expected) + len(case.delimiter) :]
             assert rest == after, (
-                f"{_describe(subject, case)}: the bytes after the delimiter were {rest!r}, "
+                f"{_case_name(subject, case)}: the bytes after the delimiter were {rest!r}, "
                 f"not {after!r}"
             )
         else:
             assert rest == case.data, (
-                f"{_describe(subject, case)}: after {what}, {rest!r} was left to read, not "
+                f"{_case_name(subject, case)}: after {what}, {rest!r} was left to read, not "
                 "every byte sent"
             )
 

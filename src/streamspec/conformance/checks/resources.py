@@ -68,15 +68,15 @@ async def _is_closed(handle: Handle) -> str | None:
         with anyio.fail_after(PATIENCE):
             result = await handle.use_after_close()
     except TimeoutError:
-        return f"{_describe_use(handle)} blocked for {PATIENCE:g} s instead of raising"
+        return f"{_use_after_close(handle)} blocked for {PATIENCE:g} s instead of raising"
     except Exception as exc:
         if only(exc, anyio.ClosedResourceError):
             return None
-        return f"{_describe_use(handle)} raised {describe(exc)}"
-    return f"{_describe_use(handle)} returned {result!r}"
+        return f"{_use_after_close(handle)} raised {describe(exc)}"
+    return f"{_use_after_close(handle)} returned {result!r}"
 
 
-def _describe_use(handle: Handle) -> str:
+def _use_after_close(handle: Handle) -> str:
     return f"using the {handle.label} after it was closed (expecting ClosedResourceError)"
 
 
