@@ -3,7 +3,9 @@
 * :class:`ProbeStream`, a stand-in stream that records what a wrapper does to it;
 * :func:`send_all`, :func:`receive_chunks` and :func:`transfer`, which move data through a
   subject the way every byte rule does (empty chunks left out, until the end the channel
-  declares).
+  declares);
+* :class:`Drain`, a receiver that takes everything until the end, in a task of its own, and
+  records what arrived and how it ended.
 
 The subjects themselves are in :mod:`.subjects`; how an outcome becomes a verdict is in
 :mod:`.observe`.
@@ -19,7 +21,9 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-__all__ = ["ProbeStream", "receive_chunks", "send_all", "transfer"]
+from .observe import describe
+
+__all__ = ["Drain", "ProbeStream", "receive_chunks", "send_all", "transfer"]
 
 T = TypeVar("T")
 
@@ -135,3 +139,31 @@ async def transfer(
         tg.start_soon(send_all, sender, list(chunks), finish)
         received = await receive_chunks(receiver, sizes, ends)
     return received
+
+
+class Drain:
+    """Receives from ``receiver`` until it ends, once :meth:`run` is started in a task: what
+    arrived (:attr:`received`), and how it ended (:attr:`ending`)."""
+
+    def __init__(self, receiver: Any) -> None:
+        self._receiver = receiver
+        self.received: list[Any] = []
+        #: ``"EndOfStream"``, or the description of what receive() raised instead; ``None``
+        #: while it has not ended.
+        self.ending: str | None = None
+        self._ended = anyio.Event()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                self.received.append(await self._receiver.receive())
+        except anyio.EndOfStream:
+            self.ending = "EndOfStream"
+        except Exception as exc:
+            self.ending = describe(exc)
+        self._ended.set()
+
+    async def wait(self, seconds: float) -> None:
+        """Wait at most ``seconds`` for the end."""
+        with anyio.move_on_after(seconds):
+            await self._ended.wait()

@@ -20,7 +20,7 @@ import anyio.lowlevel
 from hypothesis import given
 
 from ...protocols import ByteStream
-from ..instruments import receive_chunks, send_all, transfer
+from ..instruments import Drain, receive_chunks, send_all, transfer
 from ..observe import PATIENCE, describe, expect_raises, expect_returns, named, until_really_blocked
 from ..registry import Context, check
 from ..strategies import Chunked, chunked_payloads, receive_sizes
@@ -313,23 +313,10 @@ async def byte_send_after_eof(ctx: Context) -> None:
 async def _send_after_eof(name: str, left: ByteStream, right: ByteStream) -> str | None:
     """Check send() after send_eof() on ``left``; return why it cannot half-close if its
     send_eof() raised NotImplementedError (and nothing was checked), else None."""
-    before_end: list[bytes] = []
-    ending: list[str] = []
-    ended = anyio.Event()
-
-    async def receive_until_the_end() -> None:
-        # Receiving all along: a lock-step stream's send() returns once its bytes are taken.
-        try:
-            while True:
-                before_end.append(await right.receive())
-        except anyio.EndOfStream:
-            ending.append("EndOfStream")
-        except Exception as exc:
-            ending.append(describe(exc))
-        ended.set()
-
+    # Receiving all along: a lock-step stream's send() returns once its bytes are taken.
+    drain = Drain(right)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(receive_until_the_end)
+        tg.start_soon(drain.run)
         with anyio.fail_after(PATIENCE):
             await left.send(b"before")
         try:
@@ -343,14 +330,13 @@ async def _send_after_eof(name: str, left: ByteStream, right: ByteStream) -> str
             f"{name}: send(b'after') after send_eof() should raise ClosedResourceError or "
             f"BrokenResourceError, but {problem}"
         )
-        with anyio.move_on_after(PATIENCE):
-            await ended.wait()
+        await drain.wait(PATIENCE)
         tg.cancel_scope.cancel()
-    got = b"".join(before_end)
+    got = b"".join(drain.received)
     assert b"after" not in got, (
         f"{name}: send(b'after') after send_eof() raised, yet the peer received {got!r}"
     )
-    if ending == ["EndOfStream"]:
+    if drain.ending == "EndOfStream":
         # Whether the end arrives at all is BYTE-SEND-EOF's business; once it has, nothing
         # may follow it.
         with anyio.move_on_after(PATIENCE):

@@ -20,6 +20,7 @@ import anyio.lowlevel
 from anyio import ClosedResourceError, EndOfStream
 from anyio.abc import TaskGroup
 
+from ..instruments import Drain
 from ..observe import PATIENCE, expect_raises, expect_returns, expect_waiting, until_really_blocked
 
 # Re-exported for checks/memory.py, which imports them from here.
@@ -307,23 +308,10 @@ async def obj_send_after_eof(ctx: Context) -> None:
 async def _send_after_eof(subject: str, pair: ObjectPair, left: Any, right: Any) -> bool:
     """Check send() after send_eof() on ``left``; False when send_eof() raised
     NotImplementedError (the stream cannot half-close, and nothing was checked)."""
-    received: list[Any] = []
-    ending: list[str] = []
-    ended = anyio.Event()
-
-    async def receive_until_the_end() -> None:
-        # Receiving all along: a stream without a buffer hands items over only to a receiver.
-        try:
-            while True:
-                received.append(await right.receive())
-        except EndOfStream:
-            ending.append("EndOfStream")
-        except Exception as exc:
-            ending.append(describe(exc))
-        ended.set()
-
+    # Receiving all along: a stream without a buffer hands items over only to a receiver.
+    drain = Drain(right)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(receive_until_the_end)
+        tg.start_soon(drain.run)
         with anyio.fail_after(PATIENCE):
             await left.send(pair.item("before"))
         try:
@@ -342,14 +330,14 @@ async def _send_after_eof(subject: str, pair: ObjectPair, left: Any, right: Any)
                 f"send({after!r}) after send_eof() should raise ClosedResourceError or "
                 f"BrokenResourceError, but {problem}",
             )
-        with anyio.move_on_after(PATIENCE):
-            await ended.wait()
+        await drain.wait(PATIENCE)
         tg.cancel_scope.cancel()
-    if after in received:
+    if after in drain.received:
         raise fail(
-            subject, f"send({after!r}) after send_eof() raised, yet the peer received {received}"
+            subject,
+            f"send({after!r}) after send_eof() raised, yet the peer received {drain.received}",
         )
-    if ending == ["EndOfStream"]:
+    if drain.ending == "EndOfStream":
         # Whether the end arrives is OBJ-SEND-EOF's business; once it has, nothing may follow.
         with anyio.move_on_after(PATIENCE):
             try:
