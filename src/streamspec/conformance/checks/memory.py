@@ -52,10 +52,10 @@ from ..model import (
     task_steps,
 )
 from ..model import Op as ProgramOp
+from ..observe import Op as Task
+from ..observe import describe, settle, start
 from ..registry import Context, NotProvided, check
 from ..subjects import close_quietly
-from .objects import Op as Task
-from .objects import describe, settle, start
 
 __all__: list[str] = []
 

@@ -21,13 +21,17 @@ from anyio import ClosedResourceError, EndOfStream
 from anyio.abc import TaskGroup
 
 from ..instruments import Drain
-from ..observe import PATIENCE, expect_raises, expect_returns, expect_waiting, until_really_blocked
-
-# Re-exported for checks/memory.py, which imports them from here.
-from ..observe import Op as Op
-from ..observe import describe as describe
-from ..observe import settle as settle
-from ..observe import start as start
+from ..observe import (
+    PATIENCE,
+    Op,
+    describe,
+    expect_raises,
+    expect_returns,
+    expect_waiting,
+    settle,
+    start,
+    until_really_blocked,
+)
 from ..registry import Context, NotProvided, check
 from ..subjects import ObjectPair, Subject, object_pairs
 
