@@ -12,7 +12,7 @@ decorating a test function, which that author does not have.
 from __future__ import annotations
 
 import os
-import random
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -78,7 +78,10 @@ def run_seed(profile: str, seed: int | None = None) -> int:
         return seed
     if settings.get_profile(profile).derandomize:
         return _REPEATABLE_SEED
-    return random.randrange(2**32)
+    # From the operating system, not the global `random`: Hypothesis seeds and restores that
+    # one around examples and checks (repeatable_randomness() does too), so two runs in one
+    # process could otherwise be handed the same "fresh" seed.
+    return secrets.randbits(32)
 
 
 @contextmanager
