@@ -44,6 +44,9 @@ settings.register_profile(
     "dev",
     max_examples=400,
     deadline=None,
+    # Said, not inherited: with CI set in the environment Hypothesis's default profile
+    # derandomizes, and a dev run would then always draw the same examples.
+    derandomize=False,
     print_blob=True,
     suppress_health_check=_SLOW_IS_FINE,
     phases=list(Phase),
@@ -78,9 +81,8 @@ def run_seed(profile: str, seed: int | None = None) -> int:
         return seed
     if settings.get_profile(profile).derandomize:
         return _REPEATABLE_SEED
-    # From the operating system, not the global `random`: Hypothesis seeds and restores that
-    # one around examples and checks (repeatable_randomness() does too), so two runs in one
-    # process could otherwise be handed the same "fresh" seed.
+    # From the operating system, not the global `random`, whose state Hypothesis (and
+    # repeatable_randomness()) seed and restore around examples and checks.
     return secrets.randbits(32)
 
 
