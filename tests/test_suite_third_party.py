@@ -6,8 +6,10 @@ maintainer reads can be checked: each line names the subject it is about, and no
 
 from __future__ import annotations
 
+import dataclasses
 import select
 import socket
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -39,8 +41,10 @@ class _Pipe:
 class PlainByteStream:
     """One end of an in-memory byte stream pair; ``eager`` skips receive()'s checkpoint, a
     ``touchy`` one raises when closed twice, a ``lockstep`` send() returns only once its
-    bytes are received, and a ``cut_on_close`` one cannot half-close and tells its peer of a
-    close with BrokenResourceError (as a transport that cannot tell a clean end may)."""
+    bytes are received, a ``cut_on_close`` one cannot half-close and tells its peer of a
+    close with BrokenResourceError (as a transport that cannot tell a clean end may), and a
+    ``silent`` one never tells its peer of an end at all: its send_eof() only stops its own
+    sending and its aclose() is not seen by the peer (a serial line, whose wire stays up)."""
 
     def __init__(
         self,
@@ -51,9 +55,11 @@ class PlainByteStream:
         touchy: bool = False,
         lockstep: bool = False,
         cut_on_close: bool = False,
+        silent: bool = False,
     ) -> None:
         self._in, self._out, self._eager, self._touchy = incoming, outgoing, eager, touchy
-        self._lockstep, self._cut_on_close = lockstep, cut_on_close
+        self._lockstep, self._cut_on_close, self._silent = lockstep, cut_on_close, silent
+        self._eof_sent = False
         self._closed = False
 
     @property
@@ -87,7 +93,7 @@ class PlainByteStream:
 
     async def send(self, item: bytes) -> None:
         await anyio.lowlevel.checkpoint_if_cancelled()
-        if self._closed or self._out.ended:
+        if self._closed or self._out.ended or self._eof_sent:
             raise anyio.ClosedResourceError
         if self._out.reader_closed:
             raise anyio.BrokenResourceError
@@ -109,18 +115,21 @@ class PlainByteStream:
             raise anyio.ClosedResourceError
         if self._cut_on_close:
             raise NotImplementedError("this transport cannot end one direction alone")
-        self._out.ended = True
-        self._out.wake()
+        self._eof_sent = True
+        if not self._silent:
+            self._out.ended = True
+            self._out.wake()
 
     async def aclose(self) -> None:
         if self._touchy and self._closed:
             raise anyio.ClosedResourceError("closed twice")
         if not self._closed:
             self._closed = True
-            self._out.ended = True
-            self._out.cut = self._cut_on_close
-            self._in.reader_closed = True
-            self._out.wake()
+            if not self._silent:
+                self._out.ended = True
+                self._out.cut = self._cut_on_close
+                self._in.reader_closed = True
+                self._out.wake()
             self._in.wake()
         await anyio.lowlevel.checkpoint()
 
@@ -141,12 +150,22 @@ class PlainByteStream:
 
 
 def plain_target(
-    *, eager: bool = False, touchy: bool = False, lockstep: bool = False, cut_on_close: bool = False
+    *,
+    eager: bool = False,
+    touchy: bool = False,
+    lockstep: bool = False,
+    cut_on_close: bool = False,
+    silent: bool = False,
 ) -> Target:
     @asynccontextmanager
     async def pair() -> AsyncIterator[tuple[PlainByteStream, PlainByteStream]]:
         there, back = _Pipe(), _Pipe()
-        options = {"touchy": touchy, "lockstep": lockstep, "cut_on_close": cut_on_close}
+        options = {
+            "touchy": touchy,
+            "lockstep": lockstep,
+            "cut_on_close": cut_on_close,
+            "silent": silent,
+        }
         left = PlainByteStream(back, there, eager=eager, **options)
         right = PlainByteStream(there, back, eager=eager, **options)
         async with left, right:
@@ -540,6 +559,13 @@ def third_party_target(*bugs: str) -> Target:
 NEVER_ENDING = third_party_target("eof-drains-only")
 
 
+#: A line whose ends never see each other's end (a serial cable: neither send_eof() nor aclose()
+#: reaches the peer), in memory (``streamspec check tests.test_suite_third_party:SILENT_LINE``).
+SILENT_LINE = dataclasses.replace(
+    plain_target(silent=True), name="silent line", one_way_byte_stream=None
+)
+
+
 def _failures(results: list[Any]) -> list[tuple[str, str, str]]:
     return [(r.rule.id, r.backend, r.message) for r in results if r.outcome is Outcome.FAILED]
 
@@ -592,6 +618,32 @@ def test_a_stream_whose_send_eof_never_ends_fails_byte_send_eof_only() -> None:
     assert "send_eof() did not deliver the end" in message
     after_eof = [r.outcome for r in results if r.rule.id == "BYTE-SEND-AFTER-EOF"]
     assert after_eof == [Outcome.NOT_PROVIDED] * 2
+
+
+#: The rules about the end, which a line whose data cannot be ended breaks; every other rule
+#: reads its data by byte count instead of waiting for an end.
+_END_RULES = {"BYTE-SEND-EOF", "BYTE-EOF", "BYTE-PEER-CLOSED", "BYTE-ITER", "BYTE-SEND-PEER-CLOSED"}
+
+
+def test_a_stream_that_never_ends_fails_only_the_rules_about_the_end_and_quickly() -> None:
+    started = time.monotonic()
+    results = run_checks(SILENT_LINE, roles=["byte", "resource"], backends=["asyncio", "trio"])
+    took = time.monotonic() - started
+    failed = {(rule_id, backend) for rule_id, backend, _ in _failures(results)}
+    assert failed == {(rule, b) for rule in _END_RULES for b in ("asyncio", "trio")}, _failures(
+        results
+    )
+    messages = {rule_id: message for rule_id, _, message in _failures(results)}
+    never = (
+        "the peer never saw the end: neither send_eof() nor aclose() of the sender made "
+        "receive() raise EndOfStream or BrokenResourceError within 3 s"
+    )
+    assert messages["BYTE-EOF"] == f"byte_stream_pair: {never}"
+    assert messages["BYTE-ITER"] == f"byte_stream_pair: {never}"
+    assert messages["BYTE-PEER-CLOSED"].endswith(never)
+    assert "nor does its aclose()" in messages["BYTE-SEND-EOF"]
+    # Each probe and each end rule waits a few PATIENCE (3 s) at most, never a check's budget.
+    assert took < 90, f"the run took {took:.0f} s"
 
 
 def test_a_peer_that_ends_in_broken_resource_error_has_ended_for_every_rule() -> None:

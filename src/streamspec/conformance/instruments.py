@@ -13,6 +13,7 @@ The subjects themselves are in :mod:`.subjects`; how an outcome becomes a verdic
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from .observe import describe
+from .observe import PATIENCE, describe
 
 __all__ = ["Drain", "ProbeStream", "receive_chunks", "send_all", "transfer"]
 
@@ -107,20 +108,33 @@ async def receive_chunks(
     receiver: Any,
     sizes: Iterable[int] | None = None,
     ends: tuple[type[Exception], ...] = (anyio.EndOfStream,),
+    length: int | None = None,
 ) -> list[bytes]:
     """Receive until the end (one of ``ends``), asking for ``sizes`` in turn (cycled;
-    ``None``: the default), and return every chunk received, empty ones included."""
+    ``None``: the default), and return every chunk received, empty ones included.
+
+    With a ``length`` (for data that cannot be ended, see ``ByteChannel.never_ends``), stop
+    instead once that many bytes have arrived, or once no more arrive for PATIENCE: the
+    caller then sees what is missing.
+    """
     chunks: list[bytes] = []
     cycle = list(sizes or ())
+    received = 0
     for index in range(_MAX_RECEIVES):
+        if length is not None and received >= length:
+            return chunks
         try:
-            if cycle:
-                chunk = await receiver.receive(cycle[index % len(cycle)])
-            else:
-                chunk = await receiver.receive()
+            with anyio.move_on_after(math.inf if length is None else PATIENCE) as waiting:
+                if cycle:
+                    chunk = await receiver.receive(cycle[index % len(cycle)])
+                else:
+                    chunk = await receiver.receive()
         except ends:
             return chunks
+        if waiting.cancelled_caught:  # nothing more arrived for PATIENCE
+            return chunks
         chunks.append(chunk)
+        received += len(chunk)
     raise AssertionError(f"no end of stream after {_MAX_RECEIVES} receives: {chunks[-3:]!r}...")
 
 
@@ -131,13 +145,18 @@ async def transfer(
     chunks: Iterable[bytes],
     sizes: Iterable[int] | None = None,
     ends: tuple[type[Exception], ...] = (anyio.EndOfStream,),
+    *,
+    counted: bool = False,
 ) -> list[bytes]:
     """Send ``chunks`` then finish, concurrently receive until the end (one of ``ends``);
-    return what arrived."""
+    return what arrived. ``counted``: the data cannot be ended, so receive only as many bytes
+    as were sent (see :func:`receive_chunks`)."""
+    sent = list(chunks)
+    length = sum(len(chunk) for chunk in sent) if counted else None
     received: list[bytes] = []
     async with anyio.create_task_group() as tg:
-        tg.start_soon(send_all, sender, list(chunks), finish)
-        received = await receive_chunks(receiver, sizes, ends)
+        tg.start_soon(send_all, sender, sent, finish)
+        received = await receive_chunks(receiver, sizes, ends, length)
     return received
 
 

@@ -21,7 +21,10 @@ left out of BYTE-SEND-EOF. A pair whose ``send_eof()`` does not deliver the end 
 BYTE-SEND-EOF, and the other rules finish it by ``aclose()`` too, instead of each waiting in
 vain: :func:`half_close_problem` finds either out once per target, pair and backend. Data
 ended by ``aclose()`` may end in BrokenResourceError instead of EndOfStream
-(:attr:`ByteChannel.ends`), the meaning of "the peer ended" that BYTE-PEER-CLOSED gives.
+(:attr:`ByteChannel.ends`), the meaning of "the peer ended" that BYTE-PEER-CLOSED gives. A
+pair whose ``aclose()`` does not deliver the end either (a serial line: the wire stays up)
+cannot end its data at all (:func:`end_problem`, :attr:`ByteChannel.never_ends`): the rules
+about the end fail once each, and the others read its data by byte count.
 
 The TLS pair is lenient because a standard-compatible ``aclose()`` may wait for the peer's
 ``close_notify`` (AnyIO's does), so a rule that closes one end while the other idles would hang
@@ -97,6 +100,7 @@ __all__ = [
     "byte_pairs",
     "buffered_channels",
     "close_quietly",
+    "end_problem",
     "half_close_problem",
     "listener_subjects",
     "object_pairs",
@@ -308,6 +312,11 @@ class ByteChannel:
     #: ``send_eof()``; after an ``aclose()``, also BrokenResourceError, as BYTE-PEER-CLOSED
     #: allows for a transport that cannot tell a clean end from a cut one.
     ends: tuple[type[Exception], ...] = (anyio.EndOfStream,)
+    #: Why the receiver never sees the end of the data (neither ``send_eof()`` nor
+    #: ``aclose()`` of the sender delivers it, see :func:`end_problem`), or None when
+    #: ``finish`` ends it. When set, ``finish`` does nothing and a rule that is not about the
+    #: end reads the data by byte count instead of waiting for the end.
+    never_ends: str | None = None
 
 
 @dataclass(frozen=True)
@@ -501,11 +510,20 @@ async def _end_sending(stream: Any, closing: TaskGroup, half_closes: bool) -> No
     closing.start_soon(_close_reporting_nothing, stream)
 
 
+@dataclass(frozen=True)
+class _Ending:
+    """How the data a byte pair's left end sends can be ended, found by :func:`_probe_ending`."""
+
+    #: Why ``send_eof()`` does not end it (see :func:`half_close_problem`), or None.
+    half_close: str | None
+    #: Why ``aclose()`` does not end it either (see :func:`end_problem`), or None.
+    never: str | None
+
+
 #: (id of the target, byte pair name, event loop library) -> the target (so that a reused id
-#: is not mistaken for it) and why the pair's ``send_eof()`` does not end the data for the
-#: peer, or None when it does; found once (see half_close_problem()).
-_HALF_CLOSE: dict[tuple[int, str, str], tuple[Target, str | None]] = {}
-_HALF_CLOSE_LOCK = threading.Lock()
+#: is not mistaken for it) and how the pair's data ends; found once (see _ending()).
+_ENDINGS: dict[tuple[int, str, str], tuple[Target, _Ending]] = {}
+_ENDINGS_LOCK = threading.Lock()
 
 
 def _library() -> str:
@@ -515,6 +533,18 @@ def _library() -> str:
     except RuntimeError:  # no asyncio loop in this thread
         return "trio"
     return "asyncio"
+
+
+async def _ending(target: Target, pair: Subject[BytePair]) -> _Ending:
+    key = (id(target), pair.name, _library())
+    with _ENDINGS_LOCK:
+        known = _ENDINGS.get(key)
+    if known is not None and known[0] is target:
+        return known[1]
+    ending = await _probe_ending(pair)
+    with _ENDINGS_LOCK:
+        _ENDINGS[key] = (target, ending)
+    return ending
 
 
 async def half_close_problem(target: Target, pair: Subject[BytePair]) -> str | None:
@@ -528,15 +558,30 @@ async def half_close_problem(target: Target, pair: Subject[BytePair]) -> str | N
     per target, pair and backend, on a fresh instance, within PATIENCE for each step, and
     remembered for the rest of the run.
     """
-    key = (id(target), pair.name, _library())
-    with _HALF_CLOSE_LOCK:
-        known = _HALF_CLOSE.get(key)
-    if known is not None and known[0] is target:
-        return known[1]
-    problem = await _try_half_close(pair)
-    with _HALF_CLOSE_LOCK:
-        _HALF_CLOSE[key] = (target, problem)
-    return problem
+    return (await _ending(target, pair)).half_close
+
+
+async def end_problem(target: Target, pair: Subject[BytePair]) -> str | None:
+    """Why the right end of ``pair`` never sees the end of what the left end sends, neither
+    after its ``send_eof()`` nor after its ``aclose()``, or ``None`` when one of them ends it.
+
+    Found with :func:`half_close_problem` (once per target, pair and backend), ``aclose()``
+    tried on another fresh instance within PATIENCE only when ``send_eof()`` does not end it.
+    """
+    return (await _ending(target, pair)).never
+
+
+async def _probe_ending(pair: Subject[BytePair]) -> _Ending:
+    half_close = await _try_half_close(pair)
+    if half_close is None:
+        return _Ending(None, None)
+    if await _close_delivers_end(pair):
+        return _Ending(half_close, None)
+    return _Ending(
+        half_close,
+        "the peer never saw the end: neither send_eof() nor aclose() of the sender made "
+        f"receive() raise EndOfStream or BrokenResourceError within {PATIENCE:g} s",
+    )
 
 
 async def _try_half_close(pair: Subject[BytePair]) -> str | None:
@@ -558,6 +603,21 @@ async def _try_half_close(pair: Subject[BytePair]) -> str | None:
         except Exception:
             pass  # EndOfStream, as it should; anything else is BYTE-SEND-EOF's to report
     return None
+
+
+async def _close_delivers_end(pair: Subject[BytePair]) -> bool:
+    """Whether the right end of a fresh ``pair`` sees an end within PATIENCE once the left end
+    is closed. Anything but silence counts as an end here: what a receive() after the peer's
+    close should raise is BYTE-PEER-CLOSED's to report."""
+    async with pair.open() as streams, _background() as closing:
+        # In the background, as _end_sending does: a TLS aclose() may wait for the peer.
+        closing.start_soon(_close_reporting_nothing, streams.left)
+        with anyio.move_on_after(PATIENCE):
+            with suppress(Exception):
+                while await streams.right.receive():
+                    pass
+            return True
+    return False
 
 
 async def _close_reporting_nothing(stream: ByteStream) -> None:
@@ -590,11 +650,16 @@ PEER_CLOSED_ENDS: tuple[type[Exception], ...] = (anyio.EndOfStream, anyio.Broken
 
 @asynccontextmanager
 async def _pair_as_channel(target: Target, pair: Subject[BytePair]) -> AsyncIterator[ByteChannel]:
-    half_closes = await half_close_problem(target, pair) is None
+    ending = await _ending(target, pair)
+    half_closes = ending.half_close is None
     async with pair.open() as streams, _background() as closing:
-        finish = partial(_end_sending, streams.left, closing, half_closes)
+        finish: Callable[[], Awaitable[None]] = partial(
+            _end_sending, streams.left, closing, half_closes
+        )
+        if ending.never is not None:
+            finish = anyio.lowlevel.checkpoint  # nothing would end it; the data is counted
         ends = (anyio.EndOfStream,) if half_closes else PEER_CLOSED_ENDS
-        yield ByteChannel(streams.left, streams.right, finish, ends)
+        yield ByteChannel(streams.left, streams.right, finish, ends, ending.never)
 
 
 @asynccontextmanager

@@ -30,6 +30,7 @@ from ..subjects import (
     Subject,
     byte_channels,
     byte_pairs,
+    end_problem,
     half_close_problem,
     one_way_channels,
 )
@@ -82,7 +83,13 @@ def _chunking_property(
 async def _received(subject: Subject[ByteChannel], case: Chunked, sizes: list[int]) -> list[bytes]:
     async with named(subject) as channel:
         return await transfer(
-            channel.sender, channel.receiver, channel.finish, case.chunks, sizes, channel.ends
+            channel.sender,
+            channel.receiver,
+            channel.finish,
+            case.chunks,
+            sizes,
+            channel.ends,
+            counted=channel.never_ends is not None,
         )
 
 
@@ -127,6 +134,7 @@ async def byte_returns_bytes(ctx: Context) -> None:
                         chunks,
                         [3, 65536],
                         channel.ends,
+                        counted=channel.never_ends is not None,
                     )
                 )
         wrong = [chunk for chunk in received if not isinstance(chunk, bytes)]
@@ -174,7 +182,8 @@ async def _max_bytes_invalid(name: str, channel: ByteChannel) -> None:
             problem = await expect_raises(ValueError, partial(channel.receiver.receive, bad))
             assert problem is None, f"{name}: receive({bad}) should raise ValueError, but {problem}"
         invalid_calls_done.set()
-        got = b"".join(await receive_chunks(channel.receiver, ends=channel.ends))
+        length = 3 if channel.never_ends is not None else None
+        got = b"".join(await receive_chunks(channel.receiver, ends=channel.ends, length=length))
     assert got == b"abc", (
         f"{name}: after receive(0) and receive(-1) raised, the data left was {got!r}, not "
         "b'abc': the invalid calls consumed bytes"
@@ -185,6 +194,7 @@ async def _max_bytes_invalid(name: str, channel: ByteChannel) -> None:
 async def byte_eof(ctx: Context) -> None:
     for subject in _channels(ctx):
         async with named(subject) as channel:
+            assert channel.never_ends is None, f"{subject.name}: {channel.never_ends}"
             got = await transfer(
                 channel.sender, channel.receiver, channel.finish, [b"abc", b"de"], ends=channel.ends
             )
@@ -208,8 +218,13 @@ async def byte_send_eof(ctx: Context) -> None:
     cannot: list[str] = []
     pairs = _pairs(ctx)
     for subject in pairs:
+        instead = (
+            "the other rules end this stream's data by aclose() instead"
+            if await end_problem(ctx.target, subject) is None
+            else "nor does its aclose(): the other rules read this stream's data by byte count"
+        )
         async with named(subject) as pair:
-            refusal = await _send_eof(subject.name, pair.left, pair.right)
+            refusal = await _send_eof(subject.name, pair.left, pair.right, instead)
         if refusal is not None:
             cannot.append(f"{subject.name} ({refusal})")
     if len(cannot) == len(pairs):
@@ -219,9 +234,10 @@ async def byte_send_eof(ctx: Context) -> None:
         )
 
 
-async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | None:
+async def _send_eof(name: str, left: ByteStream, right: ByteStream, instead: str) -> str | None:
     """Check send_eof() on ``left``; return the message of its NotImplementedError if it
-    raised that (and nothing was checked), else None."""
+    raised that (and nothing was checked), else None. ``instead`` says how the other rules
+    end the data when send_eof() does not."""
     refusals: list[str] = []
 
     async def send_then_eof() -> None:
@@ -253,7 +269,7 @@ async def _send_eof(name: str, left: ByteStream, right: ByteStream) -> str | Non
         assert not waiting.cancelled_caught or refusals, (
             f"{name}: after send(b'before eof') and send_eof(), the peer received "
             f"{got!r} and then no end for {PATIENCE:g} s: send_eof() did not deliver the end "
-            "(the other rules end this stream's data by aclose() instead)"
+            f"({instead})"
         )
         assert got == b"before eof" or refusals, (
             f"{name}: after send_eof() the peer received {got!r}, not b'before eof' then the end"
@@ -381,6 +397,7 @@ async def _peer_closed(name: str, channel: ByteChannel) -> None:
                     ) from exc
     assert ending is not None, (
         f"{name}: after the peer closed, receive() blocked for {PATIENCE:g} s (received {got!r})"
+        + ("" if channel.never_ends is None else f"; {channel.never_ends}")
     )
     assert got == b"last words" or ending == "BrokenResourceError", (
         f"{name}: after the peer closed, received {got!r} then {ending}: the data sent before "
@@ -609,4 +626,18 @@ def byte_iter(ctx: Context) -> None:
             f"{subject.name}: iterating yielded {got!r} for {case.chunks!r} sent"
         )
 
-    _for_each_chunking(ctx, verify)
+    # Iteration stops only at the end: a channel whose data cannot be ended fails once, and
+    # the others are still judged.
+    endless: list[str] = []
+    for subject in _channels(ctx):
+        never_ends = ctx.run(_never_ends, subject)
+        if never_ends is not None:
+            endless.append(f"{subject.name}: {never_ends}")
+        else:
+            _chunking_property(ctx, subject, verify)()
+    assert not endless, "\n".join(endless)
+
+
+async def _never_ends(subject: Subject[ByteChannel]) -> str | None:
+    async with named(subject) as channel:
+        return channel.never_ends
