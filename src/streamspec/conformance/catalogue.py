@@ -74,6 +74,9 @@ _RULES = [
     Rule("BYTE-EOF", "byte",
          "Once every byte sent before the peer's send_eof() or aclose() has been received, "
          "receive() raises EndOfStream, and again on every later call."),
+    Rule("BYTE-SEND-DELIVERS", "byte",
+         "Bytes accepted by send() reach the peer without any further call on the sending "
+         "stream: a receive() waiting on the other end gets them while the sender stays open."),
     Rule("BYTE-SEND-EOF", "byte",
          "send_eof() lets the peer receive everything sent before it and then EndOfStream, while "
          "the other direction keeps working; a second send_eof() does nothing."),

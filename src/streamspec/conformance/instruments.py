@@ -4,6 +4,8 @@
 * :func:`send_all`, :func:`receive_chunks` and :func:`transfer`, which move data through a
   subject the way every byte rule does (empty chunks left out, until the end the channel
   declares);
+* :func:`first_arrival`, which sends to a receive() already waiting on the peer and tells what
+  it got while the sender stayed open (BYTE-SEND-DELIVERS, and any check that needs data ready);
 * :class:`Drain`, a receiver that takes everything until the end, in a task of its own, and
   records what arrived and how it ended.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -22,9 +25,17 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from .observe import PATIENCE, describe
+from .observe import PATIENCE, describe, until_really_blocked
 
-__all__ = ["Drain", "ProbeStream", "receive_chunks", "send_all", "transfer"]
+__all__ = [
+    "Arrival",
+    "Drain",
+    "ProbeStream",
+    "first_arrival",
+    "receive_chunks",
+    "send_all",
+    "transfer",
+]
 
 T = TypeVar("T")
 
@@ -158,6 +169,62 @@ async def transfer(
         tg.start_soon(send_all, sender, sent, finish)
         received = await receive_chunks(receiver, sizes, ends, length)
     return received
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What :func:`first_arrival` saw: the first bytes a waiting receive() got, or why none."""
+
+    #: The bytes that arrived within PATIENCE while the sender stayed open, or None.
+    data: bytes | None = None
+    #: What the waiting receive() or the send() raised instead, described.
+    error: str | None = None
+    #: When nothing arrived in time: what the receive() got once the sender was closed.
+    released: bytes | None = None
+
+
+async def first_arrival(channel: Any, data: bytes, tasks: anyio.abc.TaskGroup) -> Arrival:
+    """Send ``data`` on ``channel.sender`` to a ``receive(1)`` of ``channel.receiver`` already
+    waiting, both in ``tasks``, and
+    return what that receive got within PATIENCE while the sender stayed open (the subject of
+    BYTE-SEND-DELIVERS; a check that needs data ready uses it to know that it is).
+
+    When nothing arrives, the sender is closed (bounded, and shielded from the cancellation
+    of the check): a stream that holds its data back until ``aclose()`` then lets it go, and
+    with it a receive() that cannot be cancelled (one in a worker thread). The caller then
+    cancels ``tasks`` and uses the channel no further.
+    """
+    got: list[Arrival] = []
+    arrived = anyio.Event()
+
+    async def wait_for_data() -> None:
+        try:
+            got.append(Arrival(data=await channel.receiver.receive(1)))
+        except Exception as exc:
+            got.append(Arrival(error=f"the waiting receive(1) raised {describe(exc)}"))
+        arrived.set()
+
+    async def send() -> None:
+        # In a task of its own: a lock-step stream's send() returns once its bytes are taken.
+        try:
+            await channel.sender.send(data)
+        except Exception as exc:
+            got.append(Arrival(error=f"send({data!r}) raised {describe(exc)}"))
+            arrived.set()
+
+    tasks.start_soon(wait_for_data)
+    await until_really_blocked()
+    tasks.start_soon(send)
+    with anyio.move_on_after(PATIENCE):
+        await arrived.wait()
+    if got:
+        return got[0]
+    with anyio.CancelScope(shield=True), anyio.move_on_after(PATIENCE):
+        with suppress(Exception):  # how it closes is the resource rules' business
+            await channel.sender.aclose()
+        await arrived.wait()
+    late = got[0].data if got else None
+    return Arrival(released=late)
 
 
 class Drain:

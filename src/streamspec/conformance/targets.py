@@ -142,6 +142,15 @@ ANYIO_DIVERGENCES: tuple[Divergence, ...] = (
         _ANYIO_SOURCE + "file.py",
     ),
     Divergence(
+        "BYTE-SEND-DELIVERS",
+        "FileWriteStream over a FIFO: send() writes into the file object's buffer and never "
+        "flushes it, so the data reaches the reader only when the writer is closed. "
+        "Reproduce: over os.mkfifo(), FileWriteStream.from_path() and "
+        "FileReadStream.from_path(); await writer.send(b'x'); a reader.receive() then waits "
+        "until writer.aclose().",
+        _ANYIO_SOURCE + "file.py",
+    ),
+    Divergence(
         "BYTE-RECEIVE-CANCELLED",
         "FileReadStream over a FIFO: a waiting receive() runs in a worker thread that "
         "cancellation cannot stop; it returns the next data sent, inside its cancelled scope.",

@@ -20,7 +20,7 @@ import anyio.lowlevel
 from hypothesis import given
 
 from ...protocols import ByteStream
-from ..instruments import Drain, receive_chunks, send_all, transfer
+from ..instruments import Drain, first_arrival, receive_chunks, send_all, transfer
 from ..observe import PATIENCE, describe, expect_raises, expect_returns, named, until_really_blocked
 from ..registry import Context, check
 from ..strategies import Chunked, chunked_payloads, receive_sizes
@@ -208,6 +208,35 @@ async def byte_eof(ctx: Context) -> None:
                     f"{subject.name}: receive() after the end of the stream, {attempt}, should "
                     f"raise {ending}, but {problem}"
                 )
+
+
+@check("BYTE-SEND-DELIVERS")
+async def byte_send_delivers(ctx: Context) -> None:
+    # The peer's receive(1) waits first; the first byte must come within PATIENCE of the
+    # send() with no further call on the sender (no flush, send_eof() or aclose()).
+    problems: list[str] = []
+    for subject in _channels(ctx):
+        async with named(subject) as channel, anyio.create_task_group() as tasks:
+            arrival = await first_arrival(channel, b"delivered", tasks)
+            tasks.cancel_scope.cancel()
+        if arrival.error is not None:
+            problems.append(f"{subject.name}: {arrival.error}")
+        elif arrival.data is None:
+            then = (
+                f"; it got {arrival.released!r} once the sender was closed"
+                if arrival.released is not None
+                else ""
+            )
+            problems.append(
+                f"{subject.name}: after send(b'delivered'), a receive(1) waiting on the peer "
+                f"got nothing for {PATIENCE:g} s while the sender stayed open{then}"
+            )
+        elif arrival.data != b"d":
+            problems.append(
+                f"{subject.name}: after send(b'delivered'), the waiting receive(1) got "
+                f"{arrival.data!r}, not b'd'"
+            )
+    assert not problems, "\n".join(problems)
 
 
 @check("BYTE-SEND-EOF")
