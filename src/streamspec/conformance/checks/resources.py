@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 from anyio import TypedAttributeLookupError
 
-from ..instruments import ProbeStream
+from ..instruments import ProbeStream, first_arrival
 from ..observe import PATIENCE, describe, expect_returns, named, only
 from ..registry import Context, check
 from ..subjects import (
@@ -292,18 +292,30 @@ async def async_checkpoint(ctx: Context) -> None:
     if not subjects:
         ctx.not_provided("any stream")
     problems: list[str] = []
+    untold: list[str] = []
     for subject, verify in subjects:
         earlier = len(problems)
         async with named(subject) as opened:
             try:
-                with anyio.fail_after(PATIENCE):
+                # A byte stream's data may take PATIENCE not to arrive, and as long again to
+                # be let go by closing the sender (see first_arrival()).
+                with anyio.fail_after(3 * PATIENCE):
                     await verify(subject.name, opened, problems)
+            except _CouldNotTell as exc:
+                untold.append(str(exc))
             except TimeoutError:
                 # Most often the consequence of a problem just noted (a receive that completed
                 # in its cancelled scope took the data the check then waits for).
                 after = " after the problem above" if len(problems) > earlier else ""
                 problems.append(f"{subject.name}: the check blocked for {PATIENCE:g} s{after}")
     assert not problems, "\n".join(problems)
+    if len(untold) == len(subjects):
+        ctx.not_provided("a stream whose checkpoints could be tried: " + "; ".join(untold))
+
+
+class _CouldNotTell(Exception):
+    """A subject's checkpoints could not be tried (its data never arrived): the check judges
+    the other subjects, and is not provided when none could be judged."""
 
 
 def _note(problems: list[str], name: str, what: str, outcome: str | None) -> None:
@@ -322,24 +334,37 @@ async def _receive_exactly(receiver: Any, count: int) -> bytes:
 
 async def _byte_checkpoints(name: str, channel: ByteChannel, problems: list[str]) -> None:
     # Only the checkpoints are judged: the data is never ended, as a stream whose end is slow
-    # or missing (BYTE-SEND-EOF's business) must not fail here. The sends run in tasks of
-    # their own: a stream without a buffer (a lock-step pair) only completes a send once the
-    # data is received.
+    # or missing (BYTE-SEND-EOF's business) must not fail here, and its first byte is awaited
+    # (bounded) before "data ready" is tried, as a stream that delivers only at aclose()
+    # (BYTE-SEND-DELIVERS's business) must not either. The sends run in tasks of their own:
+    # a stream without a buffer (a lock-step pair) only completes a send once the data is
+    # received.
     async with anyio.create_task_group() as tg:
-        tg.start_soon(channel.sender.send, b"ready")
-        await anyio.wait_all_tasks_blocked()
-        outcome = await _cancelled(channel.receiver.receive)
-        _note(problems, name, "receive() with data ready", outcome)
-        if outcome is None:  # nothing may have been consumed
-            got = await _receive_exactly(channel.receiver, len(b"ready"))
-            if got != b"ready":
-                problems.append(
-                    f"{name}: after a cancelled receive(), the data was {got!r}, not b'ready'"
-                )
+        arrival = await first_arrival(channel, b"ready", tg)
+        if arrival.data == b"r":
+            outcome = await _cancelled(channel.receiver.receive)
+            _note(problems, name, "receive() with data ready", outcome)
+            if outcome is None:  # nothing may have been consumed
+                got = await _receive_exactly(channel.receiver, len(b"eady"))
+                if got != b"eady":
+                    problems.append(
+                        f"{name}: after a cancelled receive(), the data was {got!r}, not the "
+                        "b'eady' left of b'ready'"
+                    )
+            else:
+                # The receive took data; the send may wait for ever for the rest to be taken.
+                # Otherwise it is left to finish: a cancelled send may break a stream (TLS).
+                tg.cancel_scope.cancel()
         else:
-            # The receive took data; the send may wait for ever for the rest to be taken.
-            # Otherwise it is left to finish: a cancelled send may break a stream (TLS).
-            tg.cancel_scope.cancel()
+            tg.cancel_scope.cancel()  # the sender is closed (see first_arrival())
+    if arrival.data != b"r":
+        if arrival.error is not None:
+            why = arrival.error
+        elif arrival.data is not None:
+            why = f"the first byte of b'ready' arrived as {arrival.data!r}"
+        else:
+            why = f"b'ready' did not reach the peer within {PATIENCE:g} s (BYTE-SEND-DELIVERS)"
+        raise _CouldNotTell(f"{name}: receive() with data ready could not be tried: {why}")
     outcome = await _cancelled(partial(channel.sender.send, b"lost"))
     _note(problems, name, "send() with room to send", outcome)
     if outcome is not None:
