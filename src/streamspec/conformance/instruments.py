@@ -19,6 +19,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import anyio
@@ -175,18 +176,24 @@ async def transfer(
 class Arrival:
     """What :func:`first_arrival` saw: the first bytes a waiting receive() got, or why none."""
 
-    #: The bytes that arrived within PATIENCE while the sender stayed open, or None.
-    data: bytes | None = None
+    #: What arrived within PATIENCE while the sender stayed open (bytes; text from a text
+    #: receiver), or None.
+    data: bytes | str | None = None
     #: What the waiting receive() or the send() raised instead, described.
     error: str | None = None
     #: When nothing arrived in time: what the receive() got once the sender was closed.
-    released: bytes | None = None
+    released: bytes | str | None = None
 
 
-async def first_arrival(channel: Any, data: bytes, tasks: anyio.abc.TaskGroup) -> Arrival:
-    """Send ``data`` on ``channel.sender`` to a ``receive(1)`` of ``channel.receiver`` already
-    waiting, both in ``tasks``, and
-    return what that receive got within PATIENCE while the sender stayed open (the subject of
+async def first_arrival(
+    channel: Any,
+    data: bytes | str,
+    tasks: anyio.abc.TaskGroup,
+    receive: Callable[[], Awaitable[bytes | str]] | None = None,
+) -> Arrival:
+    """Send ``data`` on ``channel.sender`` to a ``receive`` (``receive(1)`` of
+    ``channel.receiver`` by default) already waiting, both in ``tasks``, and return what that
+    receive got within PATIENCE while the sender stayed open (the subject of
     BYTE-SEND-DELIVERS; a check that needs data ready uses it to know that it is).
 
     When nothing arrives, the sender is closed (bounded, and shielded from the cancellation
@@ -196,12 +203,13 @@ async def first_arrival(channel: Any, data: bytes, tasks: anyio.abc.TaskGroup) -
     """
     got: list[Arrival] = []
     arrived = anyio.Event()
+    receiving = receive or partial(channel.receiver.receive, 1)
 
     async def wait_for_data() -> None:
         try:
-            got.append(Arrival(data=await channel.receiver.receive(1)))
+            got.append(Arrival(data=await receiving()))
         except Exception as exc:
-            got.append(Arrival(error=f"the waiting receive(1) raised {describe(exc)}"))
+            got.append(Arrival(error=f"the waiting receive raised {describe(exc)}"))
         arrived.set()
 
     async def send() -> None:

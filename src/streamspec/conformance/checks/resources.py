@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 from anyio import TypedAttributeLookupError
 
-from ..instruments import ProbeStream, first_arrival
+from ..instruments import Arrival, ProbeStream, first_arrival
 from ..observe import PATIENCE, describe, expect_returns, named, only
 from ..registry import Context, check
 from ..subjects import (
@@ -286,31 +286,47 @@ def _checkpoint_subjects(ctx: Context) -> list[_CheckpointSubject]:
     return found
 
 
+#: How long ASYNC-CHECKPOINT gives one subject: a byte stream's data may take PATIENCE not to
+#: arrive, and as long again to be let go by closing the sender (see first_arrival()).
+_CHECKPOINTS_BOUND = 3 * PATIENCE
+
+
 @check("ASYNC-CHECKPOINT")
-async def async_checkpoint(ctx: Context) -> None:
+def async_checkpoint(ctx: Context) -> None:
+    # Each subject in an event-loop run of its own: one whose data does not arrive takes a few
+    # seconds to find out (see _CHECKPOINTS_BOUND), and must not eat the others' time.
     subjects = _checkpoint_subjects(ctx)
     if not subjects:
         ctx.not_provided("any stream")
     problems: list[str] = []
     untold: list[str] = []
     for subject, verify in subjects:
-        earlier = len(problems)
-        async with named(subject) as opened:
-            try:
-                # A byte stream's data may take PATIENCE not to arrive, and as long again to
-                # be let go by closing the sender (see first_arrival()).
-                with anyio.fail_after(3 * PATIENCE):
-                    await verify(subject.name, opened, problems)
-            except _CouldNotTell as exc:
-                untold.append(str(exc))
-            except TimeoutError:
-                # Most often the consequence of a problem just noted (a receive that completed
-                # in its cancelled scope took the data the check then waits for).
-                after = " after the problem above" if len(problems) > earlier else ""
-                problems.append(f"{subject.name}: the check blocked for {PATIENCE:g} s{after}")
+        ctx.run(_checkpoints_of, subject, verify, problems, untold)
     assert not problems, "\n".join(problems)
     if len(untold) == len(subjects):
         ctx.not_provided("a stream whose checkpoints could be tried: " + "; ".join(untold))
+
+
+async def _checkpoints_of(
+    subject: Subject[Any],
+    verify: Callable[..., Awaitable[None]],
+    problems: list[str],
+    untold: list[str],
+) -> None:
+    earlier = len(problems)
+    async with named(subject) as opened:
+        try:
+            with anyio.fail_after(_CHECKPOINTS_BOUND):
+                await verify(subject.name, opened, problems)
+        except _CouldNotTell as exc:
+            untold.append(str(exc))
+        except TimeoutError:
+            # Most often the consequence of a problem just noted (a receive that completed
+            # in its cancelled scope took the data the check then waits for).
+            after = " after the problem above" if len(problems) > earlier else ""
+            problems.append(
+                f"{subject.name}: the check blocked for {_CHECKPOINTS_BOUND:g} s{after}"
+            )
 
 
 class _CouldNotTell(Exception):
@@ -358,12 +374,7 @@ async def _byte_checkpoints(name: str, channel: ByteChannel, problems: list[str]
         else:
             tg.cancel_scope.cancel()  # the sender is closed (see first_arrival())
     if arrival.data != b"r":
-        if arrival.error is not None:
-            why = arrival.error
-        elif arrival.data is not None:
-            why = f"the first byte of b'ready' arrived as {arrival.data!r}"
-        else:
-            why = f"b'ready' did not reach the peer within {PATIENCE:g} s (BYTE-SEND-DELIVERS)"
+        why = _why(arrival, b"ready")
         raise _CouldNotTell(f"{name}: receive() with data ready could not be tried: {why}")
     outcome = await _cancelled(partial(channel.sender.send, b"lost"))
     _note(problems, name, "send() with room to send", outcome)
@@ -386,9 +397,25 @@ async def _byte_checkpoints(name: str, channel: ByteChannel, problems: list[str]
         )
 
 
+def _why(arrival: Arrival, sent: bytes) -> str:
+    """Why the data ``sent`` was not there to try a receive() on."""
+    if arrival.error is not None:
+        return arrival.error
+    if arrival.data is not None:
+        return f"the first byte of {sent!r} arrived as {arrival.data!r}"
+    return f"{sent!r} did not reach the peer within {PATIENCE:g} s (BYTE-SEND-DELIVERS)"
+
+
 async def _buffered_checkpoints(name: str, channel: BufferedChannel, problems: list[str]) -> None:
-    await channel.sender.send(b"abcdef")
-    first = await channel.receiver.receive_exactly(1)
+    # The first byte is awaited (bounded), as in _byte_checkpoints().
+    async with anyio.create_task_group() as tg:
+        arrival = await first_arrival(channel, b"abcdef", tg)
+        if arrival.data is None:
+            tg.cancel_scope.cancel()
+    if not isinstance(arrival.data, bytes):
+        why = _why(arrival, b"abcdef")
+        raise _CouldNotTell(f"{name}: receives with data buffered could not be tried: {why}")
+    first = arrival.data
     taken = b""
     # Whatever else of the chunk arrived now sits in a buffer, here or below.
     for label, operation in [
@@ -411,6 +438,13 @@ async def _buffered_checkpoints(name: str, channel: BufferedChannel, problems: l
 
 
 async def _text_in_checkpoints(name: str, channel: TextChannel, problems: list[str]) -> None:
+    # Text ready is text that has arrived once (bounded, as in _byte_checkpoints()).
+    async with anyio.create_task_group() as tg:
+        arrival = await first_arrival(channel, b"first", tg, channel.receiver.receive)
+        tg.cancel_scope.cancel()
+    if arrival.data != "first":
+        why = _why(arrival, b"first")
+        raise _CouldNotTell(f"{name}: receive() with text ready could not be tried: {why}")
     await channel.sender.send(b"ready")
     outcome = await _cancelled(channel.receiver.receive)
     _note(problems, name, "receive() with text ready", outcome)
@@ -426,8 +460,13 @@ async def _text_out_checkpoints(name: str, sink: TextSink, problems: list[str]) 
     _note(problems, name, "send() with room to send", outcome)
     if outcome is not None:
         return  # it went through: the path may now be full
-    await sink.sender.send("kept")
-    got = await sink.receiver.receive()
+    async with anyio.create_task_group() as tg:
+        arrival = await first_arrival(sink, "kept", tg, sink.receiver.receive)
+        tg.cancel_scope.cancel()
+    if arrival.data is None:
+        why = _why(arrival, b"kept")
+        raise _CouldNotTell(f"{name}: what a cancelled send() left could not be seen: {why}")
+    got = arrival.data
     if got != b"kept":
         problems.append(f"{name}: after a send() cancelled at its checkpoint, {got!r} arrived")
 
