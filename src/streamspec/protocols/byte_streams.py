@@ -87,7 +87,10 @@ class ByteSendStream(AsyncResource, TypedAttributeProvider, Protocol):
         """Send all of ``item``, waiting while the transport applies back-pressure.
 
         When ``send()`` returns, every byte of ``item`` has been accepted by the stream and
-        will reach the peer in order after the bytes sent before, unless the stream breaks.
+        will reach the peer in order after the bytes sent before, unless the stream breaks,
+        without any further call on this stream: a ``receive()`` waiting on the peer gets them
+        while this stream stays open, not only at a flush, ``send_eof()`` or ``aclose()``.
+        [BYTE-SEND-DELIVERS]
         If ``send()`` is cancelled or raises, an unknown prefix of ``item`` may have been
         sent; the stream should then be treated as broken. Sending ``b""`` is allowed and
         sends nothing.
