@@ -213,7 +213,8 @@ async def byte_eof(ctx: Context) -> None:
 @check("BYTE-SEND-DELIVERS")
 async def byte_send_delivers(ctx: Context) -> None:
     # The peer's receive(1) waits first; the first byte must come within PATIENCE of the
-    # send() with no further call on the sender (no flush, send_eof() or aclose()).
+    # send() with no further call on the sender (no flush, send_eof() or aclose()). What the
+    # receive returns is the business of the other rules (BYTE-MAX-BYTES, BYTE-INTACT).
     problems: list[str] = []
     for subject in _channels(ctx):
         async with named(subject) as channel, anyio.create_task_group() as tasks:
@@ -230,11 +231,6 @@ async def byte_send_delivers(ctx: Context) -> None:
             problems.append(
                 f"{subject.name}: after send(b'delivered'), a receive(1) waiting on the peer "
                 f"got nothing for {PATIENCE:g} s while the sender stayed open{then}"
-            )
-        elif arrival.data != b"d":
-            problems.append(
-                f"{subject.name}: after send(b'delivered'), the waiting receive(1) got "
-                f"{arrival.data!r}, not b'd'"
             )
     assert not problems, "\n".join(problems)
 
