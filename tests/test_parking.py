@@ -58,7 +58,7 @@ def _without_internals() -> Callable[[], Awaitable[None] | None]:
 
 
 _FALLBACK = _without_internals()
-# (The package's own _trio attribute, the backend loaded on first use, hides the module.)
+# Imported at collection, before any test runs on Trio: the package must still find its backend.
 parking_trio = importlib.import_module("streamspec._parking._trio")
 
 

@@ -41,17 +41,19 @@ __all__ = [
     "value_despite_interrupt",
 ]
 
-_trio: Backend | None = None
+# Not named ``_trio``: importing the submodule of that name (a test may) would set the package
+# attribute to the module, which current_backend() would then take for the backend.
+_trio_backend: Backend | None = None
 #: Trio's per-thread run context once Trio is loaded (its ``task`` is the running Trio task).
 _trio_context: Any = None
 
 
 def _load_trio() -> Backend:
     # Imported on first use, so that asyncio programs never pay for importing Trio.
-    global _trio, _trio_context
+    global _trio_backend, _trio_context
     from ._trio import TRIO, run_context
 
-    _trio, _trio_context = TRIO, run_context
+    _trio_backend, _trio_context = TRIO, run_context
     return TRIO
 
 
@@ -69,8 +71,8 @@ def current_backend() -> Backend:
     if running_entry() is not None:
         return ASYNCIO
     if getattr(_trio_context, "task", None) is not None:
-        return _trio  # type: ignore[return-value]  # set together with _trio_context
-    return _trio or _load_trio()
+        return _trio_backend  # type: ignore[return-value]  # set with _trio_context
+    return _trio_backend or _load_trio()
 
 
 def _first_trio_pending() -> Awaitable[None] | None:
