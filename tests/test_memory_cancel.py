@@ -34,11 +34,13 @@ async def test_a_cancelled_waiting_receiver_takes_nothing_and_stops_waiting() ->
     send, receive = create_memory_object_stream[str](0)
     outcomes: list[Any] = []
     scope = CancelScope()
+    resumed = anyio.Event()
 
     async def receiver() -> None:
         with scope:
             outcomes.append(await receive.receive())
         outcomes.append(("cancelled", scope.cancelled_caught))
+        resumed.set()
 
     with send, receive:
         async with bounded_task_group() as tg:
@@ -46,12 +48,14 @@ async def test_a_cancelled_waiting_receiver_takes_nothing_and_stops_waiting() ->
             await anyio.wait_all_tasks_blocked()
             assert receive.statistics().tasks_waiting_receive == 1
             scope.cancel()
-            # The waiter no longer counts, and no longer owns the next item.
-            assert receive.statistics().tasks_waiting_receive == 0
+            # The waiter no longer owns the next item, though it counts until it resumes (as
+            # in AnyIO).
             with pytest.raises(WouldBlock):
                 send.send_nowait("nobody waits")
+            assert receive.statistics().tasks_waiting_receive == 1
+            await resumed.wait()
+            assert receive.statistics().tasks_waiting_receive == 0
         assert outcomes == [("cancelled", True)]
-        assert receive.statistics().tasks_waiting_receive == 0
 
 
 async def test_a_cancelled_waiting_sender_delivers_nothing() -> None:
@@ -71,12 +75,12 @@ async def test_a_cancelled_waiting_sender_delivers_nothing() -> None:
             tg.start_soon(sender)
             await anyio.wait_all_tasks_blocked()
             scope.cancel()
-            assert send.statistics().tasks_waiting_send == 0
             assert receive.receive_nowait() == "buffered"
             with pytest.raises(WouldBlock):
                 receive.receive_nowait()
         assert outcomes == [("cancelled", True)]
         assert send.statistics().current_buffer_used == 0
+        assert send.statistics().tasks_waiting_send == 0
 
 
 async def test_a_cancelled_waiting_receiver_is_skipped_for_the_next() -> None:
@@ -261,11 +265,13 @@ async def test_cancelling_some_of_many_waiters_keeps_the_others_in_order(side: s
 @pytest.mark.parametrize("side", ["receivers", "senders"])
 async def test_waiting_counts_stay_exact_through_cancels_closes_and_wakes(side: str) -> None:
     """statistics() keeps its count as waits begin and end, rather than scanning the queue, so
-    after each kind of ending (woken, cancelled, woken by a close of its clone) the count must
-    equal the tasks that really still wait, at once, before the ended ones resume."""
+    after each kind of ending the count must equal the tasks that really still wait: at once
+    for a task woken by a waker or by a close of its clone, once it has resumed for a task
+    whose wait was cancelled."""
     send, receive = create_memory_object_stream[int](0)
     clone = receive.clone() if side == "receivers" else send.clone()
     scopes = [CancelScope() for _ in range(30)]
+    ended = [anyio.Event() for _ in range(30)]
     waiting: set[int] = set()
 
     async def waiter(number: int) -> None:
@@ -278,6 +284,15 @@ async def test_waiting_counts_stay_exact_through_cancels_closes_and_wakes(side: 
                 await handle.receive()
             else:
                 await handle.send(number)
+        ended[number].set()
+
+    async def cancel(number: int) -> None:
+        scopes[number].cancel()
+        waiting.discard(number)
+        # Counted until it resumes, as in AnyIO; then no longer.
+        assert counted() == len(waiting) + 1
+        await ended[number].wait()
+        assert counted() == len(waiting)
 
     def counted() -> int:
         stats = send.statistics()
@@ -303,11 +318,9 @@ async def test_waiting_counts_stay_exact_through_cancels_closes_and_wakes(side: 
                 waiting.add(number)
                 while counted() < len(waiting):
                     await anyio.lowlevel.checkpoint()
-            # Cancel a third, newest first; each stops counting at once.
+            # Cancel a third, newest first.
             for number in range(29, -1, -3):
-                scopes[number].cancel()
-                waiting.discard(number)
-                assert counted() == len(waiting)
+                await cancel(number)
             # Wake the oldest waiters one at a time; each stops counting at once.
             for _ in range(5):
                 wake_one()
@@ -323,9 +336,9 @@ async def test_waiting_counts_stay_exact_through_cancels_closes_and_wakes(side: 
             while waiting:
                 oldest = min(waiting)
                 if oldest % 4 == 0:
-                    scopes[oldest].cancel()
+                    await cancel(oldest)
                 else:
                     wake_one()
-                waiting.remove(oldest)
-                assert counted() == len(waiting)
+                    waiting.remove(oldest)
+                    assert counted() == len(waiting)
         assert counted() == 0

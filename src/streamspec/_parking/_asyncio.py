@@ -59,28 +59,12 @@ def _checkpoint() -> Generator[None, None, None]:
     yield
 
 
-class _Token(asyncio.Future[Any]):
-    """A future that reports its own cancellation at once: ``Task.cancel()`` cancels the
-    future its task awaits by calling this method, while the future's done callbacks would run
-    only at the loop's next iteration."""
-
-    __slots__ = ("_on_cancel",)
-    _on_cancel: Callable[[], None]
-
-    def cancel(self, msg: Any = None) -> bool:
-        if not super().cancel(msg):
-            return False  # resolved already: its value stands, and nothing is reported
-        self._on_cancel()
-        return True
-
-
-def _new_token(on_cancel: Callable[[], None]) -> Token:
+def _new_token() -> Token:
     # Called only after current_backend() answered ASYNCIO for this task, which leaves this
     # task's record (defined below) in its context: its loop is the running loop, found
-    # without asyncio.get_running_loop()'s system call.
-    token = _Token(loop=_entry.get()[1])
-    token._on_cancel = on_cancel
-    return token
+    # without asyncio.get_running_loop()'s system call. A plain future, not a subclass: the
+    # C task awaits exactly asyncio's future class without a Python-level detour.
+    return _entry.get()[1].create_future()  # type: ignore[no-any-return]
 
 
 def _defer_cancellation(exception: BaseException) -> bool:

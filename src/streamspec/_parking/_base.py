@@ -63,9 +63,9 @@ class Token(Protocol):
     skip a done token, because its task no longer waits for it. Awaiting the token parks the
     calling task until then and returns the value (or raises the exception).
 
-    When the wait is cancelled, the token calls the ``on_cancel`` it was made with, at once
-    (inside the ``Task.cancel()`` or Trio's abort, before the task resumes), so the code that
-    counts waiting tasks knows without scanning its queue; never after the token was resolved.
+    Nothing is told when a wait is cancelled: the parked task learns it when it resumes, and
+    a waker sees a done token. (Telling at once would need a subclass of asyncio's future,
+    which costs each wait the C task's fast path for plain futures.)
     """
 
     def done(self) -> bool: ...
@@ -96,7 +96,7 @@ class Backend:
         schedule_point: Callable[[], Awaitable[None]] | None,
         checkpoint_if_cancelled: Callable[[], Awaitable[None]],
         pending_cancellation: Callable[[], Awaitable[None] | None],
-        new_token: Callable[[Callable[[], None]], Token],
+        new_token: Callable[[], Token],
         defer_cancellation: Callable[[BaseException], bool],
     ) -> None:
         #: Await before an operation takes effect: raises the cancellation if the calling task
@@ -113,8 +113,7 @@ class Backend:
         #: :func:`~streamspec._parking.pending_cancellation`, which first finds the backend).
         self.pending_cancellation = pending_cancellation
         #: Return a fresh token for the calling task to park on (a task for which
-        #: :func:`~streamspec._parking.current_backend` returned this backend), which calls
-        #: its argument when the wait is cancelled (see :class:`Token`).
+        #: :func:`~streamspec._parking.current_backend` returned this backend).
         self.new_token = new_token
         #: Called with the exception that interrupted a wait whose operation completed anyway:
         #: if it is a cancellation, make it strike at the task's next suspension instead and

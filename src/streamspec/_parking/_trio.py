@@ -16,7 +16,7 @@ says so, once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator, Iterator
+from collections.abc import Awaitable, Generator, Iterator
 from typing import Any, Final, cast
 
 from outcome import Error, Value
@@ -39,10 +39,9 @@ _ABORTED: Final = 2
 
 
 class _TrioToken:
-    __slots__ = ("_error", "_on_cancel", "_state", "_task", "_value")
+    __slots__ = ("_error", "_state", "_task", "_value")
 
-    def __init__(self, on_cancel: Callable[[], None]) -> None:
-        self._on_cancel = on_cancel
+    def __init__(self) -> None:
         self._task = current_task()
         self._state = _PENDING
         self._value: Any = None
@@ -73,7 +72,6 @@ class _TrioToken:
     def _abort(self, _raise_cancel: Any) -> Abort:
         # Trio aborts only a task still parked, never after reschedule().
         self._state = _ABORTED
-        self._on_cancel()
         return Abort.SUCCEEDED
 
     def __await__(self) -> Generator[Any, None, Any]:
