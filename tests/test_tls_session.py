@@ -7,12 +7,13 @@ No event loop: the session never awaits, which is the point of it.
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 import anyio
 import pytest
 import trustme
 
-from streamspec._tls_session import _TRANSITIONS, State, TLSSession, _Event
+from streamspec._tls_session import _TRANSITIONS, State, TLSSession, _core_of, _Event
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +137,57 @@ def test_a_failure_is_kept_and_a_close_is_final(ca: trustme.CA) -> None:
     for operation in (lambda: server.read(1), server.check_sendable, server.check_usable):
         with pytest.raises(anyio.ClosedResourceError):
             operation()
+
+
+def test_the_hot_paths_call_the_c_object_of_a_plain_ssl_object(ca: trustme.CA) -> None:
+    client, server = session_pair(ca)
+    assert type(client.ssl_core) is not ssl.SSLObject  # the C object, one call level less
+    handshake(client, server)
+    client.ssl_core.write(b"through the core")
+    carry(client, server)
+    assert server.read(100) == b"through the core"
+
+
+class _CountingSSLObject(ssl.SSLObject):
+    """A context's sslobject_class that overrides read(): its override must run."""
+
+    reads = 0
+
+    def read(self, *args: Any, **kwargs: Any) -> bytes:
+        type(self).reads += 1
+        return super().read(*args, **kwargs)
+
+
+def test_a_subclass_of_ssl_object_keeps_its_overrides(ca: trustme.CA) -> None:
+    client, _ = session_pair(ca)
+    _CountingSSLObject.reads = 0
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    context.sslobject_class = _CountingSSLObject
+    server = TLSSession(
+        context.wrap_bio(incoming, outgoing, server_side=True),
+        incoming,
+        outgoing,
+        standard_compatible=True,
+    )
+    assert server.ssl_core is server.ssl_object
+    handshake(client, server)
+    client.ssl_object.write(b"counted")
+    carry(client, server)
+    assert server.read(100) == b"counted"
+    assert _CountingSSLObject.reads >= 1
+
+
+def test_an_ssl_object_without_its_c_object_is_used_as_it_is(
+    ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Python whose SSLObject keeps no ``_sslobj`` gets the public methods, and one
+    FastPathWarning says so."""
+    from streamspec._parking import _base as parking_base
+
+    monkeypatch.setattr(parking_base, "_reported", set())
+    client, _ = session_pair(ca)
+    monkeypatch.delattr(client.ssl_object, "_sslobj")
+    with pytest.warns(parking_base.FastPathWarning, match="private state of ssl"):
+        assert _core_of(client.ssl_object) is client.ssl_object

@@ -42,6 +42,7 @@ import ssl
 
 import anyio
 
+from ._parking._base import fast_path_unavailable
 from ._tls_errors import Failure, Phase, classify, translate
 
 __all__ = ["State", "TLSSession"]
@@ -87,6 +88,22 @@ _TRANSITIONS: dict[tuple[State, _Event], State] = {
 _RECEIVING = (State.OPEN, State.WE_ENDED, State.HANDSHAKING)
 
 
+def _core_of(ssl_object: ssl.SSLObject) -> ssl.SSLObject:
+    """Return the C object behind ``ssl_object``: its ``read()``, ``write()`` and ``pending()``
+    are the same calls without the Python wrapper's call level, which a bulk transfer makes
+    five times per 64 KiB. Return ``ssl_object`` itself when it is a subclass (a context's
+    ``sslobject_class``, whose overrides must run), or when this Python's ``SSLObject`` keeps
+    no such object (a :class:`~streamspec._parking._base.FastPathWarning` then says so)."""
+    if type(ssl_object) is not ssl.SSLObject:
+        return ssl_object
+    core: ssl.SSLObject | None = getattr(ssl_object, "_sslobj", None)
+    if not all(callable(getattr(core, name, None)) for name in ("read", "write", "pending")):
+        fast_path_unavailable("ssl", "SSLObject's own methods")
+        return ssl_object
+    assert core is not None  # the check above refused None
+    return core
+
+
 class TLSSession:
     """One TLS session's state, its ``ssl`` object and its buffers; see the module docstring.
 
@@ -100,6 +117,7 @@ class TLSSession:
         "failure",
         "incoming",
         "outgoing",
+        "ssl_core",
         "ssl_object",
         "standard_compatible",
         "state",
@@ -113,6 +131,9 @@ class TLSSession:
         standard_compatible: bool,
     ) -> None:
         self.ssl_object = ssl_object
+        #: What the hot paths call ``read()``, ``write()`` and ``pending()`` on: see
+        #: :func:`_core_of`.
+        self.ssl_core = _core_of(ssl_object)
         #: Ciphertext from the peer, not yet decrypted.
         self.incoming = incoming
         #: Ciphertext for the peer, not yet sent.
@@ -214,7 +235,7 @@ class TLSSession:
             and not self._unread
             and not incoming.pending
             and not incoming.eof
-            and not self.ssl_object.pending()
+            and not self.ssl_core.pending()
         )
 
     def read(self, max_bytes: int) -> bytes:
@@ -254,7 +275,7 @@ class TLSSession:
             return b""
         pieces: list[bytes] = []
         size = 0
-        incoming, ssl_object = self.incoming, self.ssl_object
+        incoming, ssl_object = self.incoming, self.ssl_core
         while size < max_bytes:
             if not (incoming.pending or incoming.eof or ssl_object.pending()):
                 # Nothing to decrypt: no ciphertext waits (OpenSSL reads no further ahead than

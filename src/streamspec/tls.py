@@ -296,7 +296,7 @@ class TLSStream(anyio.abc.ByteStream):
             pieces: Iterable[bytes | memoryview] = (
                 (plaintext,) if size <= SEND_SLICE else _slices(memoryview(plaintext), size)
             )
-            wire, write = self._wire, session.ssl_object.write
+            wire, write = self._wire, session.ssl_core.write
             try:
                 for piece in pieces:
                     # The write is made here, and handed to the driver only when it needs the
