@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
@@ -62,6 +63,19 @@ class HangRecord:
     deadline_passed: bool = False
     #: What became of the clean-ups of a run that did not stop: ``None`` until they ran.
     clean_up_outcome: str | None = None
+    #: Set once :attr:`clean_up_outcome` is, for the watcher's thread to wait on.
+    cleaned_up: threading.Event = field(default_factory=threading.Event)
+
+    def start_run(self) -> None:
+        """Forget what the previous event-loop run of the check left."""
+        self.pending, self.open_subjects = [], []
+        self.deadline_passed, self.clean_up_outcome = False, None
+        self.cleaned_up.clear()
+
+    def clean_up_ran(self, outcome: str) -> None:
+        """Record what became of the clean-ups of a run that did not stop."""
+        self.clean_up_outcome = outcome
+        self.cleaned_up.set()
 
 
 #: The record of the event-loop run in progress in this context (set by Context.run).

@@ -81,8 +81,7 @@ class Context:
 
         async def limited() -> T:
             record = self.hang
-            record.pending, record.deadline_passed, record.clean_up_outcome = [], False, None
-            record.open_subjects = []
+            record.start_run()
             CURRENT.set(record)
             call = anyio.CancelScope()
             result: list[T] = []
@@ -128,7 +127,7 @@ class Context:
         self.hang.deadline_passed = True
         call.cancel()
         await anyio.sleep(_CLEAN_UP_AFTER)
-        self.hang.clean_up_outcome = await run_clean_ups(self.hang)
+        self.hang.clean_up_ran(await run_clean_ups(self.hang))
 
     def not_provided(self, what: str) -> None:
         """Stop the check: the target does not provide ``what``."""

@@ -431,9 +431,7 @@ def _abandoned(hung: str, worker: threading.Thread, record: HangRecord, *, stuck
     if record.deadline_passed:
         # The loop is alive and the check ignores its cancellation: the run's own watch is
         # running the target's clean-ups; they are bounded, so wait for their outcome.
-        waited_until = time.monotonic() + _CLEAN_UP_WAIT
-        while record.clean_up_outcome is None and time.monotonic() < waited_until:
-            time.sleep(_POLL)
+        record.cleaned_up.wait(_CLEAN_UP_WAIT)
         pending = record.pending
         clean_up = record.clean_up_outcome or "the target's clean-up was still running"
     elif stuck:
