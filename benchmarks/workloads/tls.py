@@ -33,10 +33,19 @@ from ..implementations import load
 from ..meters import METERS
 from ..probe import run_probe
 from ..profiles import KiB, MiB
-from .common import Context, expect, implementation_variants, plain_variant, probe_variants, where
-from .pipe import pipe_pair
+from .common import (
+    Context,
+    backend_variants,
+    expect,
+    implementation_variants,
+    plain_variant,
+    probe_variants,
+    where,
+)
+from .pipe import PIPE_BUFFER, pipe_pair
 
 __all__ = [
+    "BareTLSStream",
     "TLSClass",
     "TLSEnd",
     "bulk_transfer",
@@ -239,6 +248,76 @@ async def one_send_peak(tls: TLSClass, payload: bytes, meter: str) -> float:
     return growth
 
 
+class BareTLSStream:
+    """A TLS stream with nothing but the work, over a transport whose every ``send()`` arrives
+    as one ``receive()`` (the pipe of these workloads): no argument checks, no cancellation
+    check, no busy guard, no state, no locks, no error handling.
+
+    It answers one question for context: how far above the floor does any TLS stream land
+    once its work sits behind ``async`` methods and awaits a transport? Not a usable stream: a
+    record split across two transport reads, an error or the end of the data breaks it.
+    """
+
+    def __init__(
+        self,
+        transport: Any,
+        ssl_object: ssl.SSLObject,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+    ) -> None:
+        self._transport = transport
+        self._ssl_object = ssl_object
+        self._incoming, self._outgoing = incoming, outgoing
+
+    @classmethod
+    async def wrap(
+        cls,
+        transport_stream: Any,
+        *,
+        server_side: bool | None = None,
+        hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> BareTLSStream:
+        assert ssl_context is not None
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        ssl_object = ssl_context.wrap_bio(
+            incoming, outgoing, server_side=bool(server_side), server_hostname=hostname
+        )
+        stream = cls(transport_stream, ssl_object, incoming, outgoing)
+        while True:
+            try:
+                ssl_object.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                await stream._send_pending()
+                incoming.write(await transport_stream.receive(PIPE_BUFFER))
+        await stream._send_pending()
+        return stream
+
+    async def _send_pending(self) -> None:
+        if self._outgoing.pending:
+            await self._transport.send(self._outgoing.read())
+
+    async def send(self, item: bytes, /) -> None:
+        self._ssl_object.write(item)
+        await self._transport.send(self._outgoing.read())
+
+    async def receive(self, max_bytes: int = 65536, /) -> bytes:
+        incoming, ssl_object = self._incoming, self._ssl_object
+        if not incoming.pending:
+            incoming.write(await self._transport.receive(PIPE_BUFFER))
+        pieces: list[bytes] = []
+        size = 0
+        while size < max_bytes and incoming.pending:
+            piece = ssl_object.read(min(max_bytes - size, 16 * KiB))
+            pieces.append(piece)
+            size += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+
 # -- the floor: ssl's own objects, pumped by hand ---------------------------------------------
 
 
@@ -396,13 +475,28 @@ def bulk_transfer(ctx: Context) -> Workload:
                 total,
                 partial(pump_bulk, chunk, sends, whole=True),
             ),
+            *backend_variants(
+                ctx,
+                _BARE_LABEL,
+                Role.CONTEXT,
+                total,
+                lambda backend: partial(
+                    backend.run, partial(bulk, BareTLSStream, chunk=chunk, sends=sends)
+                ),
+            ),
         ),
         notes=(
             CONTEXT_NOTE,
             "floor, each 64 KiB as one bytes: the floor joining the four records of each send "
             "into one bytes, as a stream's receive(65536) must return them (context only).",
+            f"{_BARE_LABEL}: the same job through BareTLSStream, the work behind async methods "
+            "over the same pipe with nothing else: what any TLS stream costs here at the least "
+            "(context only).",
         ),
     )
+
+
+_BARE_LABEL = "bare TLS stream: no checks, no locks, no cancellation check"
 
 
 def full_handshakes(ctx: Context) -> Workload:
