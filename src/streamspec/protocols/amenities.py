@@ -147,12 +147,14 @@ class StreamStatistics(Protocol):
 
     @property
     def tasks_waiting_send(self) -> int:
-        """Tasks blocked in ``send()``."""
+        """Tasks blocked in ``send()``. One whose wait was cancelled may count until it
+        resumes (in AnyIO's streams and in streamspec's)."""
         ...
 
     @property
     def tasks_waiting_receive(self) -> int:
-        """Tasks blocked in ``receive()``."""
+        """Tasks blocked in ``receive()``. One whose wait was cancelled may count until it
+        resumes (in AnyIO's streams and in streamspec's)."""
         ...
 
 
