@@ -64,11 +64,7 @@ class BusyGuard:
             raise self.error(self.action)
         self.busy = True
 
-    def __enter__(self) -> None:
-        # enter(), written out: a call less per guarded operation.
-        if self.busy:
-            raise self.error(self.action)
-        self.busy = True
+    __enter__ = enter
 
     def __exit__(self, *exc_info: object) -> None:
         self.busy = False

@@ -224,11 +224,8 @@ class TLSStream(anyio.abc.ByteStream):
             if isinstance(max_bytes, bool):
                 raise TypeError("max_bytes must be an int, not bool")
             max_bytes = count("max_bytes", max_bytes, 1)
-        # The guard is written out, as in send(): a call per receive shows in bulk transfers.
         guard = self._receive_guard
-        if guard.busy:
-            raise guard.error(guard.action)
-        guard.busy = True
+        guard.enter()  # not ``with``: its two calls per receive show in bulk transfers
         try:
             session, wire = self._session, self._wire
             backend = None
@@ -279,9 +276,7 @@ class TLSStream(anyio.abc.ByteStream):
         if (pending := pending_cancellation()) is not None:
             await pending
         guard = self._send_guard
-        if guard.busy:
-            raise guard.error(guard.action)
-        guard.busy = True
+        guard.enter()  # not ``with``, as in receive()
         try:
             session = self._session
             if session.state is not State.OPEN:
