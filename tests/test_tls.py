@@ -198,6 +198,16 @@ async def tls_pair(
             await anyio.aclose_forcefully(server)
 
 
+@asynccontextmanager
+async def narrow_pair(
+    server_context: ssl.SSLContext, client_context: ssl.SSLContext
+) -> AsyncIterator[tuple[TLSStream, TLSStream]]:
+    """A (client, server) pair over transports that hold one chunk each way, so that a big
+    send blocks while the peer is not reading."""
+    async with memory_pair(buffer=1) as (client_transport, server_transport):
+        yield await handshake(client_transport, server_transport, server_context, client_context)
+
+
 async def receive_all(stream: TLSStream) -> bytes:
     """Everything until the end of the stream."""
     received = bytearray()
@@ -372,11 +382,7 @@ async def test_closing_wakes_a_blocked_receive(
 async def test_closing_under_a_blocked_send_cuts_the_stream_visibly(
     server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
-    # The transport holds one chunk, so a big send blocks while the server is not reading.
-    async with memory_pair(buffer=1) as (client_transport, server_transport):
-        client, server = await handshake(
-            client_transport, server_transport, server_context, client_context
-        )
+    async with narrow_pair(server_context, client_context) as (client, server):
         with anyio.fail_after(5):
             async with anyio.create_task_group() as tg:
 
@@ -396,11 +402,7 @@ async def test_closing_under_a_blocked_send_cuts_the_stream_visibly(
 async def test_a_second_send_is_refused_and_a_send_cancelled_midway_breaks_the_stream(
     server_context: ssl.SSLContext, client_context: ssl.SSLContext
 ) -> None:
-    # The transport holds one chunk, so a big send blocks while the server is not reading.
-    async with memory_pair(buffer=1) as (client_transport, server_transport):
-        client, server = await handshake(
-            client_transport, server_transport, server_context, client_context
-        )
+    async with narrow_pair(server_context, client_context) as (client, server):
         with anyio.fail_after(5):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(client.send, bytes(4 * 1024 * 1024))
@@ -809,10 +811,7 @@ async def test_aclose_does_not_hang_on_a_transport_that_takes_nothing(
     # A transport that holds one chunk each way; the server reads nothing, so once a record
     # fills the client's direction, our close_notify cannot leave. aclose() gives up on it
     # and closes all the same.
-    async with memory_pair(buffer=1) as (client_transport, server_transport):
-        client, server = await handshake(
-            client_transport, server_transport, server_context, client_context
-        )
+    async with narrow_pair(server_context, client_context) as (client, server):
         with anyio.fail_after(5):
             await client.send(b"fills the transport")
             await client.aclose()
