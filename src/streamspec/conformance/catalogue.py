@@ -189,7 +189,8 @@ _RULES = [
          "Task.cancel()."),
     Rule("MEM-STATISTICS", "memory",
          "statistics() reports the buffer use, the buffer size, the open clones of each end and "
-         "the waiting tasks of each side as they are at the moment of the call."),
+         "the waiting tasks of each side as they are at the moment of the call (a task whose "
+         "wait was cancelled may count until it resumes)."),
     Rule("MEM-SYNC-CLOSE", "memory",
          "close() and 'with' close an end exactly as aclose() does."),
     Rule("MEM-ITER-END", "memory",
